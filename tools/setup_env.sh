@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Create .venv/ with the pinned OpenMMLab stack and rr_mmpose (editable).
+#
+# Quick the second time: a stamp keyed by the requirement files skips all
+# work, and the two wheels that must be compiled here (mmcv with its CPU ops,
+# xtcocotools) are cached outside the repository, keyed by torch version.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${RR_MMPOSE_VENV:-$ROOT/.venv}"
+CACHE="${RR_MMPOSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rr-mmpose}"
+PYTHON="${PYTHON:-python3}"
+TORCH_VERSION=2.14.1
+TORCHVISION_VERSION=0.29.1
+MMCV_VERSION=2.1.0
+XTCOCOTOOLS_VERSION=1.14.3
+
+cd "$ROOT"
+stamp_key="$(cat tools/setup_env.sh requirements/*.txt setup.py | sha256sum | cut -c1-16)"
+STAMP="$VENV/.rr-mmpose-setup-$stamp_key"
+if [[ -f "$STAMP" ]]; then
+    exit 0
+fi
+
+log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+t0=$SECONDS
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade "pip<26" wheel ninja "cython<3.2"
+
+# MMPose's visualizer imports torchvision; 2.14.1/0.29.1 is the pair that
+# loads together on this machine kind (CPU here, CUDA where a GPU exists).
+log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
+"${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+# setuptools 80.x: torch needs >= 77, while mmcv's setup.py and mmengine's
+# package lookup (used for `mmpose::` config scopes) still import
+# pkg_resources, which later releases removed.
+"${PIP[@]}" install -q "$(grep '^numpy==' requirements/stack.txt)" "setuptools==80.9.0"
+
+pyver="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+WHEELS="$CACHE/wheels/torch-$TORCH_VERSION-$pyver"
+mkdir -p "$WHEELS"
+
+# mmcv: mmpose imports mmcv.ops at import time, so mmcv-lite is not enough
+# and no prebuilt wheel exists for this torch. Build from the sdist with the
+# CPU ops. torch 2.14 headers need C++20, but mmcv 2.1.0's setup.py forces
+# -std=c++17 for every torch > 1.12.1: patch that one flag.
+if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
+    log "building mmcv==$MMCV_VERSION with CPU ops (about 25 min on 2 cores, once per machine)"
+    work="$(mktemp -d)"
+    "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+        "mmcv==$MMCV_VERSION" -d "$work"
+    tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
+    sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-$MMCV_VERSION/setup.py"
+    (cd "$work/mmcv-$MMCV_VERSION" &&
+        MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+            "${PIP[@]}" wheel -q --no-deps --no-build-isolation . -w "$work/dist")
+    mv "$work"/dist/mmcv-*.whl "$WHEELS/"
+    rm -rf "$work"
+fi
+
+# xtcocotools: the binary wheel was built against an older numpy ABI
+# ("numpy.dtype size changed"), so compile it against the pinned numpy.
+if ! ls "$WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl >/dev/null 2>&1; then
+    log "building xtcocotools==$XTCOCOTOOLS_VERSION from source"
+    "${PIP[@]}" wheel -q --no-deps --no-binary xtcocotools --no-build-isolation \
+        "xtcocotools==$XTCOCOTOOLS_VERSION" -w "$WHEELS"
+fi
+
+log "installing the OpenMMLab stack"
+"${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl \
+    "$WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl
+grep -v '^mmpose==' requirements/stack.txt | "${PIP[@]}" install -q -r /dev/stdin
+"${PIP[@]}" install -q --no-deps "$(grep '^mmpose==' requirements/stack.txt)"
+"${PIP[@]}" install -q -r requirements/dev.txt
+"${PIP[@]}" install -q --no-deps --no-build-isolation -e .
+
+"$PY" -c 'import mmcv.ops, mmdet, mmpose.apis, rr_mmpose; print("mmpose", mmpose.__version__, "rr_mmpose", rr_mmpose.__version__)'
+rm -f "$VENV"/.rr-mmpose-setup-*
+touch "$STAMP"
+log "environment ready in $((SECONDS - t0)) s"
