@@ -1,5 +1,19 @@
-"""rr-mmpose: heatmap regression via randomized rounding (H3R) for MMPose."""
+"""rr-mmpose: heatmap regression via randomized rounding (H3R) for MMPose.
 
+Importing the package registers, in MMPose's registries:
+
+- ``KEYPOINT_CODECS``: ``RandomizedRoundingHeatmap``
+- ``MODELS``: ``RandomizedRoundingHead``, ``SpatialSoftmaxCELoss``,
+  ``PixelwiseTwoClassCELoss``, ``TruncatedMobileNetV2``
+- ``DATASETS``/``TRANSFORMS``: see :mod:`rr_mmpose.datasets`
+
+Configs load it with ``custom_imports = dict(imports=['rr_mmpose'])``.
+"""
+
+from . import codecs, datasets, models  # noqa: F401  (registration side effects)
+from .utils.checkpoint import allow_mmengine_checkpoints
 from .version import __version__
 
-__all__ = ['__version__']
+allow_mmengine_checkpoints()
+
+__all__ = ['__version__', 'allow_mmengine_checkpoints']

@@ -1,0 +1,266 @@
+"""Randomized rounding heatmap codec (H3R)."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.registry import KEYPOINT_CODECS
+from torch import Tensor
+
+from .topk_decoding import topk_soft_argmax
+
+TARGET_MODES = ('random', 'expected')
+
+
+@KEYPOINT_CODECS.register_module()
+class RandomizedRoundingHeatmap(BaseKeypointCodec):
+    """Represent keypoints as heatmaps with randomized rounding, as in
+    `Heatmap Regression via Randomized Rounding`_ by Yu and Tao (TPAMI 2021).
+
+    A keypoint at input coordinate ``x`` lies at ``x / stride`` on the
+    heatmap (the same convention as :class:`MSRAHeatmap`: cell ``i`` is
+    input pixel ``i * stride``). Each axis is rounded to ``floor`` or
+    ``floor + 1`` at random, taking ``floor + 1`` with probability equal to
+    the fractional part, so the rounded position is unbiased. The target is
+    a binary map with a single activation per keypoint, drawn afresh on
+    every call; its expectation is the bilinear weight of the four
+    neighbouring cells (``target_mode='expected'`` returns that expectation
+    deterministically).
+
+    Decoding takes the ``topk`` highest cells of each map, weighs their
+    coordinates by the softmax of their scores and maps back to input space.
+    The maps handed to :meth:`decode` must be *log-probabilities* (up to a
+    per-map constant): then the softmax over the top-k equals the
+    renormalised probabilities, and decoding the ideal prediction (the
+    expected target) returns the exact sub-pixel coordinate.
+    :class:`RandomizedRoundingHead` converts raw logits accordingly, per the
+    probability model of its loss.
+
+    Note:
+
+        - instance number: N (encode accepts N = 1 only, like MSRAHeatmap)
+        - keypoint number: K
+        - keypoint dimension: D = 2
+        - image size: [w, h]
+        - heatmap size: [W, H]
+
+    Encoded:
+
+        - heatmaps (np.ndarray): binary targets (``'random'``) or bilinear
+          weights (``'expected'``) in shape (K, H, W), float32
+        - keypoint_weights (np.ndarray): target weights in shape (N, K),
+          float32
+
+    What bad input gets:
+
+        - a visible keypoint whose heatmap position falls outside
+          ``[0, W-1] x [0, H-1]``: weight 0 and an empty map (its rounding
+          could not stay unbiased); invisible keypoints likewise;
+        - a NaN or infinite coordinate of a *visible* keypoint: ``ValueError``
+          (an invisible one is ignored);
+        - more than one instance, or arrays of the wrong shape: ``ValueError``;
+        - non-numeric or complex dtypes: ``TypeError``;
+        - ``topk`` outside ``[1, W*H]``, non-positive sizes or an input size
+          that is not a whole multiple of the heatmap size: ``ValueError``
+          at construction.
+
+    Args:
+        input_size (tuple): Image size in [w, h]
+        heatmap_size (tuple): Heatmap size in [W, H]; each must divide the
+            matching input size (integer stride per axis)
+        topk (int): Number of cells used by the decoder. Defaults to 9, as
+            in every released H3R model
+        target_mode (str): ``'random'`` (binary randomized rounding, for
+            training) or ``'expected'`` (bilinear expectation, deterministic)
+        seed (int, optional): Seed of a private generator. ``None`` (default)
+            draws from numpy's global generator, which MMEngine seeds per
+            worker through ``randomness=dict(seed=...)``
+
+    .. _`Heatmap Regression via Randomized Rounding`:
+        https://arxiv.org/abs/2009.00225
+    """
+
+    label_mapping_table = dict(keypoint_weights='keypoint_weights')
+    field_mapping_table = dict(heatmaps='heatmaps')
+
+    def __init__(
+        self,
+        input_size: Tuple[int, int],
+        heatmap_size: Tuple[int, int],
+        topk: int = 9,
+        target_mode: str = 'random',
+        seed: Optional[int] = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = _as_size(input_size, 'input_size')
+        self.heatmap_size = _as_size(heatmap_size, 'heatmap_size')
+        for axis, (n_in, n_hm) in enumerate(zip(self.input_size, self.heatmap_size)):
+            if n_in % n_hm:
+                raise ValueError(
+                    f'input_size {self.input_size} is not a whole multiple of '
+                    f'heatmap_size {self.heatmap_size} on axis {"xy"[axis]}: '
+                    'randomized rounding needs an integer stride'
+                )
+        num_cells = self.heatmap_size[0] * self.heatmap_size[1]
+        if not 1 <= int(topk) <= num_cells:
+            raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
+        if target_mode not in TARGET_MODES:
+            raise ValueError(f'target_mode must be one of {TARGET_MODES}, got {target_mode!r}')
+        self.topk = int(topk)
+        self.target_mode = target_mode
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+        self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
+
+    def encode(
+        self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None
+    ) -> dict:
+        """Encode keypoints into a randomized rounding target.
+
+        Args:
+            keypoints (np.ndarray): Keypoint coordinates in input space, in
+                shape (1, K, 2)
+            keypoints_visible (np.ndarray, optional): Keypoint visibilities
+                (used as weights) in shape (1, K). Defaults to all ones
+
+        Returns:
+            dict:
+            - heatmaps (np.ndarray): targets in shape (K, H, W), float32
+            - keypoint_weights (np.ndarray): weights in shape (1, K), float32
+        """
+        keypoints = _as_real_array(keypoints, 'keypoints')
+        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+            raise ValueError(f'keypoints must have shape (1, K, 2), got {keypoints.shape}')
+        if keypoints.shape[0] != 1:
+            raise ValueError(
+                f'{type(self).__name__} encodes one instance at a time (top-down), '
+                f'got {keypoints.shape[0]} instances'
+            )
+        num_keypoints = keypoints.shape[1]
+        if keypoints_visible is None:
+            keypoints_visible = np.ones((1, num_keypoints), dtype=np.float32)
+        keypoints_visible = _as_real_array(keypoints_visible, 'keypoints_visible')
+        if keypoints_visible.shape != (1, num_keypoints):
+            raise ValueError(
+                f'keypoints_visible must have shape (1, {num_keypoints}), '
+                f'got {keypoints_visible.shape}'
+            )
+
+        visible = keypoints_visible[0] > 0
+        points = keypoints[0] / self.scale_factor
+        finite = np.isfinite(points).all(axis=-1)
+        if not finite[visible].all():
+            bad = np.flatnonzero(visible & ~finite).tolist()
+            raise ValueError(f'visible keypoints {bad} have NaN or infinite coordinates')
+
+        W, H = self.heatmap_size
+        upper = np.array([W - 1, H - 1])
+        inside = finite & (points >= 0).all(axis=-1) & (points <= upper).all(axis=-1)
+        weights = np.where(visible & inside, keypoints_visible[0], 0).astype(np.float32)
+        active = weights > 0
+        points = np.where(active[:, None], points, 0.0)
+
+        heatmaps = np.zeros((num_keypoints, H, W), dtype=np.float32)
+        if self.target_mode == 'random':
+            cells = randomized_round(points, self._uniform(points.shape))
+            k = np.flatnonzero(active)
+            heatmaps[k, cells[k, 1], cells[k, 0]] = 1.0
+        else:
+            _scatter_bilinear(heatmaps, points, active)
+        return dict(heatmaps=heatmaps, keypoint_weights=weights[None])
+
+    def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Decode keypoints from log-probability maps of one instance.
+
+        Args:
+            encoded (np.ndarray): Log-probability maps in shape (K, H, W)
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): coordinates in input space, (1, K, 2)
+            - scores (np.ndarray): probability mass of the top-k cells, (1, K)
+        """
+        encoded = np.asarray(encoded)
+        if encoded.ndim != 3:
+            raise ValueError(f'decode expects maps of shape (K, H, W), got {encoded.shape}')
+        keypoints, scores = self._decode_tensor(torch.from_numpy(encoded[None].astype(np.float32)))
+        return keypoints.numpy(), scores.numpy()
+
+    def batch_decode(self, batch_heatmaps: Tensor) -> Tuple[np.ndarray, np.ndarray]:
+        """Decode a batch of log-probability maps on their own device.
+
+        Args:
+            batch_heatmaps (Tensor): Log-probability maps in shape (B, K, H, W)
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): coordinates in input space, (B, 1, K, 2)
+            - scores (np.ndarray): probability mass of the top-k cells, (B, 1, K)
+        """
+        if batch_heatmaps.ndim != 4:
+            raise ValueError(
+                f'batch_decode expects maps of shape (B, K, H, W), got {tuple(batch_heatmaps.shape)}'
+            )
+        keypoints, scores = self._decode_tensor(batch_heatmaps.detach())
+        return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
+
+    def decode_tensor(self, batch_heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+        """Differentiable, export-friendly decode: (B, K, H, W) log-probability
+        maps to input-space coordinates (B, K, 2) and scores (B, K)."""
+        return self._decode_tensor(batch_heatmaps)
+
+    def _decode_tensor(self, maps: Tensor) -> Tuple[Tensor, Tensor]:
+        W, H = self.heatmap_size
+        if tuple(maps.shape[-2:]) != (H, W):
+            raise ValueError(
+                f'maps of size {tuple(maps.shape[-2:])} (H, W) do not match heatmap_size '
+                f'{self.heatmap_size} (W, H)'
+            )
+        coords, scores = topk_soft_argmax(maps, self.topk)
+        return coords * coords.new_tensor(self.scale_factor), scores
+
+    def _uniform(self, shape: Tuple[int, ...]) -> np.ndarray:
+        if self._rng is None:
+            return np.random.random_sample(shape)
+        return self._rng.random(shape)
+
+
+def randomized_round(points: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Round each coordinate up with probability equal to its fractional part.
+
+    Given ``uniform`` ~ U[0, 1), ``E[result] = points`` exactly.
+    """
+    low = np.floor(points)
+    return (low + (uniform < points - low)).astype(np.int64)
+
+
+def _scatter_bilinear(heatmaps: np.ndarray, points: np.ndarray, active: np.ndarray) -> None:
+    """Add the bilinear weights of each active point to its four cells."""
+    _, H, W = heatmaps.shape
+    low = np.floor(points).astype(np.int64)
+    frac = points - low
+    for dx in (0, 1):
+        for dy in (0, 1):
+            w = (frac[:, 0] if dx else 1 - frac[:, 0]) * (frac[:, 1] if dy else 1 - frac[:, 1])
+            x, y = low[:, 0] + dx, low[:, 1] + dy
+            # A zero-weight neighbour may sit one past the border (x == W-1).
+            keep = active & (w > 0) & (x < W) & (y < H)
+            k = np.flatnonzero(keep)
+            heatmaps[k, y[k], x[k]] += w[k]
+
+
+def _as_size(size, name: str) -> Tuple[int, int]:
+    if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
+        raise ValueError(f'{name} must be two positive integers (w, h), got {size}')
+    return int(size[0]), int(size[1])
+
+
+def _as_real_array(value, name: str) -> np.ndarray:
+    array = np.asarray(value)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+            or array.dtype == np.bool_):
+        raise TypeError(f'{name} must be a real numeric array, got dtype {array.dtype}')
+    return array.astype(np.float64)

@@ -1,0 +1,3 @@
+from .randomized_rounding_head import RandomizedRoundingHead
+
+__all__ = ['RandomizedRoundingHead']

@@ -1,0 +1,71 @@
+"""Per-pixel two-class cross-entropy: the loss of H3R's released head."""
+
+from typing import Optional
+
+import torch.nn.functional as F
+from mmpose.registry import MODELS
+from torch import Tensor, nn
+
+from .weighting import check_target, weighted_keypoint_mean
+
+
+@MODELS.register_module()
+class PixelwiseTwoClassCELoss(nn.Module):
+    """Two logits (background, keypoint) per pixel per keypoint.
+
+    The head emits 2K channels laid out as H3R's ``(N, 2, K, H, W)``:
+    channels ``[0, K)`` are background logits, ``[K, 2K)`` keypoint logits.
+    Each pixel is a two-class problem, ``p = softmax`` over the pair, and
+    the loss is the mean over pixels of ``-(t log p1 + (1 - t) log p0)``.
+
+    Why the decoder is consistent with it: the loss is linear in ``t``, so
+    the random targets train towards the expected target ``q``; each
+    pixel's binary cross-entropy is minimal at ``p1 = q``. The decoder
+    receives ``log p1 = log q`` and so weighs the top-k cells by
+    ``q / sum_topk q = q``, returning ``x`` exactly.
+
+    H3R's own decoder instead takes the softmax of the raw keypoint logits
+    ``l1``. Those are not fixed by the loss (only ``l1 - l0`` is), and even
+    with ``l0 = 0`` the weights become ``q / (1 - q)``: a bias towards the
+    nearest cell (see ``tools/benchmarks``). Use
+    ``RandomizedRoundingHead(decode_scores='logits')`` to reproduce it.
+
+    Shapes:
+        output (N, 2K, H, W) logits; target (N, K, H, W); weights (N, K).
+
+    Args:
+        use_target_weight (bool): Weigh keypoints by ``target_weights``.
+            Defaults to True
+        loss_weight (float): Scale of the loss. Defaults to 1.0
+    """
+
+    logits_per_keypoint = 2
+
+    def __init__(self, use_target_weight: bool = True, loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.use_target_weight = use_target_weight
+        self.loss_weight = loss_weight
+
+    @staticmethod
+    def split(output: Tensor):
+        """(N, 2K, H, W) -> background and keypoint logits, each (N, K, H, W)."""
+        background, keypoint = output.unflatten(1, (2, -1)).unbind(1)
+        return background, keypoint
+
+    def log_probs(self, output: Tensor) -> Tensor:
+        """Per-cell log-probabilities (N, K, H, W) of the keypoint class."""
+        background, keypoint = self.split(output)
+        return F.logsigmoid(keypoint - background)
+
+    def forward(
+        self, output: Tensor, target: Tensor, target_weights: Optional[Tensor] = None
+    ) -> Tensor:
+        check_target(output.shape, target, self.logits_per_keypoint)
+        background, keypoint = self.split(output)
+        # Two-class softmax CE == binary CE on the logit difference.
+        per_pixel = F.binary_cross_entropy_with_logits(
+            keypoint - background, target, reduction='none'
+        )
+        per_keypoint = per_pixel.flatten(2).mean(-1)
+        weights = target_weights if self.use_target_weight else None
+        return weighted_keypoint_mean(per_keypoint, weights) * self.loss_weight
