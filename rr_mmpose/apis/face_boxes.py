@@ -1,0 +1,86 @@
+"""Face boxes for ``MMPoseInferencer`` without downloading a detector.
+
+MMPose 1.3.2's top-down inferencer ignores a ``bboxes=`` argument (it is
+overwritten before use) and its default face detector is a YOLOX checkpoint
+fetched at run time. These providers stand in for that detector, so MMPose's
+own inferencer code (thresholds, NMS, drawing) runs unchanged::
+
+    inferencer = MMPoseInferencer(pose2d=CONFIG, pose2d_weights=CKPT,
+                                  det_model='whole_image')
+    use_face_boxes(inferencer, FixedFaceBoxes([[x0, y0, x1, y1]]))  # or
+    use_face_boxes(inferencer, HaarFaceDetector())
+    results = list(inferencer('photo.jpg', out_dir='vis'))
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import mmcv
+import numpy as np
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+
+def _predictions(boxes: np.ndarray, scores: np.ndarray) -> dict:
+    instances = InstanceData(
+        bboxes=torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+        scores=torch.as_tensor(scores, dtype=torch.float32).reshape(-1),
+        labels=torch.zeros(len(boxes), dtype=torch.long),
+    )
+    return dict(predictions=[DetDataSample(pred_instances=instances)])
+
+
+class FixedFaceBoxes:
+    """Boxes given by the user, (x_min, y_min, x_max, y_max) in pixels,
+    used for every image the inferencer sees."""
+
+    def __init__(self, boxes: Sequence[Sequence[float]]) -> None:
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+        if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
+            raise ValueError(f'boxes must be finite (x_min, y_min, x_max, y_max), got {boxes}')
+        self.boxes = boxes
+
+    def __call__(self, image, **kwargs) -> dict:
+        return _predictions(self.boxes, np.ones(len(self.boxes)))
+
+
+class HaarFaceDetector:
+    """OpenCV's frontal-face Haar cascade (shipped inside the opencv wheel).
+
+    A fast, offline, rough detector: good for frontal faces in photos. The
+    box is enlarged by ``scale`` around its centre, since the cascade's box
+    is tighter than a landmark box.
+    """
+
+    def __init__(self, scale: float = 1.1, min_size: int = 40) -> None:
+        path = cv2.data.haarcascades + 'haarcascade_frontalface_default.xml'
+        self.cascade = cv2.CascadeClassifier(path)
+        if self.cascade.empty():
+            raise FileNotFoundError(f'OpenCV Haar cascade not found at {path}')
+        self.scale = scale
+        self.min_size = min_size
+
+    def detect(self, image) -> np.ndarray:
+        image = mmcv.imread(image) if isinstance(image, str) else image
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        found = self.cascade.detectMultiScale(
+            gray, scaleFactor=1.1, minNeighbors=5, minSize=(self.min_size,) * 2)
+        boxes = np.asarray(found, dtype=np.float32).reshape(-1, 4)
+        centre = boxes[:, :2] + boxes[:, 2:] / 2
+        half = boxes[:, 2:] * self.scale / 2
+        return np.concatenate([centre - half, centre + half], axis=1)
+
+    def __call__(self, image, **kwargs) -> dict:
+        boxes = self.detect(image)
+        return _predictions(boxes, np.ones(len(boxes)))
+
+
+def use_face_boxes(inferencer, provider) -> None:
+    """Make an ``MMPoseInferencer`` (or ``Pose2DInferencer``) take its boxes
+    from ``provider`` (label 0, score 1)."""
+    pose2d = getattr(inferencer, 'inferencer', inferencer)
+    pose2d.detector = provider
+    pose2d.det_cat_ids = (0,)

@@ -1,0 +1,113 @@
+"""300W (68 points) from ``.pts`` files, with the usual splits.
+
+A ``.pts`` file reads ``version: 1``, ``n_points: 68``, ``{``, 68 lines of
+1-based ``x y``, ``}``; coordinates are shifted to MMPose's 0-based pixels.
+
+Splits, from the 300W distribution's folders:
+
+- train: ``lfpw/trainset``, ``helen/trainset``, ``afw`` (3148 images)
+- test_common: ``lfpw/testset``, ``helen/testset`` (554)
+- test_challenging: ``ibug`` (135)
+- test_full: common + challenging (689)
+- test_private: ``01_Indoor`` and ``02_Outdoor`` of the 300W test set (600),
+  when ``private_root`` is given
+
+P2 boxes come from an optional text file, one ``<image path relative to the
+root> x_min y_min x_max y_max`` a line (e.g. exported from 300W's detector
+``bounding_boxes_*.mat``); images without a box fall back to P1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
+
+NUM_KEYPOINTS = 68
+SPLIT_FOLDERS = {
+    'train': ('lfpw/trainset', 'helen/trainset', 'afw'),
+    'test_common': ('lfpw/testset', 'helen/testset'),
+    'test_challenging': ('ibug',),
+    'test_full': ('lfpw/testset', 'helen/testset', 'ibug'),
+}
+PRIVATE_FOLDERS = ('01_Indoor', '02_Outdoor')
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
+
+
+def read_pts(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.ndarray:
+    """Read a .pts file into 0-based (K, 2) coordinates."""
+    lines = Path(path).read_text().splitlines()
+    body = [(i, ln.strip()) for i, ln in enumerate(lines, start=1) if ln.strip()]
+    header = dict(ln.split(':', 1) for _, ln in body[:2] if ':' in ln)
+    try:
+        declared = int(header['n_points'])
+    except (KeyError, ValueError):
+        raise ConversionError(path, 'missing or invalid "n_points:" header', 2) from None
+    if declared != num_keypoints:
+        raise ConversionError(path, f'expected {num_keypoints} points, header says {declared}', 2)
+    if len(body) < 4 or body[2][1] != '{' or body[-1][1] != '}':
+        raise ConversionError(path, 'points must be enclosed in "{" and "}"')
+    rows = body[3:-1]
+    if len(rows) != declared:
+        raise ConversionError(path, f'header says {declared} points, file has {len(rows)}')
+    points = []
+    for line_no, line in rows:
+        cols = line.split()
+        if len(cols) != 2:
+            raise ConversionError(path, f'expected "x y", got {line!r}', line_no)
+        points.append(parse_floats(cols, path, line_no))
+    return np.stack(points) - 1.0
+
+
+def read_box_list(path: Path) -> Dict[str, np.ndarray]:
+    boxes = {}
+    for line_no, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        cols = line.split()
+        if not cols:
+            continue
+        if len(cols) != 5:
+            raise ConversionError(path, 'expected "<image> x_min y_min x_max y_max"', line_no)
+        box = parse_floats(cols[1:], path, line_no)
+        if box[2] <= box[0] or box[3] <= box[1]:
+            raise ConversionError(path, f'empty box {box.tolist()}', line_no)
+        boxes[cols[0]] = box
+    return boxes
+
+
+def _convert_folders(root: Path, folders, prefix: str, boxes: Dict[str, np.ndarray]) -> SplitWriter:
+    writer = SplitWriter()
+    for folder in folders:
+        directory = root / folder
+        if not directory.is_dir():
+            raise ConversionError(directory, 'missing 300W folder')
+        images = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for image in images:
+            pts = image.with_suffix('.pts')
+            if not pts.is_file():
+                raise ConversionError(pts, f'missing landmarks for {image.name}')
+            file_name = prefix + str(image.relative_to(root))
+            writer.add(file_name, image_size(image, pts), read_pts(pts), boxes.get(file_name))
+    return writer
+
+
+def convert_300w(
+    root: Path, out_dir: Path, private_root: Optional[Path] = None, box_file: Optional[Path] = None
+) -> List[Path]:
+    """Write ``annotations/{p1,p2}/face_landmarks_300w_<split>.json``.
+
+    Image paths are relative to ``root`` (private images get the prefix
+    ``300W_private/``: link the test set there), so configs read
+    ``data_root/images/<path>``.
+    """
+    boxes = read_box_list(box_file) if box_file else {}
+    outputs = {}
+    sources = dict((s, (Path(root), f, '')) for s, f in SPLIT_FOLDERS.items())
+    if private_root is not None:
+        sources['test_private'] = (Path(private_root), PRIVATE_FOLDERS, '300W_private/')
+    for split, (base, folders, prefix) in sources.items():
+        writer = _convert_folders(base, folders, prefix, boxes)
+        outputs[f'face_landmarks_300w_{split}'] = writer.documents(dataset='300w', split=split)
+    return write_outputs(outputs, out_dir)

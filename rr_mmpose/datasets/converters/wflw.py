@@ -1,0 +1,63 @@
+"""WFLW (98 points) from ``list_98pt_rect_attr_{train,test}.txt``.
+
+Each row: 196 landmark coordinates (x0 y0 ... x97 y97), the dataset's box
+(x_min y_min x_max y_max), six attribute flags (pose, expression,
+illumination, make-up, occlusion, blur) and the image path relative to
+``WFLW_images``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List
+
+from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
+
+NUM_KEYPOINTS = 98
+ATTRIBUTES = ('pose', 'expression', 'illumination', 'makeup', 'occlusion', 'blur')
+NUM_COLUMNS = 2 * NUM_KEYPOINTS + 4 + len(ATTRIBUTES) + 1
+
+
+def parse_wflw_list(list_file: Path, image_root: Path) -> Dict[str, SplitWriter]:
+    """Parse one list file into the full split and its attribute subsets."""
+    full = SplitWriter()
+    subsets = {a: SplitWriter() for a in ATTRIBUTES}
+    text = Path(list_file).read_text().splitlines()
+    for line_no, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        cols = line.split()
+        if len(cols) != NUM_COLUMNS:
+            raise ConversionError(
+                list_file, f'expected {NUM_COLUMNS} columns, got {len(cols)}', line_no)
+        values = parse_floats(cols[:-1], list_file, line_no)
+        keypoints = values[: 2 * NUM_KEYPOINTS].reshape(NUM_KEYPOINTS, 2)
+        box = values[2 * NUM_KEYPOINTS : 2 * NUM_KEYPOINTS + 4]
+        flags = values[2 * NUM_KEYPOINTS + 4 :]
+        if not set(flags) <= {0.0, 1.0}:
+            raise ConversionError(list_file, f'attribute flags must be 0 or 1, got {flags}', line_no)
+        if box[2] <= box[0] or box[3] <= box[1]:
+            raise ConversionError(list_file, f'empty box {box.tolist()}', line_no)
+        file_name = cols[-1]
+        size = image_size(Path(image_root) / file_name, list_file, line_no)
+        full.add(file_name, size, keypoints, box)
+        for attribute, flag in zip(ATTRIBUTES, flags):
+            if flag:
+                subsets[attribute].add(file_name, size, keypoints, box)
+    return {'': full, **subsets}
+
+
+def convert_wflw(annotation_dir: Path, image_root: Path, out_dir: Path) -> List[Path]:
+    """Write ``annotations/{p1,p2}/face_landmarks_wflw_{train,test}.json``
+    and the six test subsets ``face_landmarks_wflw_test_<attribute>.json``."""
+    outputs = {}
+    for split in ('train', 'test'):
+        list_file = Path(annotation_dir) / f'list_98pt_rect_attr_{split}.txt'
+        if not list_file.is_file():
+            raise ConversionError(list_file, 'missing WFLW list file')
+        for subset, writer in parse_wflw_list(list_file, image_root).items():
+            if subset and split == 'train':
+                continue
+            name = f'face_landmarks_wflw_{split}' + (f'_{subset}' if subset else '')
+            outputs[name] = writer.documents(source=list_file.name, dataset='wflw')
+    return write_outputs(outputs, out_dir)

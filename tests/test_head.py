@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.structures import PoseDataSample
+from mmpose.structures.keypoint import flip_keypoints
+
+from rr_mmpose.datasets.face_template import FLIP_INDICES
+from rr_mmpose.models.heads.randomized_rounding_head import mirror_keypoints
+
+from .conftest import CONFIG_DIR
+
+
+def count_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    'config, paper_params',
+    [
+        ('wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py', 9.69e6),
+        ('wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-256x256.py', 0.60e6),
+    ],
+)
+def test_parameter_counts_match_the_paper(config, paper_params):
+    model = MODELS.build(Config.fromfile(str(CONFIG_DIR / config)).model)
+    assert abs(count_params(model) / paper_params - 1) < 0.01
+
+
+def test_flip_test_mirrors_coordinates_exactly(rng):
+    """An ideal prediction on the flipped input, mirrored back by the head's
+    rule, lands on the original keypoints (MMPose's flip convention)."""
+    codec = KEYPOINT_CODECS.build(
+        dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
+             target_mode='expected'))
+    keypoints = rng.uniform(0, 124, (1, 68, 2))
+    flipped, _ = flip_keypoints(keypoints.copy(), np.ones((1, 68)), (128, 128), FLIP_INDICES)
+    decoded, _ = codec.decode(np.log(np.maximum(codec.encode(flipped)['heatmaps'], 1e-30)))
+    np.testing.assert_allclose(mirror_keypoints(decoded, FLIP_INDICES, 128), keypoints, atol=1e-3)
+
+
+def test_predict_with_flip_test_and_heatmaps():
+    head = MODELS.build(
+        dict(type='RandomizedRoundingHead', in_channels=16, out_channels=68,
+             decoder=dict(type='RandomizedRoundingHeatmap', input_size=(128, 128),
+                          heatmap_size=(32, 32))))
+    head.eval()
+    feats = (torch.randn(2, 16, 32, 32),)
+    sample = PoseDataSample(metainfo=dict(flip_indices=FLIP_INDICES.tolist()))
+    preds, heatmaps = head.predict(
+        [feats, (feats[0].flip(-1),)], [sample, sample],
+        test_cfg=dict(flip_test=True, output_heatmaps=True))
+    assert len(preds) == 2 and isinstance(preds[0], InstanceData)
+    assert preds[0].keypoints.shape == (1, 68, 2)
+    assert preds[0].keypoint_scores.shape == (1, 68)
+    assert heatmaps[0].heatmaps.shape == (68, 32, 32)
+    # Probabilities of the spatial softmax: each map sums to 1.
+    np.testing.assert_allclose(heatmaps[0].heatmaps.sum((1, 2)).numpy(), 1, atol=1e-4)
+
+
+def test_flip_test_needs_both_passes():
+    head = MODELS.build(
+        dict(type='RandomizedRoundingHead', in_channels=4, out_channels=2,
+             decoder=dict(type='RandomizedRoundingHeatmap', input_size=(32, 32),
+                          heatmap_size=(8, 8))))
+    with pytest.raises(ValueError, match='flip_test expects'):
+        head.predict((torch.randn(1, 4, 8, 8),), [PoseDataSample(metainfo=dict(flip_indices=[1, 0]))],
+                     test_cfg=dict(flip_test=True))
+
+
+def test_invalid_decode_scores():
+    with pytest.raises(ValueError, match='decode_scores must be one of'):
+        MODELS.build(dict(type='RandomizedRoundingHead', in_channels=4, out_channels=2,
+                          decode_scores='softmax'))

@@ -1,0 +1,113 @@
+"""The main job, end to end on the built-in generated faces.
+
+1. generate the dataset if missing (seconds);
+2. train the MobileNetV2 H3R model at 128x128 with MMPose's own
+   tools/train.py (the one inside the installed mmpose package);
+3. test it with MMPose's own tools/test.py (NME, inter-ocular);
+4. run MMPoseInferencer with this repository's config and the new
+   checkpoint on a few test images, drawing the predicted landmarks;
+5. write a summary (NME, times) to work_dirs/demo/summary.md.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = (REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
+          'td-hm_mobilenetv2_rr-1xb32-30e_synthetic-faces-128x128.py')
+DATA = REPO / 'data' / 'synthetic_faces'
+
+
+def run_tool(name: str, args) -> None:
+    from rr_mmpose.utils import mmpose_tool
+
+    cmd = [sys.executable, str(mmpose_tool(name)), *map(str, args)]
+    print('$', ' '.join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=REPO)
+
+
+def latest_test_metrics(test_dir: Path) -> dict:
+    """The metrics MMEngine's test loop wrote as ``<timestamp>/<timestamp>.json``."""
+    logs = sorted(test_dir.glob('*/*.json'))
+    if not logs:
+        raise FileNotFoundError(f'no test metrics under {test_dir}')
+    return json.loads(logs[-1].read_text().splitlines()[-1])
+
+
+def infer(checkpoint: Path, out_dir: Path, count: int) -> float:
+    """MMPoseInferencer on ``count`` test images with their face boxes;
+    returns the mean NME (%) of those images."""
+    import numpy as np
+    from mmpose.apis import MMPoseInferencer
+
+    from rr_mmpose.apis import FixedFaceBoxes, use_face_boxes
+
+    doc = json.loads((DATA / 'annotations/face_landmarks_300w_test.json').read_text())
+    inferencer = MMPoseInferencer(
+        pose2d=str(CONFIG), pose2d_weights=str(checkpoint), device='cpu', det_model='whole_image')
+    errors = []
+    for image, ann in list(zip(doc['images'], doc['annotations']))[:count]:
+        x, y, w, h = ann['bbox']
+        use_face_boxes(inferencer, FixedFaceBoxes([[x, y, x + w, y + h]]))
+        (result,) = inferencer(str(DATA / 'images' / image['file_name']),
+                               vis_out_dir=str(out_dir), radius=2, thickness=1)
+        pred = np.array(result['predictions'][0][0]['keypoints'])
+        gt = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
+        errors.append(np.linalg.norm(pred - gt, axis=1).mean() / np.linalg.norm(gt[36] - gt[45]))
+    return 100 * float(np.mean(errors))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--work-dir', default=str(REPO / 'work_dirs' / 'demo'))
+    parser.add_argument('--epochs', type=int, help='override the config schedule')
+    parser.add_argument('--num-vis', type=int, default=6)
+    args = parser.parse_args()
+    work_dir = Path(args.work_dir)
+    times = {}
+
+    t = time.perf_counter()
+    if not (DATA / 'annotations/face_landmarks_300w_test.json').is_file():
+        from rr_mmpose.datasets import generate_dataset
+
+        print(f'generating the synthetic face dataset in {DATA}', flush=True)
+        generate_dataset(DATA)
+    times['data'] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    options = ['--cfg-options', f'train_cfg.max_epochs={args.epochs}'] if args.epochs else []
+    run_tool('train.py', [CONFIG, '--work-dir', work_dir, *options])
+    checkpoint = Path((work_dir / 'last_checkpoint').read_text().strip())
+    times['train'] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    run_tool('test.py', [CONFIG, checkpoint, '--work-dir', work_dir / 'test'])
+    nme = 100 * latest_test_metrics(work_dir / 'test')['NME']
+    times['test'] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    vis_dir = work_dir / 'vis'
+    vis_nme = infer(checkpoint, vis_dir, args.num_vis)
+    times['inference'] = time.perf_counter() - t
+
+    total = sum(times.values())
+    summary = '\n'.join([
+        '# rr-mmpose demo',
+        '',
+        f'- config: `{CONFIG.relative_to(REPO)}`',
+        f'- checkpoint: `{checkpoint}`',
+        f'- test NME (MMPose tools/test.py, 300 generated faces): **{nme:.2f} %**',
+        f'- MMPoseInferencer NME on {args.num_vis} drawn images: {vis_nme:.2f} %',
+        f'- drawn landmarks: `{vis_dir}`',
+        '- time (s): ' + ', '.join(f'{k} {v:.0f}' for k, v in times.items()) + f', total {total:.0f}',
+    ])
+    (work_dir / 'summary.md').write_text(summary + '\n')
+    print('\n' + summary)
+
+
+if __name__ == '__main__':
+    main()
