@@ -1,0 +1,113 @@
+"""The codecs compared by the benchmarks, with the settings used for each.
+
+Settings (the fair choice is ours, stated here and in docs/benchmarks.md):
+- Gaussian heatmap codecs (MSRA, DARK, UDP): sigma = 2 heatmap pixels at
+  every resolution, MMPose's face default; DARK's blur kernel is 11.
+- SimCC: MMPose's Gaussian SimCC label, split ratio 2.0 at stride 4 as
+  RTMPose, and 8 / stride elsewhere so its bins grow with the stride;
+  sigma 2.83 input px (RTMPose-m face: 5.66 bins at split 2.0).
+- Randomized rounding: top-k 9, decoded from log-probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+import numpy as np
+import torch
+from mmpose.registry import KEYPOINT_CODECS
+
+import rr_mmpose  # noqa: F401
+
+INPUT = 256
+
+
+def build(cfg: dict):
+    return KEYPOINT_CODECS.build(cfg)
+
+
+def gaussian_codecs(heatmap: int) -> Dict[str, object]:
+    hm = (heatmap, heatmap)
+    return {
+        'MSRAHeatmap': build(dict(type='MSRAHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm,
+                                  sigma=2.0)),
+        'MSRAHeatmap (DARK)': build(dict(type='MSRAHeatmap', input_size=(INPUT, INPUT),
+                                         heatmap_size=hm, sigma=2.0, unbiased=True)),
+        'UDPHeatmap': build(dict(type='UDPHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm,
+                                 sigma=2.0)),
+    }
+
+
+def simcc_codec(heatmap: int):
+    stride = INPUT / heatmap
+    split = 8.0 / stride
+    # RTMPose-m (256x256 face) uses sigma (5.66, 5.66) at split 2.0, i.e.
+    # 2.83 input px; keep that width in input pixels.
+    return build(dict(type='SimCCLabel', input_size=(INPUT, INPUT), sigma=(2.83 * split,) * 2,
+                      simcc_split_ratio=split, normalize=False, use_dark=False))
+
+
+def rr_codec(heatmap: int, **kwargs):
+    return build(dict(type='RandomizedRoundingHeatmap', input_size=(INPUT, INPUT),
+                      heatmap_size=(heatmap, heatmap), **kwargs))
+
+
+def ideal_decoder(name: str, codec) -> Callable[[np.ndarray], np.ndarray]:
+    """keypoints (1, K, 2) -> decoded (1, K, 2) from the codec's own ideal
+    prediction (its encoded target)."""
+    if name.startswith('SimCC'):
+        def run(kp):
+            enc = codec.encode(kp)
+            return codec.decode(enc['keypoint_x_labels'][0], enc['keypoint_y_labels'][0])[0]
+        return run
+
+    def run(kp):
+        return codec.decode(codec.encode(kp)['heatmaps'])[0]
+    return run
+
+
+def rr_draws_decoder(heatmap: int, draws: int, seed: int = 0):
+    """Mean of ``draws`` binary targets, decoded: what a network trained on
+    that many samples of a point converges towards."""
+    sampler = rr_codec(heatmap, seed=seed)
+    codec = rr_codec(heatmap)
+
+    def run(kp):
+        mean = np.mean([sampler.encode(kp)['heatmaps'] for _ in range(draws)], axis=0)
+        return codec.decode(np.log(np.maximum(mean, 1e-30)))[0]
+    return run
+
+
+def rr_expected_decoder(heatmap: int, literal_two_class: bool = False):
+    """The decoded loss optimum. ``literal_two_class``: H3R's decoder
+    (softmax of raw keypoint logits, l0 = 0) on the two-class loss optimum."""
+    expected = rr_codec(heatmap, target_mode='expected')
+    codec = rr_codec(heatmap)
+
+    def run(kp):
+        q = np.clip(expected.encode(kp)['heatmaps'], 1e-12, 1 - 1e-12)
+        maps = np.log(q / (1 - q)) if literal_two_class else np.log(q)
+        return codec.decode(maps)[0]
+    return run
+
+
+def torch_batch(maps: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
+
+
+def all_ideal_decoders(heatmap: int) -> Dict[str, Callable]:
+    decoders = {name: ideal_decoder(name, c) for name, c in gaussian_codecs(heatmap).items()}
+    decoders['SimCCLabel'] = ideal_decoder('SimCCLabel', simcc_codec(heatmap))
+    decoders['RR expected (consistent)'] = rr_expected_decoder(heatmap)
+    decoders['RR two-class, H3R literal decoder'] = rr_expected_decoder(heatmap, True)
+    for n in (1, 8, 64):
+        decoders[f'RR mean of {n} draws'] = rr_draws_decoder(heatmap, n)
+    return decoders
+
+
+def sample_points(rng: np.random.Generator, n: int, heatmap: int) -> np.ndarray:
+    """n uniformly sub-pixel points (1, n, 2), 3 sigma (6 cells) from the
+    border where the map allows, so Gaussian targets are not cut."""
+    stride = INPUT / heatmap
+    margin = min(6 * stride, INPUT / 2 - stride)
+    return rng.uniform(margin, INPUT - 1 - margin, (1, n, 2))

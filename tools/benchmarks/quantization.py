@@ -1,0 +1,82 @@
+"""Localisation error of each codec's ideal prediction, per resolution.
+
+No network: each codec decodes its own target (or, for randomized
+rounding, the loss optimum / the mean of N draws). Errors in input pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from codec_zoo import INPUT, all_ideal_decoders, sample_points
+
+HEATMAPS = (64, 32, 16, 8)
+
+
+def measure(num_points: int = 4000, heatmaps=HEATMAPS, seed: int = 0, chunk: int = 200) -> list:
+    rows = []
+    for heatmap in heatmaps:
+        points = sample_points(np.random.default_rng(seed), num_points, heatmap)
+        for name, decode in all_ideal_decoders(heatmap).items():
+            decoded = np.concatenate(
+                [decode(points[:, i : i + chunk]) for i in range(0, num_points, chunk)], axis=1)
+            err = decoded[0] - points[0]
+            dist = np.linalg.norm(err, axis=1)
+            rows.append(dict(codec=name, stride=INPUT // heatmap, heatmap=heatmap,
+                             mean=float(dist.mean()), p95=float(np.percentile(dist, 95)),
+                             bias_x=float(err[:, 0].mean()), bias_y=float(err[:, 1].mean())))
+    return rows
+
+
+def table(rows: list) -> str:
+    strides = sorted({r['stride'] for r in rows})
+    codecs = list(dict.fromkeys(r['codec'] for r in rows))
+    cell = {(r['codec'], r['stride']): r for r in rows}
+    head = '| codec | ' + ' | '.join(f'stride {s} ({INPUT // s}x{INPUT // s})' for s in strides)
+    lines = [head + ' |', '|---' * (len(strides) + 1) + '|']
+    for c in codecs:
+        vals = [cell[(c, s)] for s in strides]
+        lines.append(f'| {c} | ' + ' | '.join(
+            f"{v['mean']:.4f} / {v['p95']:.4f}" for v in vals) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(rows: list, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for codec in dict.fromkeys(r['codec'] for r in rows):
+        pts = sorted((r['stride'], max(r['mean'], 1e-6)) for r in rows if r['codec'] == codec)
+        ax.plot(*zip(*pts), marker='o', label=codec)
+    ax.set(xscale='log', yscale='log', xlabel='stride (input px per heatmap cell)',
+           ylabel='mean error of the ideal prediction (input px)',
+           title=f'Codec quantization error, {INPUT}x{INPUT} input')
+    ax.set_xticks([4, 8, 16, 32], labels=['4', '8', '16', '32'])
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--points', type=int, default=4000)
+    parser.add_argument('--out', default='docs/benchmarks')
+    args = parser.parse_args()
+    rows = measure(args.points)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / 'quantization.json').write_text(json.dumps(rows, indent=1))
+    plot(rows, out / 'quantization.png')
+    print(table(rows))
+
+
+if __name__ == '__main__':
+    main()
