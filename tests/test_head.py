@@ -35,7 +35,7 @@ def test_flip_test_mirrors_coordinates_exactly(rng):
     codec = KEYPOINT_CODECS.build(
         dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
              target_mode='expected'))
-    keypoints = rng.uniform(0, 124, (1, 68, 2))
+    keypoints = rng.uniform(3, 124, (1, 68, 2))  # inside the map, flipped too
     flipped, _ = flip_keypoints(keypoints.copy(), np.ones((1, 68)), (128, 128), FLIP_INDICES)
     decoded, _ = codec.decode(np.log(np.maximum(codec.encode(flipped)['heatmaps'], 1e-30)))
     np.testing.assert_allclose(mirror_keypoints(decoded, FLIP_INDICES, 128), keypoints, atol=1e-3)

@@ -111,3 +111,19 @@ def test_mmpose_own_tools_train_and_test(tiny_faces, tmp_path):
          '--work-dir', str(tmp_path / 'test'), *common],
         check=True, cwd=REPO, env=env, capture_output=True, text=True)
     assert 'NME' in out.stdout + out.stderr
+
+
+def test_weights_only_still_refuses_arbitrary_getattr(tmp_path):
+    """The getattr stand-in only serves HistoryBuffer's statistics methods."""
+    import pickle
+
+    from mmengine.logging import HistoryBuffer
+
+    class Evil:
+        def __reduce__(self):
+            return getattr, (HistoryBuffer, 'update')
+
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': Evil()}, path)
+    with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
+        torch.load(path, weights_only=True)
