@@ -59,7 +59,11 @@ def test_config_trains_and_predicts(config, face_image, rng):
     cfg.model.backbone.init_cfg = None  # no download
     model = MODELS.build(cfg.model)
     k = cfg.model.head.out_channels
-    assert cfg.model.head.decoder == cfg.codec
+    # One codec everywhere: top-level variable, head decoder, target encoder.
+    encoders = [t.encoder for t in cfg.train_dataloader.dataset.pipeline
+                if t.type == 'GenerateTarget']
+    assert cfg.model.head.decoder == cfg.codec == encoders[0]
+    assert cfg.codec.type == 'RandomizedRoundingHeatmap'
     train_batch = packed_batch(cfg, face_image, cfg.train_dataloader.dataset.pipeline, k, rng)
     optim = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()

@@ -54,3 +54,8 @@ test_dataloader = val_dataloader
 # Outer eye corners, as H3R's test scripts.
 val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[60, 72])
 test_evaluator = val_evaluator
+
+# Keep the top-level `codec` equal to the one in use (for configs that read
+# `{{_base_.codec}}`): merged as is, it would keep the base MSRAHeatmap's
+# `sigma`. Rebound last, so the references above hold the clean dict.
+codec = dict(_delete_=True, **codec)
