@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = (REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
-          'td-hm_mobilenetv2_rr-1xb32-30e_synthetic-faces-128x128.py')
+          'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py')
 DATA = REPO / 'data' / 'synthetic_faces'
 
 

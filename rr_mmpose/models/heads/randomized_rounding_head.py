@@ -148,7 +148,7 @@ class RandomizedRoundingHead(BaseHead):
         losses = dict(loss_kpt=self.loss_module(outputs, gt_heatmaps, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(self.score_maps(outputs.detach())),
+                output=to_numpy(self.score_maps(outputs.detach()).exp()),
                 target=to_numpy(gt_heatmaps),
                 mask=to_numpy(keypoint_weights) > 0,
             )

