@@ -68,9 +68,9 @@ def _colour(rng: np.random.Generator, low: int = 0, high: int = 256) -> Tuple[in
 
 def _texture(rng: np.random.Generator, size: int, base, amplitude: float) -> np.ndarray:
     """Smooth random texture: a coarse noise grid upsampled bicubically."""
-    grid = rng.normal(0.0, amplitude, (int(rng.integers(3, 9)),) * 2 + (3,))
+    grid = rng.normal(0.0, amplitude, (int(rng.integers(3, 9)),) * 2 + (3,)).astype(np.float32)
     noise = cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
-    return np.clip(np.asarray(base, np.float64) + noise, 0, 255)
+    return np.clip(np.asarray(base, np.float32) + noise, 0, 255)
 
 
 def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, np.ndarray]:
@@ -122,9 +122,10 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
     # The face: skin texture, shaded by yaw, clipped to the head outline.
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [_poly(head)], 255, cv2.LINE_AA, SHIFT)
-    shade = np.linspace(-1, 1, size)[None, :, None] * rot[0, 2] * 40 * rng.uniform(0.5, 1.5)
+    shade = np.linspace(-1, 1, size, dtype=np.float32)[None, :, None] * np.float32(
+        rot[0, 2] * 40 * rng.uniform(0.5, 1.5))
     face = _texture(rng, size, skin, 12) + shade
-    alpha = (mask.astype(np.float64) / 255)[..., None]
+    alpha = (mask.astype(np.float32) / 255)[..., None]
     image = (image * (1 - alpha) + np.clip(face, 0, 255) * alpha).astype(np.uint8)
 
     line = max(1, int(round(scale * 0.05)))
@@ -135,16 +136,21 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
     iris_colour = _colour(rng, 20, 160)
     gaze = rng.uniform(-0.3, 0.3, 2)
     for eye in (RIGHT_EYE, LEFT_EYE):
-        eye_mask = np.zeros((size, size), np.uint8)
-        cv2.fillPoly(eye_mask, [_poly(keypoints[eye])], 255, cv2.LINE_AA, SHIFT)
-        layer = image.copy()
-        cv2.fillPoly(layer, [_poly(keypoints[eye])], (235, 235, 240), cv2.LINE_AA, SHIFT)
-        corner_dist = np.linalg.norm(keypoints[eye[0]] - keypoints[eye[3]])
-        iris = keypoints[eye].mean(0) + gaze * corner_dist * 0.5
+        # Draw sclera and iris on a copy of the eye's box, clipped by the lids.
+        x0, y0 = np.maximum(np.floor(keypoints[eye].min(0)).astype(int) - 2, 0)
+        x1, y1 = np.ceil(keypoints[eye].max(0)).astype(int) + 3
+        roi = image[y0:y1, x0:x1]
+        local = keypoints[eye] - [x0, y0]
+        lids = np.zeros(roi.shape[:2], np.uint8)
+        cv2.fillPoly(lids, [_poly(local)], 255, cv2.LINE_AA, SHIFT)
+        layer = roi.copy()
+        cv2.fillPoly(layer, [_poly(local)], (235, 235, 240), cv2.LINE_AA, SHIFT)
+        corner_dist = np.linalg.norm(local[0] - local[3])
+        iris = local.mean(0) + gaze * corner_dist * 0.5
         cv2.circle(layer, tuple(np.round(iris * 16).astype(int)), int(corner_dist * 0.3 * 16),
                    iris_colour, -1, cv2.LINE_AA, SHIFT)
-        a = (eye_mask.astype(np.float64) / 255)[..., None]
-        image = (image * (1 - a) + layer * a).astype(np.uint8)
+        a = (lids.astype(np.float32) / 255)[..., None]
+        roi[:] = (roi * (1 - a) + layer * a).astype(np.uint8)
         cv2.polylines(image, [_poly(keypoints[eye])], True, (40, 30, 30), max(1, line // 2),
                       cv2.LINE_AA, SHIFT)
 
@@ -171,7 +177,7 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
 
     if rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.2))
-    noise = rng.normal(0, rng.uniform(0, 8), image.shape)
+    noise = rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(0, 8)
     image = np.clip(image + noise, 0, 255).astype(np.uint8)
     return image, keypoints
 
