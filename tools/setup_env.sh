@@ -43,8 +43,12 @@ log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 "${PIP[@]}" install -q "$(grep '^numpy==' requirements/stack.txt)" "setuptools==80.9.0"
 
 pyver="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
+numpy_version="$("$PY" -c 'import numpy; print(numpy.__version__)')"
+# mmcv links torch; xtcocotools links numpy (an extension built against a
+# newer numpy does not load on an older one): cache each by what it links.
 WHEELS="$CACHE/wheels/torch-$TORCH_VERSION-$pyver"
-mkdir -p "$WHEELS"
+NUMPY_WHEELS="$CACHE/wheels/numpy-$numpy_version-$pyver"
+mkdir -p "$WHEELS" "$NUMPY_WHEELS"
 
 # mmcv: mmpose imports mmcv.ops at import time, so mmcv-lite is not enough
 # and no prebuilt wheel exists for this torch. Build from the sdist with the
@@ -66,15 +70,15 @@ fi
 
 # xtcocotools: the binary wheel was built against an older numpy ABI
 # ("numpy.dtype size changed"), so compile it against the pinned numpy.
-if ! ls "$WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl >/dev/null 2>&1; then
-    log "building xtcocotools==$XTCOCOTOOLS_VERSION from source"
+if ! ls "$NUMPY_WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl >/dev/null 2>&1; then
+    log "building xtcocotools==$XTCOCOTOOLS_VERSION from source against numpy $numpy_version"
     "${PIP[@]}" wheel -q --no-deps --no-binary xtcocotools --no-build-isolation \
-        "xtcocotools==$XTCOCOTOOLS_VERSION" -w "$WHEELS"
+        "xtcocotools==$XTCOCOTOOLS_VERSION" -w "$NUMPY_WHEELS"
 fi
 
 log "installing the OpenMMLab stack"
-"${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl \
-    "$WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl
+"${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl \
+    "$NUMPY_WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl
 grep -v '^mmpose==' requirements/stack.txt | "${PIP[@]}" install -q -r /dev/stdin
 "${PIP[@]}" install -q --no-deps "$(grep '^mmpose==' requirements/stack.txt)"
 "${PIP[@]}" install -q -r requirements/dev.txt

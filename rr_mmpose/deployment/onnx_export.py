@@ -1,0 +1,45 @@
+"""Export a top-down randomized rounding model, decoding included, to ONNX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Tuple
+
+import torch
+from torch import Tensor, nn
+
+
+class DecodedPoseModel(nn.Module):
+    """Backbone, neck, head and the codec's top-k decoding in one graph.
+
+    Input: a batch of preprocessed crops (B, 3, h, w), i.e. after
+    ``TopdownAffine`` and the data preprocessor's normalisation.
+    Outputs: keypoints (B, K, 2) in crop pixels and scores (B, K). Flip
+    test is left out (run the exported model on mirrored crops if needed).
+    """
+
+    def __init__(self, pose_model: nn.Module) -> None:
+        super().__init__()
+        self.pose_model = pose_model
+        self.head = pose_model.head
+
+    def forward(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+        feats = self.pose_model.extract_feat(inputs)
+        maps = self.head.score_maps(self.head.forward(feats))
+        return self.head.decoder.decode_tensor(maps)
+
+
+def export_onnx(pose_model: nn.Module, path: str | Path, opset: int = 17) -> Path:
+    """Write ``path`` with a dynamic batch dimension; returns the path."""
+    wrapper = DecodedPoseModel(pose_model).eval()
+    w, h = pose_model.head.decoder.input_size
+    dummy = torch.zeros(1, 3, h, w)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper, (dummy,), str(path), opset_version=opset, dynamo=False,
+            input_names=['input'], output_names=['keypoints', 'scores'],
+            dynamic_axes={'input': {0: 'batch'}, 'keypoints': {0: 'batch'},
+                          'scores': {0: 'batch'}})
+    return path
