@@ -9,7 +9,9 @@ from rr_mmpose.datasets import generate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs' / 'face_2d_keypoint' / 'rr_heatmap'
-DEMO_CONFIG = CONFIG_DIR / 'synthetic_faces' / 'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+DEMO_CONFIG = (
+    CONFIG_DIR / 'synthetic_faces' / 'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+)
 
 
 @pytest.fixture(scope='session')

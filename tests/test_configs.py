@@ -20,6 +20,7 @@ METAINFO = {
     'WFLWDataset': 'wflw.py',
     'LapaDataset': 'lapa.py',
     'Face300WDataset': '300w.py',
+    'CocoWholeBodyFaceDataset': 'coco_wholebody_face.py',
 }
 
 
@@ -39,15 +40,26 @@ def face_image(tmp_path_factory) -> Path:
 
 def packed_batch(cfg, image: Path, pipeline_cfg, num_keypoints: int, rng):
     meta = parse_pose_metainfo(
-        dict(from_file=f'configs/_base_/datasets/{METAINFO[cfg.train_dataloader.dataset.type]}'))
+        dict(from_file=f'configs/_base_/datasets/{METAINFO[cfg.train_dataloader.dataset.type]}')
+    )
     pipeline = Compose(pipeline_cfg)
     samples = []
     for _ in range(2):
         keypoints = rng.uniform(60, 200, (1, num_keypoints, 2)).astype(np.float32)
-        samples.append(pipeline(dict(
-            img_path=str(image), img_id=0, id=0, bbox=np.array([[40, 40, 220, 220]], np.float32),
-            bbox_score=np.ones(1, np.float32), keypoints=keypoints,
-            keypoints_visible=np.ones((1, num_keypoints), np.float32), **meta)))
+        samples.append(
+            pipeline(
+                dict(
+                    img_path=str(image),
+                    img_id=0,
+                    id=0,
+                    bbox=np.array([[40, 40, 220, 220]], np.float32),
+                    bbox_score=np.ones(1, np.float32),
+                    keypoints=keypoints,
+                    keypoints_visible=np.ones((1, num_keypoints), np.float32),
+                    **meta,
+                )
+            )
+        )
     return pseudo_collate(samples)
 
 
@@ -60,8 +72,9 @@ def test_config_trains_and_predicts(config, face_image, rng):
     model = MODELS.build(cfg.model)
     k = cfg.model.head.out_channels
     # One codec everywhere: top-level variable, head decoder, target encoder.
-    encoders = [t.encoder for t in cfg.train_dataloader.dataset.pipeline
-                if t.type == 'GenerateTarget']
+    encoders = [
+        t.encoder for t in cfg.train_dataloader.dataset.pipeline if t.type == 'GenerateTarget'
+    ]
     assert cfg.model.head.decoder == cfg.codec == encoders[0]
     assert cfg.codec.type == 'RandomizedRoundingHeatmap'
     train_batch = packed_batch(cfg, face_image, cfg.train_dataloader.dataset.pipeline, k, rng)

@@ -43,7 +43,8 @@ def wflw(tmp_path, rng):
     write_image(image_root / 'a/2.jpg')
     (ann_dir / 'list_98pt_rect_attr_train.txt').write_text(wflw_row(rng) + '\n')
     (ann_dir / 'list_98pt_rect_attr_test.txt').write_text(
-        wflw_row(rng) + '\n' + wflw_row(rng, 'a/2.jpg', (0, 0, 0, 0, 0, 1)) + '\n')
+        wflw_row(rng) + '\n' + wflw_row(rng, 'a/2.jpg', (0, 0, 0, 0, 0, 1)) + '\n'
+    )
     return ann_dir, image_root, tmp_path / 'out'
 
 
@@ -71,9 +72,9 @@ def test_wflw_converts_boxes_and_subsets(wflw):
     'corrupt, match',
     [
         (lambda row: row.rsplit(' ', 2)[0] + ' a/1.jpg', r'test.txt:2: expected 207 columns'),
-        (lambda row: 'x' + row[row.index(' '):], r'test.txt:2: non-numeric value'),
+        (lambda row: 'x' + row[row.index(' ') :], r'test.txt:2: non-numeric value'),
         (lambda row: row.replace('a/2.jpg', 'a/missing.jpg'), r'test.txt:2: missing image'),
-        (lambda row: 'nan' + row[row.index(' '):], r'test.txt:2: NaN or infinite'),
+        (lambda row: 'nan' + row[row.index(' ') :], r'test.txt:2: NaN or infinite'),
     ],
 )
 def test_wflw_malformed_rows_name_file_and_line(wflw, corrupt, match):
@@ -167,8 +168,14 @@ def pts_text(points) -> str:
 @pytest.fixture
 def w300(tmp_path, rng):
     root = tmp_path / '300W'
-    for folder in ('lfpw/trainset', 'helen/trainset', 'afw', 'lfpw/testset', 'helen/testset',
-                   'ibug'):
+    for folder in (
+        'lfpw/trainset',
+        'helen/trainset',
+        'afw',
+        'lfpw/testset',
+        'helen/testset',
+        'ibug',
+    ):
         write_image(root / folder / 'img1.png')
         (root / folder / 'img1.pts').write_text(pts_text(rng.uniform(5, 40, (68, 2))))
     private = tmp_path / '300W_test'
@@ -184,8 +191,10 @@ def test_300w_splits_and_one_based_coordinates(w300):
     boxes.write_text('ibug/img1.png 3 4 40 44\n')
     (root / 'ibug' / 'img1.pts').write_text(pts_text([[1.0, 1.0]] * 67 + [[11.5, 21.25]]))
     convert_300w(root, out, private_root=private, box_file=boxes)
-    sizes = {s: len(read_json(out / f'annotations/p1/face_landmarks_300w_{s}.json')['images'])
-             for s in ('train', 'test_common', 'test_challenging', 'test_full', 'test_private')}
+    sizes = {
+        s: len(read_json(out / f'annotations/p1/face_landmarks_300w_{s}.json')['images'])
+        for s in ('train', 'test_common', 'test_challenging', 'test_full', 'test_private')
+    }
     assert sizes == dict(train=3, test_common=2, test_challenging=1, test_full=3, test_private=2)
     ibug = read_json(out / 'annotations/p2/face_landmarks_300w_test_challenging.json')
     kpts = np.array(ibug['annotations'][0]['keypoints']).reshape(68, 3)
@@ -201,7 +210,10 @@ def test_300w_splits_and_one_based_coordinates(w300):
     [
         (pts_text(np.ones((67, 2))), r'expected 68 points, header says 67'),
         (pts_text(np.ones((68, 2))).replace('{', '['), r'enclosed in "\{" and "\}"'),
-        ('version: 1\nn_points: 68\n{\n' + '1 2\n' * 67 + '}\n', r'header says 68 points, file has 67'),
+        (
+            'version: 1\nn_points: 68\n{\n' + '1 2\n' * 67 + '}\n',
+            r'header says 68 points, file has 67',
+        ),
         (pts_text(np.ones((68, 2))).replace('1.000 1.000', '1.0 x', 1), r'img1.pts:4: non-numeric'),
         ('version: 1\n{\n}\n', r'missing or invalid "n_points:"'),
     ],

@@ -14,9 +14,13 @@ from mmengine.runner import Runner
 from rr_mmpose.datasets import render_face
 
 REPO = Path(__file__).resolve().parents[1]
-BODY = REPO / 'configs/body_2d_keypoint/rr_heatmap/coco/td-hm_hrnet-w32_rr-8xb64-210e_coco-256x192.py'
-WHOLEBODY_FACE = (REPO / 'configs/face_2d_keypoint/rr_heatmap/coco_wholebody_face/'
-                  'td-hm_hrnetv2-w18_rr-8xb32-60e_coco-wholebody-face-256x256.py')
+BODY = (
+    REPO / 'configs/body_2d_keypoint/rr_heatmap/coco/td-hm_hrnet-w32_rr-8xb64-210e_coco-256x192.py'
+)
+WHOLEBODY_FACE = (
+    REPO / 'configs/face_2d_keypoint/rr_heatmap/coco_wholebody_face/'
+    'td-hm_hrnetv2-w18_rr-8xb32-60e_coco-wholebody-face-256x256.py'
+)
 
 
 def tiny_runner(config: Path, root: Path, work_dir: Path, evaluator: dict) -> Runner:
@@ -30,8 +34,9 @@ def tiny_runner(config: Path, root: Path, work_dir: Path, evaluator: dict) -> Ru
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg[name]
         loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-        loader.dataset.update(data_root=str(root), ann_file='ann.json',
-                              data_prefix=dict(img='images/'))
+        loader.dataset.update(
+            data_root=str(root), ann_file='ann.json', data_prefix=dict(img='images/')
+        )
         loader.dataset.pop('bbox_file', None)
     cfg.val_evaluator = cfg.test_evaluator = evaluator
     return Runner.from_cfg(cfg)
@@ -54,8 +59,18 @@ def body_data(tmp_path_factory) -> Path:
         cv2.imwrite(str(root / 'images' / f'{i}.jpg'), image)
         kpts = np.concatenate([rng.uniform([40, 30], [160, 210], (17, 2)), np.full((17, 1), 2)], 1)
         images.append(dict(id=i, file_name=f'{i}.jpg', width=200, height=240))
-        anns.append(dict(id=i, image_id=i, category_id=1, iscrowd=0, num_keypoints=17,
-                         keypoints=kpts.ravel().tolist(), bbox=[35, 25, 130, 190], area=130 * 190))
+        anns.append(
+            dict(
+                id=i,
+                image_id=i,
+                category_id=1,
+                iscrowd=0,
+                num_keypoints=17,
+                keypoints=kpts.ravel().tolist(),
+                bbox=[35, 25, 130, 190],
+                area=130 * 190,
+            )
+        )
     write_coco(root, images, anns, [dict(id=1, name='person', keypoints=[], skeleton=[])])
     return root
 
@@ -73,11 +88,21 @@ def wholebody_face_data(tmp_path_factory) -> Path:
         x0, y0 = face.min(0)
         x1, y1 = face.max(0)
         images.append(dict(id=i, file_name=f'{i}.jpg', width=160, height=160))
-        anns.append(dict(
-            id=i, image_id=i, category_id=1, iscrowd=0, num_keypoints=0,
-            keypoints=[0] * 51, bbox=[0, 0, 160, 160], area=160 * 160,
-            face_box=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)], face_valid=True,
-            face_kpts=np.concatenate([face, np.ones((68, 1))], 1).ravel().tolist()))
+        anns.append(
+            dict(
+                id=i,
+                image_id=i,
+                category_id=1,
+                iscrowd=0,
+                num_keypoints=0,
+                keypoints=[0] * 51,
+                bbox=[0, 0, 160, 160],
+                area=160 * 160,
+                face_box=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
+                face_valid=True,
+                face_kpts=np.concatenate([face, np.ones((68, 1))], 1).ravel().tolist(),
+            )
+        )
     write_coco(root, images, anns, [dict(id=1, name='person')])
     return root
 

@@ -33,8 +33,13 @@ def test_flip_test_mirrors_coordinates_exactly(rng):
     """An ideal prediction on the flipped input, mirrored back by the head's
     rule, lands on the original keypoints (MMPose's flip convention)."""
     codec = KEYPOINT_CODECS.build(
-        dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
-             target_mode='expected'))
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=(128, 128),
+            heatmap_size=(32, 32),
+            target_mode='expected',
+        )
+    )
     keypoints = rng.uniform(3, 124, (1, 68, 2))  # inside the map, flipped too
     flipped, _ = flip_keypoints(keypoints.copy(), np.ones((1, 68)), (128, 128), FLIP_INDICES)
     decoded, _ = codec.decode(np.log(np.maximum(codec.encode(flipped)['heatmaps'], 1e-30)))
@@ -43,15 +48,23 @@ def test_flip_test_mirrors_coordinates_exactly(rng):
 
 def test_predict_with_flip_test_and_heatmaps():
     head = MODELS.build(
-        dict(type='RandomizedRoundingHead', in_channels=16, out_channels=68,
-             decoder=dict(type='RandomizedRoundingHeatmap', input_size=(128, 128),
-                          heatmap_size=(32, 32))))
+        dict(
+            type='RandomizedRoundingHead',
+            in_channels=16,
+            out_channels=68,
+            decoder=dict(
+                type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32)
+            ),
+        )
+    )
     head.eval()
     feats = (torch.randn(2, 16, 32, 32),)
     sample = PoseDataSample(metainfo=dict(flip_indices=FLIP_INDICES.tolist()))
     preds, heatmaps = head.predict(
-        [feats, (feats[0].flip(-1),)], [sample, sample],
-        test_cfg=dict(flip_test=True, output_heatmaps=True))
+        [feats, (feats[0].flip(-1),)],
+        [sample, sample],
+        test_cfg=dict(flip_test=True, output_heatmaps=True),
+    )
     assert len(preds) == 2 and isinstance(preds[0], InstanceData)
     assert preds[0].keypoints.shape == (1, 68, 2)
     assert preds[0].keypoint_scores.shape == (1, 68)
@@ -62,15 +75,30 @@ def test_predict_with_flip_test_and_heatmaps():
 
 def test_flip_test_needs_both_passes():
     head = MODELS.build(
-        dict(type='RandomizedRoundingHead', in_channels=4, out_channels=2,
-             decoder=dict(type='RandomizedRoundingHeatmap', input_size=(32, 32),
-                          heatmap_size=(8, 8))))
+        dict(
+            type='RandomizedRoundingHead',
+            in_channels=4,
+            out_channels=2,
+            decoder=dict(
+                type='RandomizedRoundingHeatmap', input_size=(32, 32), heatmap_size=(8, 8)
+            ),
+        )
+    )
     with pytest.raises(ValueError, match='flip_test expects'):
-        head.predict((torch.randn(1, 4, 8, 8),), [PoseDataSample(metainfo=dict(flip_indices=[1, 0]))],
-                     test_cfg=dict(flip_test=True))
+        head.predict(
+            (torch.randn(1, 4, 8, 8),),
+            [PoseDataSample(metainfo=dict(flip_indices=[1, 0]))],
+            test_cfg=dict(flip_test=True),
+        )
 
 
 def test_invalid_decode_scores():
     with pytest.raises(ValueError, match='decode_scores must be one of'):
-        MODELS.build(dict(type='RandomizedRoundingHead', in_channels=4, out_channels=2,
-                          decode_scores='softmax'))
+        MODELS.build(
+            dict(
+                type='RandomizedRoundingHead',
+                in_channels=4,
+                out_channels=2,
+                decode_scores='softmax',
+            )
+        )

@@ -10,8 +10,13 @@ EPS = 1e-12
 
 def expected_targets(keypoints: np.ndarray) -> torch.Tensor:
     codec = KEYPOINT_CODECS.build(
-        dict(type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64),
-             target_mode='expected'))
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=(256, 256),
+            heatmap_size=(64, 64),
+            target_mode='expected',
+        )
+    )
     return torch.from_numpy(codec.encode(keypoints)['heatmaps'])[None].double()
 
 
@@ -26,10 +31,17 @@ def optimal_output(loss_type: str, q: torch.Tensor) -> torch.Tensor:
 
 def build_head(loss_type: str, decode_scores: str = 'log_prob', k: int = 68):
     return MODELS.build(
-        dict(type='RandomizedRoundingHead', in_channels=8, out_channels=k,
-             loss=dict(type=loss_type), decode_scores=decode_scores,
-             decoder=dict(type='RandomizedRoundingHeatmap', input_size=(256, 256),
-                          heatmap_size=(64, 64))))
+        dict(
+            type='RandomizedRoundingHead',
+            in_channels=8,
+            out_channels=k,
+            loss=dict(type=loss_type),
+            decode_scores=decode_scores,
+            decoder=dict(
+                type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64)
+            ),
+        )
+    )
 
 
 @pytest.mark.parametrize('loss_type', ['SpatialSoftmaxCELoss', 'PixelwiseTwoClassCELoss'])
@@ -69,13 +81,15 @@ def test_h3r_literal_decoder_is_biased_for_the_two_class_loss(rng):
 def test_spatial_loss_with_h3r_literal_decoder_is_consistent(rng):
     keypoints = rng.uniform(0, 252, (1, 50, 2))
     head = build_head('SpatialSoftmaxCELoss', decode_scores='logits', k=50)
-    (pred,) = head.decode(head.score_maps(optimal_output('SpatialSoftmaxCELoss',
-                                                         expected_targets(keypoints)).float()))
+    (pred,) = head.decode(
+        head.score_maps(optimal_output('SpatialSoftmaxCELoss', expected_targets(keypoints)).float())
+    )
     assert np.abs(pred.keypoints - keypoints).max() / 4 < 1e-3
 
 
-@pytest.mark.parametrize('loss_type, channels', [('SpatialSoftmaxCELoss', 3),
-                                                 ('PixelwiseTwoClassCELoss', 6)])
+@pytest.mark.parametrize(
+    'loss_type, channels', [('SpatialSoftmaxCELoss', 3), ('PixelwiseTwoClassCELoss', 6)]
+)
 def test_zero_weights_give_zero_loss(loss_type, channels):
     loss = MODELS.build(dict(type=loss_type))
     output = torch.randn(2, channels, 8, 8, requires_grad=True)
@@ -93,11 +107,20 @@ def test_loss_rejects_mismatched_shapes(loss_type):
     with pytest.raises(ValueError, match='does not match output'):
         loss(torch.zeros(1, 3 * loss.logits_per_keypoint, 8, 8), torch.zeros(1, 3, 4, 4))
     with pytest.raises(ValueError, match='target_weights of shape'):
-        loss(torch.zeros(1, 3 * loss.logits_per_keypoint, 8, 8), torch.zeros(1, 3, 8, 8),
-             torch.ones(1, 4))
+        loss(
+            torch.zeros(1, 3 * loss.logits_per_keypoint, 8, 8),
+            torch.zeros(1, 3, 8, 8),
+            torch.ones(1, 4),
+        )
 
 
 def test_head_rejects_a_loss_without_a_probability_model():
     with pytest.raises(TypeError, match='not a randomized rounding loss'):
-        MODELS.build(dict(type='RandomizedRoundingHead', in_channels=8, out_channels=3,
-                          loss=dict(type='KeypointMSELoss')))
+        MODELS.build(
+            dict(
+                type='RandomizedRoundingHead',
+                in_channels=8,
+                out_channels=3,
+                loss=dict(type='KeypointMSELoss'),
+            )
+        )

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,23 +92,51 @@ def test_mmpose_own_tools_train_and_test(tiny_faces, tmp_path):
         f'train_dataloader.dataset.data_root={tiny_faces}',
         f'val_dataloader.dataset.data_root={tiny_faces}',
         f'test_dataloader.dataset.data_root={tiny_faces}',
-        'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
-        'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+        'train_dataloader.batch_size=8',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.num_workers=0',
+        'val_dataloader.persistent_workers=False',
+        'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
     ]
     work_dir = tmp_path / 'work'
     subprocess.run(
-        [sys.executable, str(mmpose_tool('train.py')), str(DEMO_CONFIG), '--work-dir',
-         str(work_dir), *common, 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-         'default_hooks.checkpoint.interval=1'],
-        check=True, cwd=REPO, env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            str(mmpose_tool('train.py')),
+            str(DEMO_CONFIG),
+            '--work-dir',
+            str(work_dir),
+            *common,
+            'train_cfg.max_epochs=1',
+            'train_cfg.val_interval=1',
+            'default_hooks.checkpoint.interval=1',
+        ],
+        check=True,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     checkpoint = work_dir / 'epoch_1.pth'
     assert checkpoint.is_file()
     out = subprocess.run(
-        [sys.executable, str(mmpose_tool('test.py')), str(DEMO_CONFIG), str(checkpoint),
-         '--work-dir', str(tmp_path / 'test'), *common],
-        check=True, cwd=REPO, env=env, capture_output=True, text=True)
+        [
+            sys.executable,
+            str(mmpose_tool('test.py')),
+            str(DEMO_CONFIG),
+            str(checkpoint),
+            '--work-dir',
+            str(tmp_path / 'test'),
+            *common,
+        ],
+        check=True,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert 'NME' in out.stdout + out.stderr
 
 

@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = (REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
-          'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py')
+CONFIG = (
+    REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
+    'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+)
 DATA = REPO / 'data' / 'synthetic_faces'
 
 
@@ -48,13 +50,18 @@ def infer(checkpoint: Path, out_dir: Path, count: int) -> float:
 
     doc = json.loads((DATA / 'annotations/face_landmarks_300w_test.json').read_text())
     inferencer = MMPoseInferencer(
-        pose2d=str(CONFIG), pose2d_weights=str(checkpoint), device='cpu', det_model='whole_image')
+        pose2d=str(CONFIG), pose2d_weights=str(checkpoint), device='cpu', det_model='whole_image'
+    )
     errors = []
     for image, ann in list(zip(doc['images'], doc['annotations']))[:count]:
         x, y, w, h = ann['bbox']
         use_face_boxes(inferencer, FixedFaceBoxes([[x, y, x + w, y + h]]))
-        (result,) = inferencer(str(DATA / 'images' / image['file_name']),
-                               vis_out_dir=str(out_dir), radius=2, thickness=1)
+        (result,) = inferencer(
+            str(DATA / 'images' / image['file_name']),
+            vis_out_dir=str(out_dir),
+            radius=2,
+            thickness=1,
+        )
         pred = np.array(result['predictions'][0][0]['keypoints'])
         gt = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
         errors.append(np.linalg.norm(pred - gt, axis=1).mean() / np.linalg.norm(gt[36] - gt[45]))
@@ -95,16 +102,20 @@ def main() -> None:
     times['inference'] = time.perf_counter() - t
 
     total = sum(times.values())
-    summary = '\n'.join([
-        '# rr-mmpose demo',
-        '',
-        f'- config: `{CONFIG.relative_to(REPO)}`',
-        f'- checkpoint: `{checkpoint}`',
-        f'- test NME (MMPose tools/test.py, 300 generated faces): **{nme:.2f} %**',
-        f'- MMPoseInferencer NME on {args.num_vis} drawn images: {vis_nme:.2f} %',
-        f'- drawn landmarks: `{vis_dir}`',
-        '- time (s): ' + ', '.join(f'{k} {v:.0f}' for k, v in times.items()) + f', total {total:.0f}',
-    ])
+    summary = '\n'.join(
+        [
+            '# rr-mmpose demo',
+            '',
+            f'- config: `{CONFIG.relative_to(REPO)}`',
+            f'- checkpoint: `{checkpoint}`',
+            f'- test NME (MMPose tools/test.py, 300 generated faces): **{nme:.2f} %**',
+            f'- MMPoseInferencer NME on {args.num_vis} drawn images: {vis_nme:.2f} %',
+            f'- drawn landmarks: `{vis_dir}`',
+            '- time (s): '
+            + ', '.join(f'{k} {v:.0f}' for k, v in times.items())
+            + f', total {total:.0f}',
+        ]
+    )
     (work_dir / 'summary.md').write_text(summary + '\n')
     print('\n' + summary)
 

@@ -14,7 +14,7 @@ own inferencer code (thresholds, NMS, drawing) runs unchanged::
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import mmcv
@@ -67,7 +67,8 @@ class HaarFaceDetector:
         image = mmcv.imread(image) if isinstance(image, str) else image
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         found = self.cascade.detectMultiScale(
-            gray, scaleFactor=1.1, minNeighbors=5, minSize=(self.min_size,) * 2)
+            gray, scaleFactor=1.1, minNeighbors=5, minSize=(self.min_size,) * 2
+        )
         boxes = np.asarray(found, dtype=np.float32).reshape(-1, 4)
         centre = boxes[:, :2] + boxes[:, 2:] / 2
         half = boxes[:, 2:] * self.scale / 2

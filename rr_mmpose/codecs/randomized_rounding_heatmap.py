@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
-
 import numpy as np
 import torch
 from mmpose.codecs.base import BaseKeypointCodec
@@ -88,11 +86,11 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
 
     def __init__(
         self,
-        input_size: Tuple[int, int],
-        heatmap_size: Tuple[int, int],
+        input_size: tuple[int, int],
+        heatmap_size: tuple[int, int],
         topk: int = 9,
         target_mode: str = 'random',
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         super().__init__()
         self.input_size = _as_size(input_size, 'input_size')
@@ -115,9 +113,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         self._rng = None if seed is None else np.random.default_rng(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
 
-    def encode(
-        self, keypoints: np.ndarray, keypoints_visible: Optional[np.ndarray] = None
-    ) -> dict:
+    def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray | None = None) -> dict:
         """Encode keypoints into a randomized rounding target.
 
         Args:
@@ -172,7 +168,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             _scatter_bilinear(heatmaps, points, active)
         return dict(heatmaps=heatmaps, keypoint_weights=weights[None])
 
-    def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def decode(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decode keypoints from log-probability maps of one instance.
 
         Args:
@@ -189,7 +185,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         keypoints, scores = self._decode_tensor(torch.from_numpy(encoded[None].astype(np.float32)))
         return keypoints.numpy(), scores.numpy()
 
-    def batch_decode(self, batch_heatmaps: Tensor) -> Tuple[np.ndarray, np.ndarray]:
+    def batch_decode(self, batch_heatmaps: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Decode a batch of log-probability maps on their own device.
 
         Args:
@@ -201,18 +197,17 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             - scores (np.ndarray): probability mass of the top-k cells, (B, 1, K)
         """
         if batch_heatmaps.ndim != 4:
-            raise ValueError(
-                f'batch_decode expects maps of shape (B, K, H, W), got {tuple(batch_heatmaps.shape)}'
-            )
+            shape = tuple(batch_heatmaps.shape)
+            raise ValueError(f'batch_decode expects maps of shape (B, K, H, W), got {shape}')
         keypoints, scores = self._decode_tensor(batch_heatmaps.detach())
         return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
 
-    def decode_tensor(self, batch_heatmaps: Tensor) -> Tuple[Tensor, Tensor]:
+    def decode_tensor(self, batch_heatmaps: Tensor) -> tuple[Tensor, Tensor]:
         """Differentiable, export-friendly decode: (B, K, H, W) log-probability
         maps to input-space coordinates (B, K, 2) and scores (B, K)."""
         return self._decode_tensor(batch_heatmaps)
 
-    def _decode_tensor(self, maps: Tensor) -> Tuple[Tensor, Tensor]:
+    def _decode_tensor(self, maps: Tensor) -> tuple[Tensor, Tensor]:
         W, H = self.heatmap_size
         if tuple(maps.shape[-2:]) != (H, W):
             raise ValueError(
@@ -222,7 +217,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         coords, scores = topk_soft_argmax(maps, self.topk)
         return coords * coords.new_tensor(self.scale_factor), scores
 
-    def _uniform(self, shape: Tuple[int, ...]) -> np.ndarray:
+    def _uniform(self, shape: tuple[int, ...]) -> np.ndarray:
         if self._rng is None:
             return np.random.random_sample(shape)
         return self._rng.random(shape)
@@ -252,7 +247,7 @@ def _scatter_bilinear(heatmaps: np.ndarray, points: np.ndarray, active: np.ndarr
             heatmaps[k, y[k], x[k]] += w[k]
 
 
-def _as_size(size, name: str) -> Tuple[int, int]:
+def _as_size(size, name: str) -> tuple[int, int]:
     if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
         raise ValueError(f'{name} must be two positive integers (w, h), got {size}')
     return int(size[0]), int(size[1])
@@ -260,7 +255,10 @@ def _as_size(size, name: str) -> Tuple[int, int]:
 
 def _as_real_array(value, name: str) -> np.ndarray:
     array = np.asarray(value)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-            or array.dtype == np.bool_):
+    if not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+        or array.dtype == np.bool_
+    ):
         raise TypeError(f'{name} must be a real numeric array, got dtype {array.dtype}')
     return array.astype(np.float64)

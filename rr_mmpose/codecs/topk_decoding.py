@@ -1,13 +1,11 @@
 """Top-k soft-argmax: H3R's decoder, in torch so it runs batched on any
 device and exports to ONNX."""
 
-from typing import Tuple
-
 import torch
 from torch import Tensor
 
 
-def topk_soft_argmax(log_probs: Tensor, topk: int) -> Tuple[Tensor, Tensor]:
+def topk_soft_argmax(log_probs: Tensor, topk: int) -> tuple[Tensor, Tensor]:
     """Weighted mean position of the ``topk`` best cells of each map.
 
     Weights are the softmax of the top-k scores. When ``log_probs`` holds

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Tuple
 
 import cv2
 import numpy as np
@@ -62,7 +61,7 @@ def _poly(points: np.ndarray) -> np.ndarray:
     return np.round(points * (1 << SHIFT)).astype(np.int32).reshape(-1, 1, 2)
 
 
-def _colour(rng: np.random.Generator, low: int = 0, high: int = 256) -> Tuple[int, int, int]:
+def _colour(rng: np.random.Generator, low: int = 0, high: int = 256) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(low, high, 3))
 
 
@@ -73,7 +72,7 @@ def _texture(rng: np.random.Generator, size: int, base, amplitude: float) -> np.
     return np.clip(np.asarray(base, np.float32) + noise, 0, 255)
 
 
-def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, np.ndarray]:
+def render_face(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Draw one face.
 
     Returns:
@@ -107,8 +106,14 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
     image = np.ascontiguousarray(image.astype(np.uint8))
     for _ in range(int(rng.integers(0, 6))):  # background clutter
         p = rng.uniform(0, size, (2, 2))
-        cv2.line(image, tuple(map(int, p[0])), tuple(map(int, p[1])), _colour(rng),
-                 int(rng.integers(1, 6)), cv2.LINE_AA)
+        cv2.line(
+            image,
+            tuple(map(int, p[0])),
+            tuple(map(int, p[1])),
+            _colour(rng),
+            int(rng.integers(1, 6)),
+            cv2.LINE_AA,
+        )
 
     skin = np.array(_colour(rng, 60, 230), np.float64)
     neck = keypoints[[4, 12]] + [[0, 0], [0, 0]]
@@ -116,14 +121,20 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
     cv2.fillPoly(image, [_poly(neck_poly)], tuple(skin * 0.7), cv2.LINE_AA, SHIFT)
     if rng.random() < 0.5:  # hair behind the head
         hair = project(_forehead_3d() * [1.12, 1.08, 1.0] + [0, -0.05, 0])
-        cv2.fillPoly(image, [_poly(np.concatenate([hair, keypoints[[16, 0]]]))],
-                     _colour(rng, 0, 120), cv2.LINE_AA, SHIFT)
+        cv2.fillPoly(
+            image,
+            [_poly(np.concatenate([hair, keypoints[[16, 0]]]))],
+            _colour(rng, 0, 120),
+            cv2.LINE_AA,
+            SHIFT,
+        )
 
     # The face: skin texture, shaded by yaw, clipped to the head outline.
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [_poly(head)], 255, cv2.LINE_AA, SHIFT)
     shade = np.linspace(-1, 1, size, dtype=np.float32)[None, :, None] * np.float32(
-        rot[0, 2] * 40 * rng.uniform(0.5, 1.5))
+        rot[0, 2] * 40 * rng.uniform(0.5, 1.5)
+    )
     face = _texture(rng, size, skin, 12) + shade
     alpha = (mask.astype(np.float32) / 255)[..., None]
     image = (image * (1 - alpha) + np.clip(face, 0, 255) * alpha).astype(np.uint8)
@@ -131,7 +142,9 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
     line = max(1, int(round(scale * 0.05)))
     brow_colour = _colour(rng, 0, 90)
     for brow in (RIGHT_BROW, LEFT_BROW):
-        cv2.polylines(image, [_poly(keypoints[brow])], False, brow_colour, line + 1, cv2.LINE_AA, SHIFT)
+        cv2.polylines(
+            image, [_poly(keypoints[brow])], False, brow_colour, line + 1, cv2.LINE_AA, SHIFT
+        )
 
     iris_colour = _colour(rng, 20, 160)
     gaze = rng.uniform(-0.3, 0.3, 2)
@@ -147,25 +160,46 @@ def render_face(rng: np.random.Generator, size: int = 256) -> Tuple[np.ndarray, 
         cv2.fillPoly(layer, [_poly(local)], (235, 235, 240), cv2.LINE_AA, SHIFT)
         corner_dist = np.linalg.norm(local[0] - local[3])
         iris = local.mean(0) + gaze * corner_dist * 0.5
-        cv2.circle(layer, tuple(np.round(iris * 16).astype(int)), int(corner_dist * 0.3 * 16),
-                   iris_colour, -1, cv2.LINE_AA, SHIFT)
+        cv2.circle(
+            layer,
+            tuple(np.round(iris * 16).astype(int)),
+            int(corner_dist * 0.3 * 16),
+            iris_colour,
+            -1,
+            cv2.LINE_AA,
+            SHIFT,
+        )
         a = (lids.astype(np.float32) / 255)[..., None]
         roi[:] = (roi * (1 - a) + layer * a).astype(np.uint8)
-        cv2.polylines(image, [_poly(keypoints[eye])], True, (40, 30, 30), max(1, line // 2),
-                      cv2.LINE_AA, SHIFT)
+        cv2.polylines(
+            image,
+            [_poly(keypoints[eye])],
+            True,
+            (40, 30, 30),
+            max(1, line // 2),
+            cv2.LINE_AA,
+            SHIFT,
+        )
 
     nose_colour = tuple(skin * 0.55)
-    cv2.polylines(image, [_poly(keypoints[NOSE_BRIDGE])], False, tuple(skin * 0.8), line,
-                  cv2.LINE_AA, SHIFT)
-    cv2.polylines(image, [_poly(keypoints[NOSE_BASE])], False, nose_colour, line, cv2.LINE_AA, SHIFT)
+    cv2.polylines(
+        image, [_poly(keypoints[NOSE_BRIDGE])], False, tuple(skin * 0.8), line, cv2.LINE_AA, SHIFT
+    )
+    cv2.polylines(
+        image, [_poly(keypoints[NOSE_BASE])], False, nose_colour, line, cv2.LINE_AA, SHIFT
+    )
 
     lip_colour = tuple(np.clip(skin * [0.6, 0.6, 1.1], 0, 255))
     cv2.fillPoly(image, [_poly(keypoints[OUTER_LIPS])], lip_colour, cv2.LINE_AA, SHIFT)
     cv2.fillPoly(image, [_poly(keypoints[INNER_LIPS])], (30, 20, 40), cv2.LINE_AA, SHIFT)
-    cv2.polylines(image, [_poly(keypoints[INNER_LIPS])], True, tuple(skin * 0.4), 1, cv2.LINE_AA, SHIFT)
+    cv2.polylines(
+        image, [_poly(keypoints[INNER_LIPS])], True, tuple(skin * 0.4), 1, cv2.LINE_AA, SHIFT
+    )
 
     if facing < 0.95:  # the far cheek edge darkens as the head turns
-        cv2.polylines(image, [_poly(keypoints[JAW])], False, tuple(skin * 0.6), 1, cv2.LINE_AA, SHIFT)
+        cv2.polylines(
+            image, [_poly(keypoints[JAW])], False, tuple(skin * 0.6), 1, cv2.LINE_AA, SHIFT
+        )
 
     if rng.random() < 0.3:  # partial occlusion by an object
         box = np.sort(rng.uniform(keypoints.min(0), keypoints.max(0), (2, 2)), axis=0)
@@ -205,8 +239,9 @@ def generate_dataset(
         for i in range(count):
             image, keypoints = render_face(rng, image_size)
             file_name = f'{split}/{i:05d}.jpg'
-            if not cv2.imwrite(str(out_dir / 'images' / file_name), image,
-                               [cv2.IMWRITE_JPEG_QUALITY, 95]):
+            if not cv2.imwrite(
+                str(out_dir / 'images' / file_name), image, [cv2.IMWRITE_JPEG_QUALITY, 95]
+            ):
                 raise OSError(f'could not write {out_dir / "images" / file_name}')
             images.append(image_record(i, file_name, image_size, image_size))
             annotations.append(face_annotation(i, i, keypoints, tight_box(keypoints)))
@@ -225,7 +260,9 @@ def main(argv=None) -> None:
     parser.add_argument('--image-size', type=int, default=256)
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
-    paths = generate_dataset(args.out_dir, args.num_train, args.num_test, args.image_size, args.seed)
+    paths = generate_dataset(
+        args.out_dir, args.num_train, args.num_test, args.image_size, args.seed
+    )
     for split, path in paths.items():
         print(f'{split}: {path}')
 

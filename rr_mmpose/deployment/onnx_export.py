@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Tuple
 
 import torch
 from torch import Tensor, nn
@@ -23,7 +22,7 @@ class DecodedPoseModel(nn.Module):
         self.pose_model = pose_model
         self.head = pose_model.head
 
-    def forward(self, inputs: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
         feats = self.pose_model.extract_feat(inputs)
         maps = self.head.score_maps(self.head.forward(feats))
         return self.head.decoder.decode_tensor(maps)
@@ -38,8 +37,13 @@ def export_onnx(pose_model: nn.Module, path: str | Path, opset: int = 17) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
-            wrapper, (dummy,), str(path), opset_version=opset, dynamo=False,
-            input_names=['input'], output_names=['keypoints', 'scores'],
-            dynamic_axes={'input': {0: 'batch'}, 'keypoints': {0: 'batch'},
-                          'scores': {0: 'batch'}})
+            wrapper,
+            (dummy,),
+            str(path),
+            opset_version=opset,
+            dynamo=False,
+            input_names=['input'],
+            output_names=['keypoints', 'scores'],
+            dynamic_axes={'input': {0: 'batch'}, 'keypoints': {0: 'batch'}, 'scores': {0: 'batch'}},
+        )
     return path

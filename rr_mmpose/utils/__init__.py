@@ -2,5 +2,8 @@ from .checkpoint import allow_mmengine_checkpoints, mmengine_checkpoint_globals
 from .mmpose_tools import mmpose_tool, run_mmpose_tool
 
 __all__ = [
-    'allow_mmengine_checkpoints', 'mmengine_checkpoint_globals', 'mmpose_tool', 'run_mmpose_tool'
+    'allow_mmengine_checkpoints',
+    'mmengine_checkpoint_globals',
+    'mmpose_tool',
+    'run_mmpose_tool',
 ]

@@ -9,7 +9,7 @@ tensors, containers and this list.
 """
 
 import pickle
-from typing import Any, List
+from typing import Any
 
 import numpy as np
 import torch
@@ -30,7 +30,7 @@ def _history_buffer_method(owner: Any, name: str) -> Any:
     )
 
 
-def mmengine_checkpoint_globals() -> List[Any]:
+def mmengine_checkpoint_globals() -> list[Any]:
     """The non-tensor globals found in MMEngine/MMPose checkpoints."""
     numpy_dtypes = {type(np.dtype(t)) for t in np.sctypeDict.values()}
     return [

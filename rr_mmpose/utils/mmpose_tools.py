@@ -2,8 +2,8 @@
 
 import runpy
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import mmpose
 

@@ -11,7 +11,7 @@ Settings (the fair choice is ours, stated here and in docs/benchmarks.md):
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -26,15 +26,24 @@ def build(cfg: dict):
     return KEYPOINT_CODECS.build(cfg)
 
 
-def gaussian_codecs(heatmap: int) -> Dict[str, object]:
+def gaussian_codecs(heatmap: int) -> dict[str, object]:
     hm = (heatmap, heatmap)
     return {
-        'MSRAHeatmap': build(dict(type='MSRAHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm,
-                                  sigma=2.0)),
-        'MSRAHeatmap (DARK)': build(dict(type='MSRAHeatmap', input_size=(INPUT, INPUT),
-                                         heatmap_size=hm, sigma=2.0, unbiased=True)),
-        'UDPHeatmap': build(dict(type='UDPHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm,
-                                 sigma=2.0)),
+        'MSRAHeatmap': build(
+            dict(type='MSRAHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm, sigma=2.0)
+        ),
+        'MSRAHeatmap (DARK)': build(
+            dict(
+                type='MSRAHeatmap',
+                input_size=(INPUT, INPUT),
+                heatmap_size=hm,
+                sigma=2.0,
+                unbiased=True,
+            )
+        ),
+        'UDPHeatmap': build(
+            dict(type='UDPHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm, sigma=2.0)
+        ),
     }
 
 
@@ -43,26 +52,43 @@ def simcc_codec(heatmap: int):
     split = 8.0 / stride
     # RTMPose-m (256x256 face) uses sigma (5.66, 5.66) at split 2.0, i.e.
     # 2.83 input px; keep that width in input pixels.
-    return build(dict(type='SimCCLabel', input_size=(INPUT, INPUT), sigma=(2.83 * split,) * 2,
-                      simcc_split_ratio=split, normalize=False, use_dark=False))
+    return build(
+        dict(
+            type='SimCCLabel',
+            input_size=(INPUT, INPUT),
+            sigma=(2.83 * split,) * 2,
+            simcc_split_ratio=split,
+            normalize=False,
+            use_dark=False,
+        )
+    )
 
 
 def rr_codec(heatmap: int, **kwargs):
-    return build(dict(type='RandomizedRoundingHeatmap', input_size=(INPUT, INPUT),
-                      heatmap_size=(heatmap, heatmap), **kwargs))
+    return build(
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=(INPUT, INPUT),
+            heatmap_size=(heatmap, heatmap),
+            **kwargs,
+        )
+    )
 
 
 def ideal_decoder(name: str, codec) -> Callable[[np.ndarray], np.ndarray]:
     """keypoints (1, K, 2) -> decoded (1, K, 2) from the codec's own ideal
     prediction (its encoded target)."""
     if name.startswith('SimCC'):
+
         def run(kp):
             enc = codec.encode(kp)
             return codec.decode(enc['keypoint_x_labels'][0], enc['keypoint_y_labels'][0])[0]
+
         return run
 
     def run(kp):
         return codec.decode(codec.encode(kp)['heatmaps'])[0]
+
     return run
 
 
@@ -75,6 +101,7 @@ def rr_draws_decoder(heatmap: int, draws: int, seed: int = 0):
     def run(kp):
         mean = np.mean([sampler.encode(kp)['heatmaps'] for _ in range(draws)], axis=0)
         return codec.decode(np.log(np.maximum(mean, 1e-30)))[0]
+
     return run
 
 
@@ -88,6 +115,7 @@ def rr_expected_decoder(heatmap: int, literal_two_class: bool = False):
         q = np.clip(expected.encode(kp)['heatmaps'], 1e-12, 1 - 1e-12)
         maps = np.log(q / (1 - q)) if literal_two_class else np.log(q)
         return codec.decode(maps)[0]
+
     return run
 
 
@@ -95,7 +123,7 @@ def torch_batch(maps: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
 
 
-def all_ideal_decoders(heatmap: int) -> Dict[str, Callable]:
+def all_ideal_decoders(heatmap: int) -> dict[str, Callable]:
     decoders = {name: ideal_decoder(name, c) for name, c in gaussian_codecs(heatmap).items()}
     decoders['SimCCLabel'] = ideal_decoder('SimCCLabel', simcc_codec(heatmap))
     decoders['RR expected (consistent)'] = rr_expected_decoder(heatmap)

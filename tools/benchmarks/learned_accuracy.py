@@ -25,41 +25,73 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = (REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
-        'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py')
+DEMO = (
+    REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
+    'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+)
 CODECS = ('MSRA', 'DARK', 'SimCC', 'RR')
 
 
 def head_and_codec(name: str, size: int, channels: int = 152, k: int = 68):
     hm = size // 4
     if name in ('MSRA', 'DARK'):
-        codec = dict(type='MSRAHeatmap', input_size=(size, size), heatmap_size=(hm, hm),
-                     sigma=2.0 * hm / 64 if hm < 64 else 2.0, unbiased=name == 'DARK')
-        head = dict(type='HeatmapHead', in_channels=channels, out_channels=k,
-                    deconv_out_channels=None, conv_out_channels=(channels,),
-                    conv_kernel_sizes=(1,),
-                    loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec)
+        codec = dict(
+            type='MSRAHeatmap',
+            input_size=(size, size),
+            heatmap_size=(hm, hm),
+            sigma=2.0 * hm / 64 if hm < 64 else 2.0,
+            unbiased=name == 'DARK',
+        )
+        head = dict(
+            type='HeatmapHead',
+            in_channels=channels,
+            out_channels=k,
+            deconv_out_channels=None,
+            conv_out_channels=(channels,),
+            conv_kernel_sizes=(1,),
+            loss=dict(type='KeypointMSELoss', use_target_weight=True),
+            decoder=codec,
+        )
         test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
     elif name == 'SimCC':
-        codec = dict(type='SimCCLabel', input_size=(size, size), sigma=(5.66 * size / 256,) * 2,
-                     simcc_split_ratio=2.0, normalize=False, use_dark=False)
-        head = dict(type='SimCCHead', in_channels=channels, out_channels=k,
-                    input_size=(size, size), in_featuremap_size=(hm, hm),
-                    simcc_split_ratio=2.0, deconv_out_channels=None,
-                    loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
-                              label_softmax=True), decoder=codec)
+        codec = dict(
+            type='SimCCLabel',
+            input_size=(size, size),
+            sigma=(5.66 * size / 256,) * 2,
+            simcc_split_ratio=2.0,
+            normalize=False,
+            use_dark=False,
+        )
+        head = dict(
+            type='SimCCHead',
+            in_channels=channels,
+            out_channels=k,
+            input_size=(size, size),
+            in_featuremap_size=(hm, hm),
+            simcc_split_ratio=2.0,
+            deconv_out_channels=None,
+            loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0, label_softmax=True),
+            decoder=codec,
+        )
         test_cfg = dict(flip_test=True)
     else:
-        codec = dict(type='RandomizedRoundingHeatmap', input_size=(size, size),
-                     heatmap_size=(hm, hm), topk=9)
-        head = dict(type='RandomizedRoundingHead', in_channels=channels, out_channels=k,
-                    loss=dict(type='SpatialSoftmaxCELoss'), decoder=codec)
+        codec = dict(
+            type='RandomizedRoundingHeatmap', input_size=(size, size), heatmap_size=(hm, hm), topk=9
+        )
+        head = dict(
+            type='RandomizedRoundingHead',
+            in_channels=channels,
+            out_channels=k,
+            loss=dict(type='SpatialSoftmaxCELoss'),
+            decoder=codec,
+        )
         test_cfg = dict(flip_test=True)
     return codec, head, test_cfg
 
 
-def build_config(name: str, size: int, seed: int, epochs: int, data_root: Path,
-                 work_dir: Path, num_train: int) -> Config:
+def build_config(
+    name: str, size: int, seed: int, epochs: int, data_root: Path, work_dir: Path, num_train: int
+) -> Config:
     cfg = Config.fromfile(str(DEMO))
     codec, head, test_cfg = head_and_codec(name, size)
     cfg.model.head = head
@@ -69,8 +101,10 @@ def build_config(name: str, size: int, seed: int, epochs: int, data_root: Path,
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
     cfg.param_scheduler = [
         dict(type='LinearLR', begin=0, end=50, start_factor=0.01, by_epoch=False),
-        dict(type='CosineAnnealingLR', begin=0, end=epochs, T_max=epochs, by_epoch=True,
-             eta_min=1e-5)]
+        dict(
+            type='CosineAnnealingLR', begin=0, end=epochs, T_max=epochs, by_epoch=True, eta_min=1e-5
+        ),
+    ]
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
     cfg.default_hooks.logger.interval = 50
     for loader_name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -90,9 +124,17 @@ def inference_throughput(model, size: int, batch: int = 32, repeats: int = 5) ->
 
     model.eval()
     inputs = torch.randn(batch, 3, size, size)
-    samples = [PoseDataSample(metainfo=dict(
-        input_size=(size, size), input_center=np.array([size / 2] * 2),
-        input_scale=np.array([size] * 2), flip_indices=list(range(68)))) for _ in range(batch)]
+    samples = [
+        PoseDataSample(
+            metainfo=dict(
+                input_size=(size, size),
+                input_center=np.array([size / 2] * 2),
+                input_scale=np.array([size] * 2),
+                flip_indices=list(range(68)),
+            )
+        )
+        for _ in range(batch)
+    ]
     with torch.no_grad():
         model.predict(inputs, samples)
         t = time.perf_counter()
@@ -109,10 +151,15 @@ def run_one(name, size, seed, epochs, data_root, work_root, num_train) -> dict:
     runner.train()
     train_time = time.perf_counter() - t
     metrics = runner.val_loop.run()
-    return dict(codec=name, input=size, seed=seed, epochs=epochs,
-                nme=100 * float(metrics['NME']),
-                train_img_s=num_train * epochs / train_time,
-                infer_img_s=inference_throughput(runner.model, size))
+    return dict(
+        codec=name,
+        input=size,
+        seed=seed,
+        epochs=epochs,
+        nme=100 * float(metrics['NME']),
+        train_img_s=num_train * epochs / train_time,
+        infer_img_s=inference_throughput(runner.model, size),
+    )
 
 
 def summarise(rows: list) -> list:
@@ -126,19 +173,30 @@ def summarise(rows: list) -> list:
             if not cell:
                 continue
             nmes = [r['nme'] for r in cell]
-            out.append(dict(codec=name, input=size, nme_mean=float(np.mean(nmes)),
-                            nme_spread=float(np.ptp(nmes)) if len(nmes) > 1 else 0.0,
-                            train_ratio=float(np.mean([r['train_img_s'] for r in cell]) / base_train),
-                            infer_ratio=float(np.mean([r['infer_img_s'] for r in cell]) / base_infer)))
+            out.append(
+                dict(
+                    codec=name,
+                    input=size,
+                    nme_mean=float(np.mean(nmes)),
+                    nme_spread=float(np.ptp(nmes)) if len(nmes) > 1 else 0.0,
+                    train_ratio=float(np.mean([r['train_img_s'] for r in cell]) / base_train),
+                    infer_ratio=float(np.mean([r['infer_img_s'] for r in cell]) / base_infer),
+                )
+            )
     return out
 
 
 def table(summary: list) -> str:
-    lines = ['| input | codec | NME % (mean of seeds) | spread (max-min) | train img/s vs MSRA | '
-             'inference img/s vs MSRA |', '|---|---|---|---|---|---|']
+    lines = [
+        '| input | codec | NME % (mean of seeds) | spread (max-min) | train img/s vs MSRA | '
+        'inference img/s vs MSRA |',
+        '|---|---|---|---|---|---|',
+    ]
     for s in summary:
-        lines.append(f"| {s['input']} | {s['codec']} | {s['nme_mean']:.2f} | {s['nme_spread']:.2f} "
-                     f"| {s['train_ratio']:.2f} | {s['infer_ratio']:.2f} |")
+        lines.append(
+            f'| {s["input"]} | {s["codec"]} | {s["nme_mean"]:.2f} | {s["nme_spread"]:.2f} '
+            f'| {s["train_ratio"]:.2f} | {s["infer_ratio"]:.2f} |'
+        )
     return '\n'.join(lines)
 
 
@@ -153,8 +211,9 @@ def main() -> None:
     if args.quick:
         plan = dict(sizes=(128, 64), seeds=(0,), epochs={128: 2, 64: 2}, num_train=320)
     else:
-        plan = dict(sizes=(256, 128, 64), seeds=(0, 1), epochs={256: 2, 128: 4, 64: 6},
-                    num_train=480)
+        plan = dict(
+            sizes=(256, 128, 64), seeds=(0, 1), epochs={256: 2, 128: 4, 64: 6}, num_train=480
+        )
     data_root = Path(args.data_root)
     if not (data_root / 'annotations/face_landmarks_300w_test.json').is_file():
         from rr_mmpose.datasets import generate_dataset
@@ -164,16 +223,27 @@ def main() -> None:
     for size in plan['sizes']:
         for seed in plan['seeds']:
             for name in CODECS:
-                rows.append(run_one(name, size, seed, plan['epochs'][size], data_root,
-                                    Path(args.work_dir), plan['num_train']))
+                rows.append(
+                    run_one(
+                        name,
+                        size,
+                        seed,
+                        plan['epochs'][size],
+                        data_root,
+                        Path(args.work_dir),
+                        plan['num_train'],
+                    )
+                )
                 print(json.dumps(rows[-1]), flush=True)
     summary = summarise(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     suffix = '_quick' if args.quick else ''
     (out / f'learned_accuracy{suffix}.json').write_text(
-        json.dumps(dict(plan={k: str(v) for k, v in plan.items()}, runs=rows, summary=summary),
-                   indent=1))
+        json.dumps(
+            dict(plan={k: str(v) for k, v in plan.items()}, runs=rows, summary=summary), indent=1
+        )
+    )
     print(table(summary))
 
 

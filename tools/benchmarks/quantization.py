@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from codec_zoo import INPUT, all_ideal_decoders, sample_points
 
 HEATMAPS = (64, 32, 16, 8)
@@ -23,12 +22,21 @@ def measure(num_points: int = 4000, heatmaps=HEATMAPS, seed: int = 0, chunk: int
         points = sample_points(np.random.default_rng(seed), num_points, heatmap)
         for name, decode in all_ideal_decoders(heatmap).items():
             decoded = np.concatenate(
-                [decode(points[:, i : i + chunk]) for i in range(0, num_points, chunk)], axis=1)
+                [decode(points[:, i : i + chunk]) for i in range(0, num_points, chunk)], axis=1
+            )
             err = decoded[0] - points[0]
             dist = np.linalg.norm(err, axis=1)
-            rows.append(dict(codec=name, stride=INPUT // heatmap, heatmap=heatmap,
-                             mean=float(dist.mean()), p95=float(np.percentile(dist, 95)),
-                             bias_x=float(err[:, 0].mean()), bias_y=float(err[:, 1].mean())))
+            rows.append(
+                dict(
+                    codec=name,
+                    stride=INPUT // heatmap,
+                    heatmap=heatmap,
+                    mean=float(dist.mean()),
+                    p95=float(np.percentile(dist, 95)),
+                    bias_x=float(err[:, 0].mean()),
+                    bias_y=float(err[:, 1].mean()),
+                )
+            )
     return rows
 
 
@@ -40,8 +48,9 @@ def table(rows: list) -> str:
     lines = [head + ' |', '|---' * (len(strides) + 1) + '|']
     for c in codecs:
         vals = [cell[(c, s)] for s in strides]
-        lines.append(f'| {c} | ' + ' | '.join(
-            f"{v['mean']:.4f} / {v['p95']:.4f}" for v in vals) + ' |')
+        lines.append(
+            f'| {c} | ' + ' | '.join(f'{v["mean"]:.4f} / {v["p95"]:.4f}' for v in vals) + ' |'
+        )
     return '\n'.join(lines)
 
 
@@ -55,9 +64,13 @@ def plot(rows: list, path: Path) -> None:
     for codec in dict.fromkeys(r['codec'] for r in rows):
         pts = sorted((r['stride'], max(r['mean'], 1e-6)) for r in rows if r['codec'] == codec)
         ax.plot(*zip(*pts), marker='o', label=codec)
-    ax.set(xscale='log', yscale='log', xlabel='stride (input px per heatmap cell)',
-           ylabel='mean error of the ideal prediction (input px)',
-           title=f'Codec quantization error, {INPUT}x{INPUT} input')
+    ax.set(
+        xscale='log',
+        yscale='log',
+        xlabel='stride (input px per heatmap cell)',
+        ylabel='mean error of the ideal prediction (input px)',
+        title=f'Codec quantization error, {INPUT}x{INPUT} input',
+    )
     ax.set_xticks([4, 8, 16, 32], labels=['4', '8', '16', '32'])
     ax.grid(True, which='both', alpha=0.3)
     ax.legend(fontsize=7)

@@ -6,6 +6,11 @@ from .lapa import convert_lapa, read_landmark_file
 from .wflw import convert_wflw, parse_wflw_list
 
 __all__ = [
-    'ConversionError', 'convert_300w', 'convert_lapa', 'convert_wflw', 'parse_wflw_list',
-    'read_landmark_file', 'read_pts',
+    'ConversionError',
+    'convert_300w',
+    'convert_lapa',
+    'convert_wflw',
+    'parse_wflw_list',
+    'read_landmark_file',
+    'read_pts',
 ]

@@ -3,14 +3,19 @@ line, image sizes, and writing all outputs only after everything parsed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Sequence
 
 import numpy as np
 from PIL import Image
 
-from ..coco_face_json import coco_document, face_annotation, image_record, tight_box
-from ..coco_face_json import write_json_atomic
+from ..coco_face_json import (
+    coco_document,
+    face_annotation,
+    image_record,
+    tight_box,
+    write_json_atomic,
+)
 
 BOX_PROTOCOLS = ('p1', 'p2')
 
@@ -53,8 +58,8 @@ class SplitWriter:
     """
 
     def __init__(self) -> None:
-        self.images: List[dict] = []
-        self.faces: Dict[str, List[dict]] = {p: [] for p in BOX_PROTOCOLS}
+        self.images: list[dict] = []
+        self.faces: dict[str, list[dict]] = {p: [] for p in BOX_PROTOCOLS}
         self.p2_fallbacks = 0
 
     def add(self, file_name: str, size: tuple, keypoints: np.ndarray, p2_box=None) -> None:
@@ -67,15 +72,16 @@ class SplitWriter:
         for protocol, box in (('p1', p1), ('p2', p2_box)):
             self.faces[protocol].append(face_annotation(image_id, image_id, keypoints, box))
 
-    def documents(self, **info) -> Dict[str, dict]:
+    def documents(self, **info) -> dict[str, dict]:
         return {
-            p: coco_document(self.images, self.faces[p], box_protocol=p,
-                             p2_fallbacks=self.p2_fallbacks, **info)
+            p: coco_document(
+                self.images, self.faces[p], box_protocol=p, p2_fallbacks=self.p2_fallbacks, **info
+            )
             for p in BOX_PROTOCOLS
         }
 
 
-def write_outputs(outputs: Dict[str, Dict[str, dict]], out_dir: Path) -> List[Path]:
+def write_outputs(outputs: dict[str, dict[str, dict]], out_dir: Path) -> list[Path]:
     """``outputs[name][protocol]`` -> ``out_dir/annotations/<protocol>/<name>.json``.
 
     Called once every split parsed, so malformed input leaves nothing

@@ -20,7 +20,6 @@ root> x_min y_min x_max y_max`` a line (e.g. exported from 300W's detector
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -62,7 +61,7 @@ def read_pts(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.ndarray:
     return np.stack(points) - 1.0
 
 
-def read_box_list(path: Path) -> Dict[str, np.ndarray]:
+def read_box_list(path: Path) -> dict[str, np.ndarray]:
     boxes = {}
     for line_no, line in enumerate(Path(path).read_text().splitlines(), start=1):
         cols = line.split()
@@ -77,7 +76,7 @@ def read_box_list(path: Path) -> Dict[str, np.ndarray]:
     return boxes
 
 
-def _convert_folders(root: Path, folders, prefix: str, boxes: Dict[str, np.ndarray]) -> SplitWriter:
+def _convert_folders(root: Path, folders, prefix: str, boxes: dict[str, np.ndarray]) -> SplitWriter:
     writer = SplitWriter()
     for folder in folders:
         directory = root / folder
@@ -94,8 +93,8 @@ def _convert_folders(root: Path, folders, prefix: str, boxes: Dict[str, np.ndarr
 
 
 def convert_300w(
-    root: Path, out_dir: Path, private_root: Optional[Path] = None, box_file: Optional[Path] = None
-) -> List[Path]:
+    root: Path, out_dir: Path, private_root: Path | None = None, box_file: Path | None = None
+) -> list[Path]:
     """Write ``annotations/{p1,p2}/face_landmarks_300w_<split>.json``.
 
     Image paths are relative to ``root`` (private images get the prefix

@@ -9,7 +9,6 @@ output's ``info.p2_fallbacks`` says how many images fell back.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import numpy as np
 
@@ -27,11 +26,13 @@ def read_landmark_file(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.nda
     try:
         declared = int(lines[0].split()[0])
     except ValueError:
-        raise ConversionError(path, f'first line must be the point count, got {lines[0]!r}', 1)
+        message = f'first line must be the point count, got {lines[0]!r}'
+        raise ConversionError(path, message, 1) from None
     if declared != num_keypoints or len(lines) - 1 != declared:
         raise ConversionError(
-            path, f'expected {num_keypoints} points, header says {declared}, '
-            f'file has {len(lines) - 1}')
+            path,
+            f'expected {num_keypoints} points, header says {declared}, file has {len(lines) - 1}',
+        )
     points = []
     for line_no, line in enumerate(lines[1:], start=2):
         cols = line.split()
@@ -41,7 +42,7 @@ def read_landmark_file(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.nda
     return np.stack(points)
 
 
-def read_box_file(path: Path) -> Optional[np.ndarray]:
+def read_box_file(path: Path) -> np.ndarray | None:
     if not path.is_file():
         return None
     cols = path.read_text().split()
@@ -53,7 +54,7 @@ def read_box_file(path: Path) -> Optional[np.ndarray]:
     return box
 
 
-def convert_lapa(lapa_root: Path, out_dir: Path) -> List[Path]:
+def convert_lapa(lapa_root: Path, out_dir: Path) -> list[Path]:
     """Write ``annotations/{p1,p2}/lapa_{train,val,test}.json`` with image
     paths relative to ``lapa_root``: link that folder as ``data/lapa/images``."""
     lapa_root = Path(lapa_root)
@@ -70,9 +71,12 @@ def convert_lapa(lapa_root: Path, out_dir: Path) -> List[Path]:
                 raise ConversionError(landmark_file, f'missing landmarks for {image.name}')
             keypoints = read_landmark_file(landmark_file)
             box = read_box_file(lapa_root / split / 'bbox' / f'{image.stem}.txt')
-            writer.add(str(image.relative_to(lapa_root)), image_size(image, landmark_file),
-                       keypoints, box)
+            writer.add(
+                str(image.relative_to(lapa_root)), image_size(image, landmark_file), keypoints, box
+            )
         outputs[f'lapa_{split}'] = writer.documents(dataset='lapa', split=split)
-        print(f'{split}: {len(images)} images, P2 box from file for '
-              f'{len(images) - writer.p2_fallbacks}, landmark box for {writer.p2_fallbacks}')
+        print(
+            f'{split}: {len(images)} images, P2 box from file for '
+            f'{len(images) - writer.p2_fallbacks}, landmark box for {writer.p2_fallbacks}'
+        )
     return write_outputs(outputs, out_dir)

@@ -9,7 +9,6 @@ illumination, make-up, occlusion, blur) and the image path relative to
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List
 
 from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
 
@@ -18,7 +17,7 @@ ATTRIBUTES = ('pose', 'expression', 'illumination', 'makeup', 'occlusion', 'blur
 NUM_COLUMNS = 2 * NUM_KEYPOINTS + 4 + len(ATTRIBUTES) + 1
 
 
-def parse_wflw_list(list_file: Path, image_root: Path) -> Dict[str, SplitWriter]:
+def parse_wflw_list(list_file: Path, image_root: Path) -> dict[str, SplitWriter]:
     """Parse one list file into the full split and its attribute subsets."""
     full = SplitWriter()
     subsets = {a: SplitWriter() for a in ATTRIBUTES}
@@ -29,13 +28,16 @@ def parse_wflw_list(list_file: Path, image_root: Path) -> Dict[str, SplitWriter]
         cols = line.split()
         if len(cols) != NUM_COLUMNS:
             raise ConversionError(
-                list_file, f'expected {NUM_COLUMNS} columns, got {len(cols)}', line_no)
+                list_file, f'expected {NUM_COLUMNS} columns, got {len(cols)}', line_no
+            )
         values = parse_floats(cols[:-1], list_file, line_no)
         keypoints = values[: 2 * NUM_KEYPOINTS].reshape(NUM_KEYPOINTS, 2)
         box = values[2 * NUM_KEYPOINTS : 2 * NUM_KEYPOINTS + 4]
         flags = values[2 * NUM_KEYPOINTS + 4 :]
         if not set(flags) <= {0.0, 1.0}:
-            raise ConversionError(list_file, f'attribute flags must be 0 or 1, got {flags}', line_no)
+            raise ConversionError(
+                list_file, f'attribute flags must be 0 or 1, got {flags}', line_no
+            )
         if box[2] <= box[0] or box[3] <= box[1]:
             raise ConversionError(list_file, f'empty box {box.tolist()}', line_no)
         file_name = cols[-1]
@@ -47,7 +49,7 @@ def parse_wflw_list(list_file: Path, image_root: Path) -> Dict[str, SplitWriter]
     return {'': full, **subsets}
 
 
-def convert_wflw(annotation_dir: Path, image_root: Path, out_dir: Path) -> List[Path]:
+def convert_wflw(annotation_dir: Path, image_root: Path, out_dir: Path) -> list[Path]:
     """Write ``annotations/{p1,p2}/face_landmarks_wflw_{train,test}.json``
     and the six test subsets ``face_landmarks_wflw_test_<attribute>.json``."""
     outputs = {}

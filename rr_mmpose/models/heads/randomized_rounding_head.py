@@ -1,6 +1,6 @@
 """H3R's decoding head: 1x1 conv -> BN -> ReLU -> 1x1 conv."""
 
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -54,7 +54,7 @@ class RandomizedRoundingHead(BaseHead):
         self,
         in_channels: int,
         out_channels: int,
-        hidden_channels: Optional[int] = None,
+        hidden_channels: int | None = None,
         loss: ConfigType = dict(type='SpatialSoftmaxCELoss', use_target_weight=True),
         decoder: OptConfigType = None,
         decode_scores: str = 'log_prob',
@@ -93,7 +93,7 @@ class RandomizedRoundingHead(BaseHead):
             dict(type='Constant', layer='BatchNorm2d', val=1),
         ]
 
-    def forward(self, feats: Tuple[Tensor]) -> Tensor:
+    def forward(self, feats: tuple[Tensor]) -> Tensor:
         """Raw logits (N, logits_per_keypoint * K, H, W) from the last
         (fused) feature map."""
         return self.layers(feats[-1])
@@ -136,7 +136,7 @@ class RandomizedRoundingHead(BaseHead):
         return preds
 
     def loss(
-        self, feats: Tuple[Tensor], batch_data_samples: OptSampleList, train_cfg: ConfigType = {}
+        self, feats: tuple[Tensor], batch_data_samples: OptSampleList, train_cfg: ConfigType = {}
     ) -> dict:
         """Loss on the randomized rounding targets, plus ``acc_pose`` (PCK
         of the map maxima, as MMPose's heatmap heads report)."""
@@ -156,9 +156,7 @@ class RandomizedRoundingHead(BaseHead):
         return losses
 
 
-def mirror_keypoints(
-    keypoints: np.ndarray, flip_indices: Sequence[int], width: int
-) -> np.ndarray:
+def mirror_keypoints(keypoints: np.ndarray, flip_indices: Sequence[int], width: int) -> np.ndarray:
     """Mirror (N, K, 2) input-space keypoints horizontally and swap pairs."""
     mirrored = keypoints[:, flip_indices].copy()
     mirrored[..., 0] = width - 1 - mirrored[..., 0]

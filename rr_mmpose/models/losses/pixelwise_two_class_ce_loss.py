@@ -1,7 +1,5 @@
 """Per-pixel two-class cross-entropy: the loss of H3R's released head."""
 
-from typing import Optional
-
 import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor, nn
@@ -58,7 +56,7 @@ class PixelwiseTwoClassCELoss(nn.Module):
         return F.logsigmoid(keypoint - background)
 
     def forward(
-        self, output: Tensor, target: Tensor, target_weights: Optional[Tensor] = None
+        self, output: Tensor, target: Tensor, target_weights: Tensor | None = None
     ) -> Tensor:
         check_target(output.shape, target, self.logits_per_keypoint)
         background, keypoint = self.split(output)

@@ -1,7 +1,5 @@
 """Cross-entropy over the H*W cells of each keypoint's map."""
 
-from typing import Optional
-
 import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor, nn
@@ -46,7 +44,7 @@ class SpatialSoftmaxCELoss(nn.Module):
         return F.log_softmax(output.flatten(2), dim=-1).view_as(output)
 
     def forward(
-        self, output: Tensor, target: Tensor, target_weights: Optional[Tensor] = None
+        self, output: Tensor, target: Tensor, target_weights: Tensor | None = None
     ) -> Tensor:
         check_target(output.shape, target, self.logits_per_keypoint)
         per_keypoint = -(target * self.log_probs(output)).flatten(2).sum(-1)

@@ -1,11 +1,9 @@
 """Reduction shared by the randomized rounding losses."""
 
-from typing import Optional
-
 from torch import Tensor
 
 
-def weighted_keypoint_mean(per_keypoint: Tensor, weights: Optional[Tensor]) -> Tensor:
+def weighted_keypoint_mean(per_keypoint: Tensor, weights: Tensor | None) -> Tensor:
     """Mean of (N, K) per-keypoint losses over the weighted keypoints.
 
     Invisible keypoints (weight 0) have empty targets and must not pull the

@@ -9,10 +9,18 @@ dataset_type = 'Face300WDataset'
 data_root = 'data/300w/'
 train_dataloader = dict(
     dataset=dict(
-        type=dataset_type, data_root=data_root, ann_file='annotations/p2/face_landmarks_300w_train.json'))
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/p2/face_landmarks_300w_train.json',
+    )
+)
 val_dataloader = dict(
     dataset=dict(
-        type=dataset_type, data_root=data_root, ann_file='annotations/p2/face_landmarks_300w_test_full.json'))
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/p2/face_landmarks_300w_test_full.json',
+    )
+)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(keypoint_indices=[36, 45])

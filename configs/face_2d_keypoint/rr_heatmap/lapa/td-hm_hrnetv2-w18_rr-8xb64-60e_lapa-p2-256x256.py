@@ -10,11 +10,11 @@ model = dict(head=dict(out_channels=106))
 dataset_type = 'LapaDataset'
 data_root = 'data/lapa/'
 train_dataloader = dict(
-    dataset=dict(
-        type=dataset_type, data_root=data_root, ann_file='annotations/p2/lapa_train.json'))
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/p2/lapa_train.json')
+)
 val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type, data_root=data_root, ann_file='annotations/p2/lapa_test.json'))
+    dataset=dict(type=dataset_type, data_root=data_root, ann_file='annotations/p2/lapa_test.json')
+)
 test_dataloader = val_dataloader
 
 val_evaluator = dict(keypoint_indices=[66, 79])

@@ -12,12 +12,13 @@
 # the loss's log-probabilities (unbiased; H3R's raw-logit decoder is not).
 # For short schedules `SpatialSoftmaxCELoss` learns much faster: 3 epochs of
 # the demo model on generated faces gave NME 3.26 % against 51.5 %.
-_base_ = ['mmpose::face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py']
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/wflw/td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256.py'
+]
 
 custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
 
-codec = dict(
-    type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64), topk=9)
+codec = dict(type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64), topk=9)
 
 model = dict(
     head=dict(
@@ -26,8 +27,10 @@ model = dict(
         in_channels=270,
         out_channels=98,
         loss=dict(type='PixelwiseTwoClassCELoss', use_target_weight=True),
-        decoder=codec),
-    test_cfg=dict(_delete_=True, flip_test=True))
+        decoder=codec,
+    ),
+    test_cfg=dict(_delete_=True, flip_test=True),
+)
 
 # Converted by tools/dataset_converters/wflw2coco.py; p2 = the dataset's boxes.
 data_root = 'data/wflw/'
@@ -50,12 +53,16 @@ train_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         ann_file='annotations/p2/face_landmarks_wflw_train.json',
-        pipeline=train_pipeline))
+        pipeline=train_pipeline,
+    )
+)
 val_dataloader = dict(
     dataset=dict(
         data_root=data_root,
         ann_file='annotations/p2/face_landmarks_wflw_test.json',
-        pipeline=val_pipeline))
+        pipeline=val_pipeline,
+    )
+)
 test_dataloader = val_dataloader
 
 # Outer eye corners, as H3R's test scripts.

@@ -2,8 +2,7 @@
 # Paper NME: 4.58 %. Recipe: as the 256x256 config.
 _base_ = ['./td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-256x256.py']
 
-codec = dict(
-    type='RandomizedRoundingHeatmap', input_size=(160, 160), heatmap_size=(40, 40), topk=9)
+codec = dict(type='RandomizedRoundingHeatmap', input_size=(160, 160), heatmap_size=(40, 40), topk=9)
 model = dict(head=dict(decoder=codec))
 
 train_pipeline = [

@@ -10,5 +10,7 @@ model = dict(
         type='TruncatedMobileNetV2',
         widen_factor=1.0,
         out_indices=(1, 2, 4),
-        init_cfg=dict(type='Pretrained', checkpoint='mmcls://mobilenet_v2')),
-    head=dict(in_channels=152))
+        init_cfg=dict(type='Pretrained', checkpoint='mmcls://mobilenet_v2'),
+    ),
+    head=dict(in_channels=152),
+)
