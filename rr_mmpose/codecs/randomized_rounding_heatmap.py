@@ -112,6 +112,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
+        self._last_cell = np.array(self.heatmap_size) - 1
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray | None = None) -> dict:
         """Encode keypoints into a randomized rounding target.
@@ -147,17 +148,17 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
 
         visible = keypoints_visible[0] > 0
         points = keypoints[0] / self.scale_factor
-        finite = np.isfinite(points).all(axis=-1)
-        if not finite[visible].all():
-            bad = np.flatnonzero(visible & ~finite).tolist()
+        nonfinite = visible & ~np.isfinite(points).all(axis=-1)
+        if nonfinite.any():
+            bad = np.flatnonzero(nonfinite).tolist()
             raise ValueError(f'visible keypoints {bad} have NaN or infinite coordinates')
 
-        W, H = self.heatmap_size
-        upper = np.array([W - 1, H - 1])
-        inside = finite & (points >= 0).all(axis=-1) & (points <= upper).all(axis=-1)
-        weights = np.where(visible & inside, keypoints_visible[0], 0).astype(np.float32)
-        active = weights > 0
+        # Comparisons with NaN are False, so invisible NaN points drop out too.
+        active = visible & ((points >= 0) & (points <= self._last_cell)).all(axis=-1)
+        weights = np.where(active, keypoints_visible[0], 0).astype(np.float32)
         points = np.where(active[:, None], points, 0.0)
+
+        W, H = self.heatmap_size
 
         heatmaps = np.zeros((num_keypoints, H, W), dtype=np.float32)
         if self.target_mode == 'random':
@@ -255,10 +256,6 @@ def _as_size(size, name: str) -> tuple[int, int]:
 
 def _as_real_array(value, name: str) -> np.ndarray:
     array = np.asarray(value)
-    if not (
-        np.issubdtype(array.dtype, np.integer)
-        or np.issubdtype(array.dtype, np.floating)
-        or array.dtype == np.bool_
-    ):
+    if array.dtype.kind not in 'biuf':  # bool, signed, unsigned, float
         raise TypeError(f'{name} must be a real numeric array, got dtype {array.dtype}')
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)
