@@ -13,24 +13,30 @@ class DecodedPoseModel(nn.Module):
 
     Input: a batch of preprocessed crops (B, 3, h, w), i.e. after
     ``TopdownAffine`` and the data preprocessor's normalisation.
-    Outputs: keypoints (B, K, 2) in crop pixels and scores (B, K). Flip
+    Outputs: keypoints (B, K, 2) in crop pixels and scores (B, K), and with
+    ``with_maps`` the per-cell log-probabilities (B, K, H, W) as well. Flip
     test is left out (run the exported model on mirrored crops if needed).
     """
 
-    def __init__(self, pose_model: nn.Module) -> None:
+    def __init__(self, pose_model: nn.Module, with_maps: bool = False) -> None:
         super().__init__()
         self.pose_model = pose_model
         self.head = pose_model.head
+        self.with_maps = with_maps
 
-    def forward(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, inputs: Tensor) -> tuple[Tensor, ...]:
         feats = self.pose_model.extract_feat(inputs)
         maps = self.head.score_maps(self.head.forward(feats))
-        return self.head.decoder.decode_tensor(maps)
+        keypoints, scores = self.head.decoder.decode_tensor(maps)
+        return (keypoints, scores, maps) if self.with_maps else (keypoints, scores)
 
 
-def export_onnx(pose_model: nn.Module, path: str | Path, opset: int = 17) -> Path:
+def export_onnx(
+    pose_model: nn.Module, path: str | Path, opset: int = 17, with_maps: bool = False
+) -> Path:
     """Write ``path`` with a dynamic batch dimension; returns the path."""
-    wrapper = DecodedPoseModel(pose_model).eval()
+    wrapper = DecodedPoseModel(pose_model, with_maps).eval()
+    outputs = ['keypoints', 'scores'] + (['maps'] if with_maps else [])
     w, h = pose_model.head.decoder.input_size
     dummy = torch.zeros(1, 3, h, w)
     path = Path(path)
@@ -43,7 +49,7 @@ def export_onnx(pose_model: nn.Module, path: str | Path, opset: int = 17) -> Pat
             opset_version=opset,
             dynamo=False,
             input_names=['input'],
-            output_names=['keypoints', 'scores'],
-            dynamic_axes={'input': {0: 'batch'}, 'keypoints': {0: 'batch'}, 'scores': {0: 'batch'}},
+            output_names=outputs,
+            dynamic_axes={name: {0: 'batch'} for name in ['input', *outputs]},
         )
     return path
