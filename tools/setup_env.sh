@@ -30,7 +30,13 @@ if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-PIP=("$PY" -m pip --disable-pip-version-check)
+# This machine kind's pip config lists local index folders that only some
+# packages have; drop pip's warning for each missing one.
+pip() {
+    "$PY" -m pip --disable-pip-version-check "$@" \
+        2> >(grep -v 'is neither a file nor a directory' >&2)
+}
+PIP=(pip)
 "${PIP[@]}" install -q --upgrade "pip<26" wheel ninja "cython<3.2"
 
 # MMPose's visualizer imports torchvision; 2.14.1/0.29.1 is the pair that
@@ -62,8 +68,8 @@ if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
     tar -xzf "$work"/mmcv-"$MMCV_VERSION".tar.gz -C "$work"
     sed -i 's/-std=c++17/-std=c++20/g' "$work/mmcv-$MMCV_VERSION/setup.py"
     (cd "$work/mmcv-$MMCV_VERSION" &&
-        MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-            "${PIP[@]}" wheel -q --no-deps --no-build-isolation . -w "$work/dist")
+        export MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" &&
+        "${PIP[@]}" wheel -q --no-deps --no-build-isolation . -w "$work/dist")
     mv "$work"/dist/mmcv-*.whl "$WHEELS/"
     rm -rf "$work"
 fi
