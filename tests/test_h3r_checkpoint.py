@@ -126,6 +126,12 @@ def test_model_directory_problems(tmp_path):
     write_model_dir(tmp_path / 'resnet', {}, arch='resnet50')
     with pytest.raises(CheckpointConversionError, match="BACKBONE.ARCH='resnet50'"):
         convert_h3r_checkpoint(tmp_path / 'resnet', tmp_path / 'x.pth')
+    (tmp_path / 'no_weights').mkdir()
+    (tmp_path / 'no_weights' / 'config.yaml').write_text(
+        (tmp_path / 'resnet' / 'config.yaml').read_text().replace('resnet50', 'mobilenetv2')
+    )
+    with pytest.raises(FileNotFoundError, match='model.pth: missing H3R weights'):
+        convert_h3r_checkpoint(tmp_path / 'no_weights', tmp_path / 'x.pth')
     write_model_dir(tmp_path / 'odd', {}, size=192)
     with pytest.raises(
         CheckpointConversionError, match='no config here for mobilenetv2 wflw p2 192'

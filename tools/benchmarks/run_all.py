@@ -15,6 +15,7 @@ from pathlib import Path
 
 import codec_speed
 import learned_accuracy
+import onnx_latency
 import quantization
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,13 @@ def main() -> None:
         'instances, medians of 20 runs, one thread, ratios against MSRAHeatmap in the same run.',
         '',
         codec_speed.table(s_rows),
+        '',
+        '## ONNX export: CPU latency',
+        '',
+        'Backbone + head + top-k decoding, batch 1, 2 threads, medians of 20 runs, PyTorch '
+        'eager against onnxruntime on the exported graph, same weights, same run.',
+        '',
+        onnx_latency.table(onnx_latency.measure()),
     ]
     if not args.skip_training:
         learned = learned_accuracy.run_study(quick=args.quick)

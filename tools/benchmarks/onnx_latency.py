@@ -1,0 +1,83 @@
+"""CPU latency of the exported ONNX graph (onnxruntime) against PyTorch for
+the same model, backbone + head + decoding, batch 1, side by side."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from mmengine.config import Config
+from mmpose.registry import MODELS
+from mmpose.utils import register_all_modules
+
+from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS_TO_TIME = {
+    'MobileNetV2 128x128': 'wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py',
+    'HRNet-W18 256x256': 'wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py',
+}
+
+
+def median_ms(fn, repeats: int = 20) -> float:
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(times))
+
+
+def measure(threads: int = 2) -> list:
+    register_all_modules()
+    torch.set_num_threads(threads)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    rows = []
+    for name, config in MODELS_TO_TIME.items():
+        cfg = Config.fromfile(str(REPO / 'configs/face_2d_keypoint/rr_heatmap' / config))
+        cfg.model.backbone.init_cfg = None
+        model = MODELS.build(cfg.model).eval()
+        w, h = cfg.codec['input_size']
+        crops = torch.randn(1, 3, h, w)
+        wrapper = DecodedPoseModel(model).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = export_onnx(model, Path(tmp) / 'model.onnx')
+            session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+            with torch.no_grad():
+                torch_ms = median_ms(partial(wrapper, crops))
+            ort_ms = median_ms(partial(session.run, None, {'input': crops.numpy()}))
+        rows.append(
+            dict(
+                model=name,
+                torch_ms=torch_ms,
+                onnxruntime_ms=ort_ms,
+                speedup=torch_ms / ort_ms,
+                threads=threads,
+            )
+        )
+    return rows
+
+
+def table(rows: list) -> str:
+    lines = [
+        '| model | PyTorch (ms) | onnxruntime (ms) | PyTorch / onnxruntime |',
+        '|---|---|---|---|',
+    ]
+    for r in rows:
+        lines.append(
+            f'| {r["model"]} | {r["torch_ms"]:.1f} | {r["onnxruntime_ms"]:.1f} | '
+            f'{r["speedup"]:.2f} |'
+        )
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    print(table(measure()))
