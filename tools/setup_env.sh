@@ -61,7 +61,7 @@ mkdir -p "$WHEELS" "$NUMPY_WHEELS"
 # CPU ops. torch 2.14 headers need C++20, but mmcv 2.1.0's setup.py forces
 # -std=c++17 for every torch > 1.12.1: patch that one flag.
 if ! ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
-    log "building mmcv==$MMCV_VERSION with CPU ops (about 25 min on 2 cores, once per machine)"
+    log "building mmcv==$MMCV_VERSION with CPU ops (about 12 min on 2 cores, once per machine)"
     work="$(mktemp -d)"
     "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
         "mmcv==$MMCV_VERSION" -d "$work"
@@ -90,7 +90,7 @@ grep -v '^mmpose==' requirements/stack.txt | "${PIP[@]}" install -q -r /dev/stdi
 "${PIP[@]}" install -q -r requirements/dev.txt
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 
-"$PY" -c 'import mmcv.ops, mmdet, mmpose.apis, rr_mmpose; print("mmpose", mmpose.__version__, "rr_mmpose", rr_mmpose.__version__)'
+"$PY" -W ignore -c 'import mmcv.ops, mmdet, mmpose.apis, rr_mmpose; print("mmpose", mmpose.__version__, "rr_mmpose", rr_mmpose.__version__)'
 rm -f "$VENV"/.rr-mmpose-setup-*
 touch "$STAMP"
 log "environment ready in $((SECONDS - t0)) s"
