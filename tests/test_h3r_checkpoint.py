@@ -138,3 +138,31 @@ def test_model_directory_problems(tmp_path):
     ):
         convert_h3r_checkpoint(tmp_path / 'odd', tmp_path / 'x.pth')
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_hrnet_layout_converts(tmp_path):
+    """HRNet: H3R keeps the classic HRNet names, which MMPose's HRNet shares;
+    the head moves from heatmap_head.head.layers to head.layers."""
+    from mmengine.config import Config
+    from mmpose.registry import MODELS
+
+    config = (
+        'configs/face_2d_keypoint/rr_heatmap/wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py'
+    )
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    source = MODELS.build(cfg.model)
+    state = {
+        (
+            k.replace('head.layers.', 'heatmap_head.head.layers.', 1)
+            if k.startswith('head.')
+            else k
+        ): v
+        for k, v in source.state_dict().items()
+    }
+    model_dir = write_model_dir(tmp_path / 'hrnet', state, arch='hrnet18')
+    out = convert_h3r_checkpoint(model_dir, tmp_path / 'hrnet.pth')
+    converted = torch.load(out, weights_only=True)
+    assert converted['meta']['config'].endswith('wflw-p2-256x256.py')
+    for key, value in source.state_dict().items():
+        assert torch.equal(converted['state_dict'][key], value), key

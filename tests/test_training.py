@@ -154,3 +154,39 @@ def test_weights_only_still_refuses_arbitrary_getattr(tmp_path):
     torch.save({'x': Evil()}, path)
     with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
         torch.load(path, weights_only=True)
+
+
+def test_inferencer_takes_user_boxes(trained, tiny_faces):
+    """MMPoseInferencer with this repository's config and a new checkpoint,
+    fed the face box through use_face_boxes (MMPose 1.3.2 ignores bboxes=)."""
+    from mmpose.apis import MMPoseInferencer
+
+    from rr_mmpose.apis import FixedFaceBoxes, HaarFaceDetector, use_face_boxes
+
+    cfg, checkpoint = trained
+    doc = read_json(tiny_faces / 'annotations' / 'face_landmarks_300w_test.json')
+    x, y, w, h = doc['annotations'][0]['bbox']
+    image = str(tiny_faces / 'images' / doc['images'][0]['file_name'])
+    inferencer = MMPoseInferencer(
+        pose2d=str(DEMO_CONFIG),
+        pose2d_weights=str(checkpoint),
+        device='cpu',
+        det_model='whole_image',
+    )
+    use_face_boxes(inferencer, FixedFaceBoxes([[x, y, x + w, y + h]]))
+    result = next(inferencer(image))
+    (face,) = result['predictions'][0]
+    np.testing.assert_allclose(face['bbox'][0], [x, y, x + w, y + h], atol=1e-3)
+    assert np.array(face['keypoints']).shape == (68, 2)
+    # The Haar cascade loads offline; on a blank image it finds no face, and
+    # MMPose then falls back to the whole image.
+    assert HaarFaceDetector().detect(np.zeros((64, 64, 3), np.uint8)).shape == (0, 4)
+
+
+def test_fixed_face_boxes_reject_bad_boxes():
+    from rr_mmpose.apis import FixedFaceBoxes
+
+    with pytest.raises(ValueError, match='boxes must be finite'):
+        FixedFaceBoxes([[10, 10, 5, 20]])
+    with pytest.raises(ValueError, match='boxes must be finite'):
+        FixedFaceBoxes([[0, 0, np.nan, 20]])

@@ -30,6 +30,15 @@ def mmpose_tool(name: str) -> Path:
     return path
 
 
+def mmpose_config(name: str) -> Path:
+    """Path of a config shipped inside mmpose (``'body_2d_keypoint/...py'``),
+    what ``mmpose::<name>`` means inside a config's ``_base_``."""
+    path = Path(mmpose.__file__).parent / '.mim' / 'configs' / name
+    if not path.is_file():
+        raise FileNotFoundError(f'mmpose {mmpose.__version__} ships no configs/{name} ({path})')
+    return path
+
+
 def cpu_distributed_argv(argv: Sequence[str]) -> list[str]:
     """Make ``--launcher pytorch`` work without GPUs.
 
