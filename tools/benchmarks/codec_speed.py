@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from codec_zoo import gaussian_codecs, rr_codec, simcc_codec
+from timing import median_seconds
 
 K, HEATMAP, BATCH = 98, 64, 64
-
-
-def median_time(fn, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 def decode_each(codec, *per_instance) -> list:
@@ -43,19 +32,19 @@ def measure(repeats: int = 20, batch: int = BATCH) -> list:
     codecs['RandomizedRoundingHeatmap'] = rr_codec(HEATMAP)
     rows = []
     for name, codec in codecs.items():
-        encode = median_time(partial(codec.encode, keypoints), repeats)
+        encode = median_seconds(partial(codec.encode, keypoints), repeats)
         if name == 'SimCCLabel':
             enc = codec.encode(keypoints)
             xs = np.repeat(enc['keypoint_x_labels'], batch, 0)
             ys = np.repeat(enc['keypoint_y_labels'], batch, 0)
-            decode = median_time(partial(decode_each, codec, xs, ys), repeats)
+            decode = median_seconds(partial(decode_each, codec, xs, ys), repeats)
             how = 'decode per instance (numpy)'
         elif name == 'RandomizedRoundingHeatmap':
-            decode = median_time(partial(codec.batch_decode, torch.from_numpy(maps)), repeats)
+            decode = median_seconds(partial(codec.batch_decode, torch.from_numpy(maps)), repeats)
             how = 'batch_decode (torch)'
         else:
             slow = max(3, repeats // 4) if 'DARK' in name else repeats
-            decode = median_time(partial(decode_each, codec, maps), slow)
+            decode = median_seconds(partial(decode_each, codec, maps), slow)
             how = 'decode per instance (numpy), as HeatmapHead calls it'
         rows.append(
             dict(codec=name, encode_ms=encode * 1e3, decode_batch_ms=decode * 1e3, decode_path=how)

@@ -4,16 +4,15 @@ the same model, backbone + head + decoding, batch 1, side by side."""
 from __future__ import annotations
 
 import tempfile
-import time
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import onnxruntime as ort
 import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
+from timing import median_seconds
 
 from rr_mmpose.deployment import DecodedPoseModel, export_onnx
 
@@ -22,17 +21,6 @@ MODELS_TO_TIME = {
     'MobileNetV2 128x128': 'wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py',
     'HRNet-W18 256x256': 'wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py',
 }
-
-
-def median_ms(fn, repeats: int = 20) -> float:
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times))
 
 
 def measure(threads: int = 2) -> list:
@@ -52,8 +40,10 @@ def measure(threads: int = 2) -> list:
             path = export_onnx(model, Path(tmp) / 'model.onnx')
             session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
             with torch.no_grad():
-                torch_ms = median_ms(partial(wrapper, crops))
-            ort_ms = median_ms(partial(session.run, None, {'input': crops.numpy()}))
+                torch_ms = 1e3 * median_seconds(partial(wrapper, crops), 20, warmup=3)
+            ort_ms = 1e3 * median_seconds(
+                partial(session.run, None, {'input': crops.numpy()}), 20, warmup=3
+            )
         rows.append(
             dict(
                 model=name,

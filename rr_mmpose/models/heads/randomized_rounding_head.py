@@ -12,6 +12,8 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
 
+from ..losses import RandomizedRoundingLoss
+
 DECODE_SCORES = ('log_prob', 'logits')
 
 
@@ -69,12 +71,12 @@ class RandomizedRoundingHead(BaseHead):
         self.out_channels = out_channels
         self.decode_scores = decode_scores
         self.loss_module = MODELS.build(loss)
-        logits = getattr(self.loss_module, 'logits_per_keypoint', None)
-        if logits is None or not hasattr(self.loss_module, 'log_probs'):
+        if not isinstance(self.loss_module, RandomizedRoundingLoss):
             raise TypeError(
                 f'{type(self.loss_module).__name__} is not a randomized rounding loss: '
-                'it needs `logits_per_keypoint` and `log_probs`'
+                'the head decodes the log-probabilities a RandomizedRoundingLoss defines'
             )
+        logits = self.loss_module.logits_per_keypoint
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
         hidden = hidden_channels or in_channels

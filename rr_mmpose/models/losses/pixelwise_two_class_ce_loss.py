@@ -2,13 +2,13 @@
 
 import torch.nn.functional as F
 from mmpose.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
-from .weighting import check_target, weighted_keypoint_mean
+from .base import RandomizedRoundingLoss
 
 
 @MODELS.register_module()
-class PixelwiseTwoClassCELoss(nn.Module):
+class PixelwiseTwoClassCELoss(RandomizedRoundingLoss):
     """Two logits (background, keypoint) per pixel per keypoint.
 
     The head emits 2K channels laid out as H3R's ``(N, 2, K, H, W)``:
@@ -31,18 +31,10 @@ class PixelwiseTwoClassCELoss(nn.Module):
     Shapes:
         output (N, 2K, H, W) logits; target (N, K, H, W); weights (N, K).
 
-    Args:
-        use_target_weight (bool): Weigh keypoints by ``target_weights``.
-            Defaults to True
-        loss_weight (float): Scale of the loss. Defaults to 1.0
+    Args: see :class:`RandomizedRoundingLoss`.
     """
 
     logits_per_keypoint = 2
-
-    def __init__(self, use_target_weight: bool = True, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.use_target_weight = use_target_weight
-        self.loss_weight = loss_weight
 
     @staticmethod
     def split(output: Tensor):
@@ -55,15 +47,10 @@ class PixelwiseTwoClassCELoss(nn.Module):
         background, keypoint = self.split(output)
         return F.logsigmoid(keypoint - background)
 
-    def forward(
-        self, output: Tensor, target: Tensor, target_weights: Tensor | None = None
-    ) -> Tensor:
-        check_target(output.shape, target, self.logits_per_keypoint)
+    def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
         background, keypoint = self.split(output)
         # Two-class softmax CE == binary CE on the logit difference.
         per_pixel = F.binary_cross_entropy_with_logits(
             keypoint - background, target, reduction='none'
         )
-        per_keypoint = per_pixel.flatten(2).mean(-1)
-        weights = target_weights if self.use_target_weight else None
-        return weighted_keypoint_mean(per_keypoint, weights) * self.loss_weight
+        return per_pixel.flatten(2).mean(-1)

@@ -2,13 +2,13 @@
 
 import torch.nn.functional as F
 from mmpose.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
-from .weighting import check_target, weighted_keypoint_mean
+from .base import RandomizedRoundingLoss
 
 
 @MODELS.register_module()
-class SpatialSoftmaxCELoss(nn.Module):
+class SpatialSoftmaxCELoss(RandomizedRoundingLoss):
     """Spatial softmax cross-entropy for randomized rounding targets.
 
     One logit map per keypoint; ``p = softmax(logits)`` over its H*W cells
@@ -26,27 +26,14 @@ class SpatialSoftmaxCELoss(nn.Module):
     Shapes:
         output (N, K, H, W) logits; target (N, K, H, W); weights (N, K).
 
-    Args:
-        use_target_weight (bool): Weigh keypoints by ``target_weights``
-            (invisible ones get 0). Defaults to True
-        loss_weight (float): Scale of the loss. Defaults to 1.0
+    Args: see :class:`RandomizedRoundingLoss`.
     """
 
     logits_per_keypoint = 1
-
-    def __init__(self, use_target_weight: bool = True, loss_weight: float = 1.0) -> None:
-        super().__init__()
-        self.use_target_weight = use_target_weight
-        self.loss_weight = loss_weight
 
     def log_probs(self, output: Tensor) -> Tensor:
         """Per-cell log-probabilities (N, K, H, W) of the loss's model."""
         return F.log_softmax(output.flatten(2), dim=-1).view_as(output)
 
-    def forward(
-        self, output: Tensor, target: Tensor, target_weights: Tensor | None = None
-    ) -> Tensor:
-        check_target(output.shape, target, self.logits_per_keypoint)
-        per_keypoint = -(target * self.log_probs(output)).flatten(2).sum(-1)
-        weights = target_weights if self.use_target_weight else None
-        return weighted_keypoint_mean(per_keypoint, weights) * self.loss_weight
+    def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return -(target * self.log_probs(output)).flatten(2).sum(-1)
