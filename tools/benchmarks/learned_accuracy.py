@@ -200,7 +200,7 @@ def table(summary: list) -> str:
 # compute); 2 seeds per cell. About 45 minutes on 2 cores, mostly at 256.
 PLANS = {
     True: dict(sizes=(128, 64), seeds=(0,), epochs={128: 2, 64: 2}, num_train=320),
-    False: dict(sizes=(256, 128, 64), seeds=(0, 1), epochs={256: 3, 128: 3, 64: 3}, num_train=800),
+    False: dict(sizes=(256, 128, 64), seeds=(0, 1), epochs={256: 3, 128: 3, 64: 3}, num_train=480),
 }
 
 
