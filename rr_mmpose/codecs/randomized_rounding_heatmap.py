@@ -183,7 +183,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         encoded = np.asarray(encoded)
         if encoded.ndim != 3:
             raise ValueError(f'decode expects maps of shape (K, H, W), got {encoded.shape}')
-        keypoints, scores = self._decode_tensor(torch.from_numpy(encoded[None].astype(np.float32)))
+        keypoints, scores = self.decode_tensor(torch.from_numpy(encoded[None].astype(np.float32)))
         return keypoints.numpy(), scores.numpy()
 
     def batch_decode(self, batch_heatmaps: Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -200,15 +200,13 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         if batch_heatmaps.ndim != 4:
             shape = tuple(batch_heatmaps.shape)
             raise ValueError(f'batch_decode expects maps of shape (B, K, H, W), got {shape}')
-        keypoints, scores = self._decode_tensor(batch_heatmaps.detach())
+        keypoints, scores = self.decode_tensor(batch_heatmaps.detach())
         return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
 
-    def decode_tensor(self, batch_heatmaps: Tensor) -> tuple[Tensor, Tensor]:
-        """Differentiable, export-friendly decode: (B, K, H, W) log-probability
-        maps to input-space coordinates (B, K, 2) and scores (B, K)."""
-        return self._decode_tensor(batch_heatmaps)
-
-    def _decode_tensor(self, maps: Tensor) -> tuple[Tensor, Tensor]:
+    def decode_tensor(self, maps: Tensor) -> tuple[Tensor, Tensor]:
+        """Torch-only decode, differentiable and exportable to ONNX:
+        (B, K, H, W) log-probability maps to input-space coordinates
+        (B, K, 2) and scores (B, K)."""
         W, H = self.heatmap_size
         if tuple(maps.shape[-2:]) != (H, W):
             raise ValueError(
