@@ -1,87 +1,31 @@
 """Converting H3R's released checkpoint layout, with parity against an
 independent implementation of H3R's MobileNetV2 network (torchvision's
-MobileNetV2 features, as H3R's ``backbone.features.<i>`` names show)."""
+MobileNetV2 features, as H3R's ``backbone.features.<i>`` names show;
+``rr_mmpose.testing``)."""
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-import torchvision
-import yaml
 from mmpose.apis import init_model
-from torch import nn
 
 from rr_mmpose.deployment import CheckpointConversionError, convert_h3r_checkpoint
+from rr_mmpose.testing import (
+    H3RMobileNetV2,
+    h3r_decode,
+    randomise_batch_norm,
+    write_h3r_model_dir,
+)
 
 K = 98
 
 
-class H3RMobileNetV2(nn.Module):
-    """H3R's network as its checkpoints describe it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.backbone = nn.Module()
-        self.backbone.features = torchvision.models.mobilenet_v2().features[:14]
-        self.heatmap_head = nn.Module()
-        self.heatmap_head.head = nn.Module()
-        self.heatmap_head.head.layers = nn.Sequential(
-            nn.Conv2d(152, 152, 1, bias=False),
-            nn.BatchNorm2d(152),
-            nn.ReLU(),
-            nn.Conv2d(152, 2 * K, 1, bias=False),
-        )
-
-    def forward(self, x):
-        f = self.backbone.features
-        f1 = f[:4](x)
-        f2 = f[4:7](f1)
-        f3 = f[7:14](f2)
-        size = f1.shape[-2:]
-        fused = torch.cat(
-            [f1] + [F.interpolate(t, size, mode='bilinear', align_corners=False) for t in (f2, f3)],
-            1,
-        )
-        return self.heatmap_head.head.layers(fused)
-
-    @staticmethod
-    def decode(logits, topk=9, stride=4):
-        n, _, h, w = logits.shape
-        scores = logits.view(n, 2, K, h * w)[:, 1]
-        top, idx = scores.topk(topk, dim=-1)
-        weights = top.softmax(-1)
-        x = (weights * (idx % w).float()).sum(-1)
-        y = (weights * (idx // w).float()).sum(-1)
-        return torch.stack([x, y], -1) * stride
-
-
-def randomised(net: nn.Module) -> nn.Module:
-    """Non-trivial BN statistics, so a mis-mapped BN shows."""
-    gen = torch.Generator().manual_seed(0)
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5, generator=gen)
-            m.running_var.uniform_(0.5, 1.5, generator=gen)
-            m.weight.data.uniform_(0.5, 1.5, generator=gen)
-            m.bias.data.uniform_(-0.2, 0.2, generator=gen)
-    return net.eval()
-
-
 def write_model_dir(path, state, arch='mobilenetv2', size=256):
-    path.mkdir(parents=True, exist_ok=True)
-    cfg = dict(
-        INPUT=dict(SIZE=[size, size], BBOX='P2', DATASET='WFLW'),
-        BACKBONE=dict(ARCH=arch),
-        HEATMAP=dict(PROJ_CHANNEL=152, OUT_CHANNEL=K, TOPK=9),
-    )
-    (path / 'config.yaml').write_text(yaml.safe_dump(cfg))
-    torch.save(state, path / 'model.pth')
-    return path
+    return write_h3r_model_dir(path, state, arch=arch, size=size, num_keypoints=K)
 
 
 @pytest.fixture(scope='module')
 def h3r_net():
-    return randomised(H3RMobileNetV2())
+    return randomise_batch_norm(H3RMobileNetV2(K))
 
 
 def test_mobilenetv2_parity_logits_and_landmarks(h3r_net, tmp_path):
@@ -99,7 +43,7 @@ def test_mobilenetv2_parity_logits_and_landmarks(h3r_net, tmp_path):
         theirs = h3r_net(x)
     assert torch.allclose(ours, theirs, atol=1e-4)
     preds = model.head.decode(model.head.score_maps(ours))
-    ref = H3RMobileNetV2.decode(theirs).numpy()
+    ref = h3r_decode(theirs).numpy()
     for pred, r in zip(preds, ref, strict=True):
         assert np.abs(pred.keypoints[0] - r).max() < 0.01
 

@@ -1,0 +1,20 @@
+"""Independent re-implementations of H3R's released inference, to check
+converted checkpoints and the H3R pipeline option against."""
+
+from .h3r_reference import (
+    H3RMobileNetV2,
+    H3RReferencePipeline,
+    h3r_decode,
+    h3r_state_dict,
+    randomise_batch_norm,
+    write_h3r_model_dir,
+)
+
+__all__ = [
+    'H3RMobileNetV2',
+    'H3RReferencePipeline',
+    'h3r_decode',
+    'h3r_state_dict',
+    'randomise_batch_norm',
+    'write_h3r_model_dir',
+]
