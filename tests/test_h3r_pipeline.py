@@ -121,23 +121,45 @@ def converted_300w_128(tmp_path_factory):
     """A random-weight H3R MobileNetV2 (68 points, 128x128) in H3R's layout,
     converted by the converter."""
     root = tmp_path_factory.mktemp('h3r_300w')
+    torch.manual_seed(0)
     net = randomise_batch_norm(H3RMobileNetV2(68))
+    with torch.no_grad():  # logits of std ~40 rather than 0.4: fewer near-ties in the top-k
+        net.heatmap_head.head.layers[3].weight.mul_(100)
     model_dir = write_h3r_model_dir(
         root / 'mobilenet_128x128_p2', net.state_dict(), size=128, dataset='300W', num_keypoints=68
     )
     return net, convert_h3r_checkpoint(model_dir, root / 'converted.pth')
 
 
+def clear_of_ties(net, batch, flip_order, margin=1e-3):
+    """(N, K) mask: the keypoints whose 9th and 10th class-1 logits differ
+    by more than ``margin`` in both passes. A random network's maps can put
+    them within float rounding of each other, and then either pipeline may
+    pick either cell."""
+    masks = []
+    for inputs in (batch, batch.flip(-1)):
+        with torch.no_grad():
+            logits = net(inputs)
+        n, channels, h, w = logits.shape
+        top = logits.view(n, 2, channels // 2, h * w)[:, 1].topk(10, dim=-1).values
+        masks.append((top[..., 8] - top[..., 9]).numpy() > margin)
+    return masks[0] & masks[1][:, flip_order]
+
+
 def test_inferencer_reproduces_h3r_pipeline_end_to_end(converted_300w_128):
     """Same image and box: MMPoseInferencer with the H3R pipeline option
     against H3R's pipeline (PIL crop, torchvision resize, flip test).
-    Measured: 1.7e-5 px at most (float rounding); asserted 0.01 px."""
+    Measured: 2.0e-4 px at most over all 136 points (float rounding);
+    asserted 0.01 px away from top-k near-ties."""
     net, checkpoint = converted_300w_128
     image, landmarks = render_face(np.random.default_rng(3), size=160)
     x1, y1, x2, y2 = tight_box(landmarks)
     boxes = [[x1, y1, x2, y2], [x1 - 30, y1 + 10, x2 - 20, y2 + 25]]  # the 2nd: past edges
-    reference = H3RReferencePipeline(net, 128, flip_indices_300w())
-    theirs = reference(Image.fromarray(image[..., ::-1]), np.array(boxes))  # H3R reads RGB
+    flip_order = flip_indices_300w()
+    reference = H3RReferencePipeline(net, 128, flip_order)
+    rgb = Image.fromarray(image[..., ::-1])  # H3R reads RGB with PIL
+    theirs = reference(rgb, np.array(boxes))
+    clear = clear_of_ties(net, reference.inputs(rgb, np.array(boxes))[0], flip_order)
 
     inferencer = MMPoseInferencer(
         pose2d=h3r_original_pipeline(CONFIG_300W_128),
@@ -155,7 +177,8 @@ def test_inferencer_reproduces_h3r_pipeline_end_to_end(converted_300w_128):
     assert sorted(order) == [0, 1]
     ours = np.array([face['keypoints'] for face in faces])[np.argsort(order)]
     assert ours.shape == theirs.shape == (2, 68, 2)
-    assert np.abs(ours - theirs).max() < 0.01
+    error = np.abs(ours - theirs).max(-1)
+    assert clear.sum() >= 80 and error[clear].max() < 0.01  # measured: 97 of 136 clear
 
 
 def test_h3r_decode_reads_the_second_slice():

@@ -107,11 +107,15 @@ class H3RReferencePipeline:
         corner = (boxes[:, :2] + boxes[:, 2:] - side[:, None] + 1) / 2
         return np.concatenate([corner, corner + side[:, None]], 1)
 
+    def inputs(self, image: Image.Image, boxes: np.ndarray) -> tuple[Tensor, np.ndarray]:
+        """The network inputs (N, 3, s, s) and the squares (N, 4) they show."""
+        rects = self.squares(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+        return torch.stack([self.to_input(image.crop(tuple(r))) for r in rects]), rects
+
     @torch.no_grad()
     def __call__(self, image: Image.Image, boxes: np.ndarray) -> np.ndarray:
         """Landmarks (N, K, 2) in image pixels for (N, 4) boxes."""
-        rects = self.squares(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
-        batch = torch.stack([self.to_input(image.crop(tuple(r))) for r in rects])
+        batch, rects = self.inputs(image, boxes)
         points = h3r_decode(self.net(batch), self.topk, self.stride)
         if self.flip_order is not None:
             mirrored = h3r_decode(self.net(batch.flip(-1)), self.topk, self.stride)
