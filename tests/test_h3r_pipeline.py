@@ -2,6 +2,9 @@
 PIL/torchvision one pixel for pixel, and MMPoseInferencer with
 ``h3r_original_pipeline`` lands on H3R's own pipeline's landmarks."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -23,7 +26,7 @@ from rr_mmpose.testing import (
     write_h3r_model_dir,
 )
 
-from .conftest import CONFIG_DIR
+from .conftest import CONFIG_DIR, REPO
 
 CONFIG_300W_128 = CONFIG_DIR / '300w' / 'td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
 
@@ -187,3 +190,43 @@ def test_h3r_decode_reads_the_second_slice():
     logits[0, 1, 0, 0] = 90.0  # class-0 slice: ignored
     points = h3r_decode(logits, topk=1, stride=4)
     np.testing.assert_allclose(points[0, 1], [12.0, 8.0])
+
+
+def test_converter_cli_writes_the_h3r_pipeline_config(converted_300w_128, tmp_path):
+    """tools/convert_h3r_checkpoint.py --h3r-pipeline-config: a config that
+    MMPose loads with the converted weights and runs H3R's pipeline with."""
+    from mmpose.apis import inference_topdown, init_model
+
+    net, _ = converted_300w_128
+    model_dir = write_h3r_model_dir(
+        tmp_path / 'mobilenet_128x128_p2',
+        net.state_dict(),
+        size=128,
+        dataset='300W',
+        num_keypoints=68,
+    )
+    out = tmp_path / 'out'
+    subprocess.run(
+        [
+            sys.executable,
+            'tools/convert_h3r_checkpoint.py',
+            str(model_dir),
+            str(out / 'h3r.pth'),
+            '--h3r-pipeline-config',
+            str(out / 'h3r.py'),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(p.name for p in out.iterdir()) == ['h3r.pth', 'h3r.py']
+    model = init_model(str(out / 'h3r.py'), str(out / 'h3r.pth'), device='cpu')
+    steps = [step['type'] for step in model.cfg.test_dataloader.dataset.pipeline]
+    assert steps == ['LoadImage', 'H3RCropResize', 'PackPoseInputs']
+    assert model.head.decode_scores == 'logits'
+    image, landmarks = render_face(np.random.default_rng(4), size=160)
+    (sample,) = inference_topdown(model, image, tight_box(landmarks)[None])
+    theirs = H3RReferencePipeline(net, 128, flip_indices_300w())(
+        Image.fromarray(image[..., ::-1]), tight_box(landmarks)[None]
+    )
+    assert np.median(np.abs(sample.pred_instances.keypoints - theirs)) < 0.01

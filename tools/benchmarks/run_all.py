@@ -14,6 +14,7 @@ import platform
 from pathlib import Path
 
 import codec_speed
+import h3r_pipeline_parity
 import learned_accuracy
 import onnx_latency
 import quantization
@@ -81,6 +82,18 @@ def main() -> None:
         '',
         onnx_latency.table(onnx_latency.measure()),
     ]
+    if h3r_pipeline_parity.DEMO_CHECKPOINT.is_file():
+        parity = h3r_pipeline_parity.measure()
+        sections += [
+            '',
+            "## Parity with H3R's original inference pipeline",
+            '',
+            h3r_pipeline_parity.describe(parity),
+            '',
+            h3r_pipeline_parity.table(parity),
+        ]
+    else:
+        print('skipped the H3R pipeline parity: no demo checkpoint (`make demo`)')
     if not args.skip_training:
         learned = learned_accuracy.run_study(quick=args.quick)
         sections += [

@@ -87,7 +87,7 @@ class H3RCropResize(BaseTransform):
         left, top, side = h3r_square(bbox[0], self.scale)
         w, h = self.input_size
         crop = Image.fromarray(img).crop((left, top, left + side, top + side))
-        results['img'] = np.asarray(crop.resize((w, h), Image.BILINEAR))
+        results['img'] = np.array(crop.resize((w, h), Image.BILINEAR))  # writable copy
 
         centre = np.array([[left + side / 2, top + side / 2]], dtype=np.float32)
         square = np.array([[side, side]], dtype=np.float32)
