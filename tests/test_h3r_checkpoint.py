@@ -10,7 +10,9 @@ from mmpose.apis import init_model
 
 from rr_mmpose.deployment import CheckpointConversionError, convert_h3r_checkpoint
 from rr_mmpose.testing import (
+    H3RHRNet,
     H3RMobileNetV2,
+    calibrate_batch_norm,
     h3r_decode,
     randomise_batch_norm,
     write_h3r_model_dir,
@@ -84,29 +86,29 @@ def test_model_directory_problems(tmp_path):
     assert not (tmp_path / 'x.pth').exists()
 
 
-def test_hrnet_layout_converts(tmp_path):
-    """HRNet: H3R keeps the classic HRNet names, which MMPose's HRNet shares;
-    the head moves from heatmap_head.head.layers to head.layers."""
-    from mmengine.config import Config
-    from mmpose.registry import MODELS
-
-    config = (
-        'configs/face_2d_keypoint/rr_heatmap/wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py'
-    )
-    cfg = Config.fromfile(config)
-    cfg.model.backbone.init_cfg = None
-    source = MODELS.build(cfg.model)
-    state = {
-        (
-            k.replace('head.layers.', 'heatmap_head.head.layers.', 1)
-            if k.startswith('head.')
-            else k
-        ): v
-        for k, v in source.state_dict().items()
-    }
-    model_dir = write_model_dir(tmp_path / 'hrnet', state, arch='hrnet18')
+def test_hrnet_parity_logits_and_landmarks(tmp_path):
+    """HRNet-W18: H3R keeps the classic HRNet names, which MMPose's HRNet and
+    timm's port share. The reference is timm's HRNet with H3R's fusion and
+    head (``rr_mmpose.testing.H3RHRNet``), independent of MMPose's code."""
+    torch.manual_seed(0)
+    calibration = torch.randn(4, 3, 256, 256, generator=torch.Generator().manual_seed(5))
+    net = calibrate_batch_norm(H3RHRNet(K), calibration)
+    model_dir = write_model_dir(tmp_path / 'hrnet18_256x256_p2', net.state_dict(), arch='hrnet18')
     out = convert_h3r_checkpoint(model_dir, tmp_path / 'hrnet.pth')
     converted = torch.load(out, weights_only=True)
-    assert converted['meta']['config'].endswith('wflw-p2-256x256.py')
-    for key, value in source.state_dict().items():
-        assert torch.equal(converted['state_dict'][key], value), key
+    assert converted['meta']['config'].endswith('hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py')
+    model = init_model(
+        converted['meta']['config'],
+        str(out),
+        device='cpu',
+        cfg_options={'model.backbone.init_cfg': None, 'model.head.decode_scores': 'logits'},
+    )
+    x = torch.randn(2, 3, 256, 256, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ours = model.head.forward(model.extract_feat(x))
+        theirs = net(x)
+    assert torch.allclose(ours, theirs, atol=1e-4)
+    preds = model.head.decode(model.head.score_maps(ours))
+    ref = h3r_decode(theirs).numpy()
+    for pred, r in zip(preds, ref, strict=True):
+        assert np.abs(pred.keypoints[0] - r).max() < 0.01

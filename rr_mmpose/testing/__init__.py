@@ -2,8 +2,10 @@
 converted checkpoints and the H3R pipeline option against."""
 
 from .h3r_reference import (
+    H3RHRNet,
     H3RMobileNetV2,
     H3RReferencePipeline,
+    calibrate_batch_norm,
     h3r_decode,
     h3r_state_dict,
     randomise_batch_norm,
@@ -11,8 +13,10 @@ from .h3r_reference import (
 )
 
 __all__ = [
+    'H3RHRNet',
     'H3RMobileNetV2',
     'H3RReferencePipeline',
+    'calibrate_batch_norm',
     'h3r_decode',
     'h3r_state_dict',
     'randomise_batch_norm',

@@ -56,6 +56,48 @@ class H3RMobileNetV2(nn.Module):
         return self.heatmap_head.head.layers(torch.cat([quarter, *upsampled], 1))
 
 
+class H3RHRNet(nn.Module):
+    """H3R's HRNet network as its checkpoints lay it out: the classic HRNet
+    (here timm's port of it, which keeps the classic names) without its
+    classification head, the four branch outputs resized to the 1/4 branch
+    (bilinear, align_corners=False) and concatenated (270 channels for
+    W18), then ``heatmap_head.head.layers`` as for MobileNetV2.
+
+    Needs ``timm`` (a development requirement).
+    """
+
+    def __init__(self, num_keypoints: int, width: int = 18) -> None:
+        import timm
+
+        super().__init__()
+        self.num_keypoints = num_keypoints
+        self.backbone = timm.create_model(
+            f'hrnet_w{width}',
+            pretrained=False,
+            features_only=True,
+            feature_location='',
+            out_indices=(1, 2, 3, 4),
+        )
+        channels = sum(self.backbone.feature_info.channels())
+        self.heatmap_head = nn.Module()
+        self.heatmap_head.head = nn.Module()
+        self.heatmap_head.head.layers = nn.Sequential(
+            nn.Conv2d(channels, channels, 1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.Conv2d(channels, 2 * num_keypoints, 1, bias=False),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(N, 3, h, w) images -> (N, 2K, h/4, w/4) logits."""
+        branches = self.backbone(x)
+        size = branches[0].shape[-2:]
+        fused = [branches[0]] + [
+            F.interpolate(t, size, mode='bilinear', align_corners=False) for t in branches[1:]
+        ]
+        return self.heatmap_head.head.layers(torch.cat(fused, 1))
+
+
 def h3r_decode(logits: Tensor, topk: int = 9, stride: int = 4) -> Tensor:
     """H3R's decoder: (N, 2K, H, W) logits -> (N, K, 2) input pixels.
 
@@ -179,3 +221,21 @@ def write_h3r_model_dir(
     (path / 'config.yaml').write_text(yaml.safe_dump(cfg))
     torch.save(state, path / 'model.pth')
     return path
+
+
+@torch.no_grad()
+def calibrate_batch_norm(net: nn.Module, inputs: Tensor, seed: int = 0) -> nn.Module:
+    """Random BN affine parameters, then running statistics measured on
+    ``inputs``: activations stay O(1) through deep random networks (HRNet's
+    explode otherwise), and a mis-mapped BN still shows. Returns ``net`` in
+    eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    for module in norms:
+        module.weight.uniform_(0.5, 1.5, generator=generator)
+        module.bias.uniform_(-0.2, 0.2, generator=generator)
+        module.reset_running_stats()
+        module.momentum = None  # cumulative average over the calibration pass
+    net.train()
+    net(inputs)
+    return net.eval()

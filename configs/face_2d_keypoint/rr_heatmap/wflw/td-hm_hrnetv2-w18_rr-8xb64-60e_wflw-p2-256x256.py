@@ -21,6 +21,10 @@ custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
 codec = dict(type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64), topk=9)
 
 model = dict(
+    # H3R's HRNet (the classic HRNet code) upsamples with `nearest` inside
+    # its fuse layers, where MMPose's HRNetV2 face configs use `bilinear`:
+    # nearest, so converted H3R checkpoints give H3R's logits (tested).
+    backbone=dict(extra=dict(upsample=dict(mode='nearest', align_corners=None))),
     head=dict(
         _delete_=True,
         type='RandomizedRoundingHead',
