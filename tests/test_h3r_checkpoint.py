@@ -1,7 +1,7 @@
-"""Converting H3R's released checkpoint layout, with parity against an
-independent implementation of H3R's MobileNetV2 network (torchvision's
-MobileNetV2 features, as H3R's ``backbone.features.<i>`` names show;
-``rr_mmpose.testing``)."""
+"""Converting H3R's released checkpoint layout, with parity against H3R's
+networks rebuilt without MMPose (``rr_mmpose.testing``): MobileNetV2 from
+torchvision's ``features`` (as H3R's ``backbone.features.<i>`` names show),
+HRNet from timm's port of the classic HRNet."""
 
 import numpy as np
 import pytest
@@ -14,6 +14,7 @@ from rr_mmpose.testing import (
     H3RMobileNetV2,
     calibrate_batch_norm,
     h3r_decode,
+    h3r_state_dict,
     randomise_batch_norm,
     write_h3r_model_dir,
 )
@@ -51,6 +52,9 @@ def test_parity_logits_and_landmarks(arch, reference, config, tmp_path):
     out = convert_h3r_checkpoint(model_dir, tmp_path / 'converted.pth')
     converted = torch.load(out, weights_only=True)
     assert converted['meta']['config'].endswith(config)
+    back = h3r_state_dict(converted['state_dict'], arch, K)  # the inverse mapping
+    assert back.keys() == net.state_dict().keys()
+    assert all(torch.equal(back[k], v) for k, v in net.state_dict().items())
     model = init_model(
         converted['meta']['config'],
         str(out),

@@ -230,3 +230,32 @@ def test_converter_cli_writes_the_h3r_pipeline_config(converted_300w_128, tmp_pa
         Image.fromarray(image[..., ::-1]), tight_box(landmarks)[None]
     )
     assert np.median(np.abs(sample.pred_instances.keypoints - theirs)) < 0.01
+
+
+def test_crop_feeds_generate_target_for_training():
+    """With keypoints, the crop also serves a training pipeline: the codec
+    encodes the transformed keypoints."""
+    from mmpose.registry import TRANSFORMS
+
+    init_default_scope('mmpose')
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32))
+    pipeline = Compose(
+        [
+            dict(type='H3RCropResize', input_size=(128, 128)),
+            dict(type='GenerateTarget', encoder=codec),
+        ]
+    )
+    image, landmarks = render_face(np.random.default_rng(5), size=160)
+    results = pipeline(
+        dict(
+            img=image,
+            bbox=tight_box(landmarks)[None],
+            keypoints=landmarks[None].astype(np.float32),
+            keypoints_visible=np.ones((1, 68), np.float32),
+        )
+    )
+    assert TRANSFORMS.get('H3RCropResize') is H3RCropResize
+    heatmaps = results['heatmaps']
+    assert heatmaps.shape == (68, 32, 32) and heatmaps.sum() == 68  # one cell per keypoint
+    cells = np.stack(np.unravel_index(heatmaps.reshape(68, -1).argmax(1), (32, 32)), -1)[:, ::-1]
+    assert np.abs(cells - results['transformed_keypoints'][0] / 4).max() < 1.0
