@@ -22,63 +22,15 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class H3RMobileNetV2(nn.Module):
-    """H3R's MobileNetV2 network as its checkpoints lay it out: torchvision's
-    ``features[:14]``, the 1/4, 1/8 and 1/16 outputs resized to 1/4 and
-    concatenated (152 channels), then ``heatmap_head.head.layers`` (1x1
-    conv, BN, ReLU, 1x1 conv to 2K logits)."""
+class _H3RNetwork(nn.Module):
+    """What H3R's networks share: the backbone's branch outputs resized to
+    the first (bilinear, align_corners=False) and concatenated, then
+    ``heatmap_head.head.layers`` (1x1 conv, BN, ReLU, 1x1 conv to 2K
+    logits)."""
 
-    def __init__(self, num_keypoints: int) -> None:
+    def __init__(self, channels: int, num_keypoints: int) -> None:
         super().__init__()
         self.num_keypoints = num_keypoints
-        self.backbone = nn.Module()
-        self.backbone.features = torchvision.models.mobilenet_v2().features[:14]
-        self.heatmap_head = nn.Module()
-        self.heatmap_head.head = nn.Module()
-        self.heatmap_head.head.layers = nn.Sequential(
-            nn.Conv2d(152, 152, 1, bias=False),
-            nn.BatchNorm2d(152),
-            nn.ReLU(),
-            nn.Conv2d(152, 2 * num_keypoints, 1, bias=False),
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        """(N, 3, h, w) images -> (N, 2K, h/4, w/4) logits."""
-        features = self.backbone.features
-        quarter = features[:4](x)
-        eighth = features[4:7](quarter)
-        sixteenth = features[7:14](eighth)
-        size = quarter.shape[-2:]
-        upsampled = [
-            F.interpolate(t, size, mode='bilinear', align_corners=False)
-            for t in (eighth, sixteenth)
-        ]
-        return self.heatmap_head.head.layers(torch.cat([quarter, *upsampled], 1))
-
-
-class H3RHRNet(nn.Module):
-    """H3R's HRNet network as its checkpoints lay it out: the classic HRNet
-    (here timm's port of it, which keeps the classic names) without its
-    classification head, the four branch outputs resized to the 1/4 branch
-    (bilinear, align_corners=False) and concatenated (270 channels for
-    W18), then ``heatmap_head.head.layers`` as for MobileNetV2.
-
-    Needs ``timm`` (a development requirement).
-    """
-
-    def __init__(self, num_keypoints: int, width: int = 18) -> None:
-        import timm
-
-        super().__init__()
-        self.num_keypoints = num_keypoints
-        self.backbone = timm.create_model(
-            f'hrnet_w{width}',
-            pretrained=False,
-            features_only=True,
-            feature_location='',
-            out_indices=(1, 2, 3, 4),
-        )
-        channels = sum(self.backbone.feature_info.channels())
         self.heatmap_head = nn.Module()
         self.heatmap_head.head = nn.Module()
         self.heatmap_head.head.layers = nn.Sequential(
@@ -88,14 +40,58 @@ class H3RHRNet(nn.Module):
             nn.Conv2d(channels, 2 * num_keypoints, 1, bias=False),
         )
 
+    def branches(self, x: Tensor) -> list[Tensor]:
+        raise NotImplementedError
+
     def forward(self, x: Tensor) -> Tensor:
         """(N, 3, h, w) images -> (N, 2K, h/4, w/4) logits."""
-        branches = self.backbone(x)
+        branches = self.branches(x)
         size = branches[0].shape[-2:]
-        fused = [branches[0]] + [
-            F.interpolate(t, size, mode='bilinear', align_corners=False) for t in branches[1:]
-        ]
+        fused = [F.interpolate(t, size, mode='bilinear', align_corners=False) for t in branches]
         return self.heatmap_head.head.layers(torch.cat(fused, 1))
+
+
+class H3RMobileNetV2(_H3RNetwork):
+    """H3R's MobileNetV2 network as its checkpoints lay it out: torchvision's
+    ``features[:14]``, whose 1/4, 1/8 and 1/16 outputs (24 + 32 + 96 = 152
+    channels) are fused."""
+
+    def __init__(self, num_keypoints: int) -> None:
+        super().__init__(152, num_keypoints)
+        self.backbone = nn.Module()
+        self.backbone.features = torchvision.models.mobilenet_v2().features[:14]
+
+    def branches(self, x: Tensor) -> list[Tensor]:
+        features = self.backbone.features
+        quarter = features[:4](x)
+        eighth = features[4:7](quarter)
+        return [quarter, eighth, features[7:14](eighth)]
+
+
+class H3RHRNet(_H3RNetwork):
+    """H3R's HRNet network as its checkpoints lay it out: the classic HRNet
+    without its classification head (here timm's port, which keeps the
+    classic names and, like H3R's, upsamples with ``nearest`` inside its
+    fuse layers), whose four branches (270 channels for W18) are fused.
+
+    Needs ``timm`` (a development requirement).
+    """
+
+    def __init__(self, num_keypoints: int, width: int = 18) -> None:
+        import timm
+
+        backbone = timm.create_model(
+            f'hrnet_w{width}',
+            pretrained=False,
+            features_only=True,
+            feature_location='',
+            out_indices=(1, 2, 3, 4),
+        )
+        super().__init__(sum(backbone.feature_info.channels()), num_keypoints)
+        self.backbone = backbone
+
+    def branches(self, x: Tensor) -> list[Tensor]:
+        return list(self.backbone(x))
 
 
 def h3r_decode(logits: Tensor, topk: int = 9, stride: int = 4) -> Tensor:
