@@ -75,7 +75,7 @@ def predict(pose: MMPoseInferencer, image: np.ndarray, box: list) -> np.ndarray:
     return np.asarray(face['keypoints'])
 
 
-def measure(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300) -> dict:
+def measure(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300, data: Path = DATA) -> dict:
     torch.set_num_threads(2)
     state = h3r_layout(checkpoint)
     net = H3RMobileNetV2(68)
@@ -94,10 +94,10 @@ def measure(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300) -> dict:
             'affine': inferencer(affine_cfg, converted),
             'option': inferencer(h3r_original_pipeline(CONFIG), converted),
         }
-        doc = json.loads((DATA / 'annotations/face_landmarks_300w_test.json').read_text())
+        doc = json.loads((data / 'annotations/face_landmarks_300w_test.json').read_text())
         points = {name: [] for name in ('H3R', 'gt', *runs)}
         for image_info, ann in list(zip(doc['images'], doc['annotations'], strict=True))[:num]:
-            image = cv2.imread(str(DATA / 'images' / image_info['file_name']))
+            image = cv2.imread(str(data / 'images' / image_info['file_name']))
             x, y, w, h = ann['bbox']
             box = [x, y, x + w, y + h]
             points['H3R'].append(reference(Image.fromarray(image[..., ::-1]), np.array([box]))[0])
