@@ -14,29 +14,21 @@ MMPoseInferencer in place of the config.
 """
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from rr_mmpose.apis import h3r_original_pipeline
 from rr_mmpose.deployment import convert_h3r_checkpoint
+from rr_mmpose.utils.atomic_write import atomic_output
 
 
 def write_h3r_pipeline_config(checkpoint: Path, out: Path) -> Path:
     """Dump the converted checkpoint's config with H3R's pipeline to ``out``."""
     config = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']['config']
     cfg = h3r_original_pipeline(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{out.stem}.', suffix='.py', dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_output(out, suffix='.py') as tmp:
         cfg.dump(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
     return out
 
 

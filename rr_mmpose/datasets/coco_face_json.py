@@ -2,11 +2,12 @@
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rr_mmpose.utils.atomic_write import atomic_output
 
 # MMPose's 300W and WFLW datasets store box scales divided by 200.
 PIXEL_STD = 200.0
@@ -75,13 +76,6 @@ def write_json_atomic(document: dict, path: os.PathLike) -> Path:
     """Write JSON to a temporary file beside ``path`` and rename it into
     place, so a failure never leaves a half-written annotation file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(document, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(document))
     return path

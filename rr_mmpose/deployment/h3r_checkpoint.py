@@ -10,14 +10,14 @@ with ``PixelwiseTwoClassCELoss``.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
 import torch
 import yaml
+
+from rr_mmpose.utils.atomic_write import atomic_output
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / 'configs' / 'face_2d_keypoint' / 'rr_heatmap'
@@ -148,10 +148,7 @@ def convert_h3r_checkpoint(model_dir: Path, out_path: Path, config: Path | None 
     check_against(converted, model)
 
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{out_path.name}.', dir=out_path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(out_path) as tmp:
         torch.save(
             dict(
                 state_dict=converted,
@@ -159,8 +156,4 @@ def convert_h3r_checkpoint(model_dir: Path, out_path: Path, config: Path | None 
             ),
             tmp,
         )
-        os.replace(tmp, out_path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
     return out_path
