@@ -3,7 +3,7 @@
 VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup demo test lint format benchmarks clean
+.PHONY: setup demo test test-fast lint format benchmarks clean
 
 setup:
 	@bash tools/setup_env.sh
@@ -14,6 +14,10 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest tests
 
+# Unit tests only: no training, no subprocesses, no wheel build.
+test-fast: setup
+	$(PYTHON) -m pytest tests -m "not slow"
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -23,7 +27,7 @@ format: setup
 	$(VENV)/bin/ruff format .
 
 benchmarks: setup
-	$(PYTHON) tools/benchmarks/run_all.py
+	$(PYTHON) -m tools.benchmarks.run_all
 
 clean:
 	rm -rf work_dirs .pytest_cache .ruff_cache

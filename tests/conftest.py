@@ -3,9 +3,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mmpose.utils import register_all_modules
 
 import rr_mmpose  # noqa: F401  (registers the codec, head and losses)
 from rr_mmpose.datasets import generate_dataset
+
+# MMPose's scope, as its tools set it: models built straight from a config's
+# `model` dict find MMPose's data preprocessor whatever test runs first.
+register_all_modules()
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs' / 'face_2d_keypoint' / 'rr_heatmap'

@@ -1,12 +1,7 @@
 """The quantization benchmark in a tiny mode: a regression in the codec
 (bias, lossy decoding) fails CI. Nothing here is timed."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools' / 'benchmarks'))
-
-import quantization  # noqa: E402
+from tools.benchmarks import quantization
 
 
 def test_randomized_rounding_is_at_the_physical_floor():

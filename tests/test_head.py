@@ -8,7 +8,6 @@ from mmpose.structures import PoseDataSample
 from mmpose.structures.keypoint import flip_keypoints
 
 from rr_mmpose.datasets.face_template import FLIP_INDICES
-from rr_mmpose.models.heads.randomized_rounding_head import mirror_keypoints
 
 from .conftest import CONFIG_DIR
 
@@ -30,20 +29,33 @@ def test_parameter_counts_match_the_paper(config, paper_params):
 
 
 def test_flip_test_mirrors_coordinates_exactly(rng):
-    """An ideal prediction on the flipped input, mirrored back by the head's
-    rule, lands on the original keypoints (MMPose's flip convention)."""
-    codec = KEYPOINT_CODECS.build(
-        dict(
-            type='RandomizedRoundingHeatmap',
-            input_size=(128, 128),
-            heatmap_size=(32, 32),
-            target_mode='expected',
-        )
+    """Ideal maps of the plain and of the flipped input: the head's flip test
+    (MMPose's flip_keypoints on decoded coordinates) returns the keypoints,
+    and the scores follow their keypoints through the swap."""
+    codec = dict(
+        type='RandomizedRoundingHeatmap',
+        input_size=(128, 128),
+        heatmap_size=(32, 32),
+        target_mode='expected',
     )
+    encoder = KEYPOINT_CODECS.build(codec)
     keypoints = rng.uniform(3, 124, (1, 68, 2))  # inside the map, flipped too
     flipped, _ = flip_keypoints(keypoints.copy(), np.ones((1, 68)), (128, 128), FLIP_INDICES)
-    decoded, _ = codec.decode(np.log(np.maximum(codec.encode(flipped)['heatmaps'], 1e-30)))
-    np.testing.assert_allclose(mirror_keypoints(decoded, FLIP_INDICES, 128), keypoints, atol=1e-3)
+    logits = {
+        name: torch.from_numpy(np.log(np.maximum(encoder.encode(points)['heatmaps'], 1e-30)))[None]
+        for name, points in (('plain', keypoints), ('flipped', flipped))
+    }
+    # Blur one keypoint's flipped map: its score drops, at its own index.
+    logits['flipped'][0, FLIP_INDICES[0]] = 0.0
+    head = MODELS.build(
+        dict(type='RandomizedRoundingHead', in_channels=4, out_channels=68, decoder=codec)
+    )
+    head.forward = lambda feats: logits[feats]
+    sample = PoseDataSample(metainfo=dict(flip_indices=FLIP_INDICES))
+    (pred,) = head.predict(['plain', 'flipped'], [sample], test_cfg=dict(flip_test=True))
+    keep = np.arange(68) != 0
+    np.testing.assert_allclose(pred.keypoints[0, keep], keypoints[0, keep], atol=1e-3)
+    assert pred.keypoint_scores[0, 0] < pred.keypoint_scores[0, keep].min()
 
 
 def test_predict_with_flip_test_and_heatmaps():

@@ -6,6 +6,7 @@ import torch
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 
 EPS = 1e-12
+LOSSES = ['SpatialSoftmaxCELoss', 'PixelwiseTwoClassCELoss', 'TwoClassSpatialSoftmaxCELoss']
 
 
 def expected_targets(keypoints: np.ndarray) -> torch.Tensor:
@@ -25,17 +26,22 @@ def optimal_output(loss_type: str, q: torch.Tensor) -> torch.Tensor:
     q = q.clamp(EPS, 1 - EPS)
     if loss_type == 'SpatialSoftmaxCELoss':
         return q.log()
+    if loss_type == 'TwoClassSpatialSoftmaxCELoss':
+        # Spatial softmax of l1 = q: l1 = log q (+ any constant). l0 is free;
+        # l0 = log(1 - q) also puts the per-pixel term at its optimum
+        # (l1 - l0 = logit(q)), for the pixelwise_weight > 0 variant.
+        return torch.cat([(1 - q).log(), q.log()], dim=1)
     # Two-class CE: any (l0, l1) with l1 - l0 = logit(q); take l0 = 0.
     return torch.cat([torch.zeros_like(q), q.log() - (1 - q).log()], dim=1)
 
 
-def build_head(loss_type: str, decode_scores: str = 'log_prob', k: int = 68):
+def build_head(loss_type: str, decode_scores: str = 'log_prob', k: int = 68, **loss_args):
     return MODELS.build(
         dict(
             type='RandomizedRoundingHead',
             in_channels=8,
             out_channels=k,
-            loss=dict(type=loss_type),
+            loss=dict(type=loss_type, **loss_args),
             decode_scores=decode_scores,
             decoder=dict(
                 type='RandomizedRoundingHeatmap', input_size=(256, 256), heatmap_size=(64, 64)
@@ -44,7 +50,7 @@ def build_head(loss_type: str, decode_scores: str = 'log_prob', k: int = 68):
     )
 
 
-@pytest.mark.parametrize('loss_type', ['SpatialSoftmaxCELoss', 'PixelwiseTwoClassCELoss'])
+@pytest.mark.parametrize('loss_type', LOSSES)
 def test_loss_optimum_decodes_to_the_truth(loss_type, rng):
     keypoints = rng.uniform(0, 252, (1, 200, 2))  # random sub-pixel points
     q = expected_targets(keypoints)
@@ -55,7 +61,7 @@ def test_loss_optimum_decodes_to_the_truth(loss_type, rng):
     assert err_hm.max() < 1e-3
 
 
-@pytest.mark.parametrize('loss_type', ['SpatialSoftmaxCELoss', 'PixelwiseTwoClassCELoss'])
+@pytest.mark.parametrize('loss_type', LOSSES)
 def test_the_optimum_is_stationary(loss_type, rng):
     """Zero gradient at the claimed optimum: the expected loss over random
     targets is the loss at the expected target (the loss is linear in t)."""
@@ -88,21 +94,30 @@ def test_spatial_loss_with_h3r_literal_decoder_is_consistent(rng):
 
 
 @pytest.mark.parametrize(
-    'loss_type, channels', [('SpatialSoftmaxCELoss', 3), ('PixelwiseTwoClassCELoss', 6)]
+    'loss_type, channels, args',
+    [
+        ('SpatialSoftmaxCELoss', 3, {}),
+        ('PixelwiseTwoClassCELoss', 6, {}),
+        ('TwoClassSpatialSoftmaxCELoss', 6, {}),
+        ('TwoClassSpatialSoftmaxCELoss', 6, {'pixelwise_weight': 1.0}),
+    ],
 )
-def test_zero_weights_give_zero_loss(loss_type, channels):
-    loss = MODELS.build(dict(type=loss_type))
+def test_zero_weights_give_zero_loss(loss_type, channels, args):
+    """Every keypoint invisible: loss 0 with a gradient graph, no NaN."""
+    loss = MODELS.build(dict(type=loss_type, **args))
     output = torch.randn(2, channels, 8, 8, requires_grad=True)
     value = loss(output, torch.zeros(2, 3, 8, 8), torch.zeros(2, 3))
     assert value.item() == 0
+    assert value.requires_grad
     value.backward()
+    assert torch.isfinite(output.grad).all()
     assert output.grad.abs().max() == 0
 
 
-@pytest.mark.parametrize('loss_type', ['SpatialSoftmaxCELoss', 'PixelwiseTwoClassCELoss'])
+@pytest.mark.parametrize('loss_type', LOSSES)
 def test_loss_rejects_mismatched_shapes(loss_type):
     loss = MODELS.build(dict(type=loss_type))
-    with pytest.raises(ValueError, match='channels; expected'):
+    with pytest.raises(ValueError, match=r'output of shape \(1, 5, 8, 8\).*target \(1, 3, 8, 8\)'):
         loss(torch.zeros(1, 5, 8, 8), torch.zeros(1, 3, 8, 8))
     with pytest.raises(ValueError, match='does not match output'):
         loss(torch.zeros(1, 3 * loss.logits_per_keypoint, 8, 8), torch.zeros(1, 3, 4, 4))
@@ -124,3 +139,34 @@ def test_head_rejects_a_loss_without_a_probability_model():
                 loss=dict(type='KeypointMSELoss'),
             )
         )
+
+
+@pytest.mark.parametrize('pixelwise_weight', [0.0, 1.0])
+@pytest.mark.parametrize('decode_scores', ['log_prob', 'logits'])
+def test_two_class_spatial_softmax_optimum_decodes_exactly(pixelwise_weight, decode_scores, rng):
+    """The paper configs' loss: its optimum decodes to the truth both through
+    its log-probabilities and through H3R's released raw-logit decoder (a
+    per-map constant cancels in the top-k softmax), also with the per-pixel
+    term added."""
+    keypoints = rng.uniform(0, 252, (1, 200, 2))
+    q = expected_targets(keypoints)
+    head = build_head(
+        'TwoClassSpatialSoftmaxCELoss', decode_scores, k=200, pixelwise_weight=pixelwise_weight
+    )
+    output = optimal_output('TwoClassSpatialSoftmaxCELoss', q)
+    output = output + torch.randn(1, 1, 1, 1, dtype=output.dtype)  # any per-map constant
+    (pred,) = head.decode(head.score_maps(output.float()))
+    assert np.abs(pred.keypoints - keypoints).max() / 4 < 1e-3
+
+
+def test_two_class_spatial_softmax_optimum_with_pixelwise_term_is_stationary(rng):
+    q = expected_targets(rng.uniform(0, 252, (1, 3, 2)))
+    loss = MODELS.build(dict(type='TwoClassSpatialSoftmaxCELoss', pixelwise_weight=0.5))
+    output = optimal_output('TwoClassSpatialSoftmaxCELoss', q).requires_grad_(True)
+    loss(output, q, torch.ones(1, 3, dtype=q.dtype)).backward()
+    assert output.grad.abs().max() < 1e-6
+
+
+def test_two_class_spatial_softmax_rejects_a_negative_pixelwise_weight():
+    with pytest.raises(ValueError, match='pixelwise_weight must be >= 0'):
+        MODELS.build(dict(type='TwoClassSpatialSoftmaxCELoss', pixelwise_weight=-1))

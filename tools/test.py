@@ -6,8 +6,9 @@ tool works as well; this wrapper only saves looking up where it lives.
 
 import sys
 
+from mmpose_launcher import run_mmpose_tool  # tools/, beside this script
+
 import rr_mmpose  # noqa: F401  (registers the codec, head and losses)
-from rr_mmpose.utils import run_mmpose_tool
 
 if __name__ == '__main__':
     run_mmpose_tool('test.py', sys.argv[1:])

@@ -53,3 +53,25 @@ def export_onnx(
             dynamic_axes={name: {0: 'batch'} for name in ['input', *outputs]},
         )
     return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rr_mmpose.deployment.onnx_export CONFIG [CHECKPOINT] --out model.onnx``"""
+    import argparse
+
+    from mmpose.apis import init_model
+
+    import rr_mmpose  # noqa: F401  (registers the codec, head and losses)
+
+    parser = argparse.ArgumentParser(description='Export CONFIG + CHECKPOINT to ONNX')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?', help='omit to export random weights')
+    parser.add_argument('--out', default='work_dirs/model.onnx')
+    parser.add_argument('--opset', type=int, default=17)
+    args = parser.parse_args(argv)
+    model = init_model(args.config, args.checkpoint, device='cpu')
+    print(export_onnx(model, args.out, args.opset))
+
+
+if __name__ == '__main__':
+    main()

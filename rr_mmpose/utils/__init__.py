@@ -1,10 +1,13 @@
 from .checkpoint import allow_mmengine_checkpoints, mmengine_checkpoint_globals
-from .mmpose_tools import mmpose_config, mmpose_tool, run_mmpose_tool
+from .config_path import config_path, configs_root, shipped_configs
+from .mmpose_files import mmpose_config, mmpose_tool
 
 __all__ = [
     'allow_mmengine_checkpoints',
+    'config_path',
+    'configs_root',
     'mmengine_checkpoint_globals',
     'mmpose_config',
     'mmpose_tool',
-    'run_mmpose_tool',
+    'shipped_configs',
 ]

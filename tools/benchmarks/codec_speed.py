@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from codec_zoo import gaussian_codecs, rr_codec, simcc_codec
-from timing import median_seconds
+
+from .codec_zoo import gaussian_codecs, rr_codec, simcc_codec
+from .timing import median_seconds
 
 K, HEATMAP, BATCH = 98, 64, 64
 

@@ -2,7 +2,7 @@
 WFLW config against MMPose's own HRNetV2-W18 MSRAHeatmap WFLW config, same
 card, same run. Under 8 minutes on one H100; synthetic inputs (no dataset).
 
-    python tools/benchmarks/gpu_throughput.py --out gpu_throughput.json
+    python -m tools.benchmarks.gpu_throughput --out gpu_throughput.json
 
 Training: images/s of model.train_step (forward, loss, backward, Adam step)
 at batch 64, 256x256, 98 points, targets from each config's own codec.

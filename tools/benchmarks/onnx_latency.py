@@ -12,9 +12,10 @@ import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
-from timing import median_seconds
 
 from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+
+from .timing import median_seconds
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS_TO_TIME = {

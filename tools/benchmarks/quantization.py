@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from codec_zoo import INPUT, all_ideal_decoders, sample_points
+
+from .codec_zoo import INPUT, all_ideal_decoders, sample_points
 
 HEATMAPS = (64, 32, 16, 8)
 

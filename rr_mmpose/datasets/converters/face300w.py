@@ -110,3 +110,21 @@ def convert_300w(
         writer = _convert_folders(base, folders, prefix, boxes)
         outputs[f'face_landmarks_300w_{split}'] = writer.documents(dataset='300w', split=split)
     return write_outputs(outputs, out_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rr_mmpose.datasets.converters.face300w ROOT [OUT_DIR] [...]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description='300W -> MMPose COCO-style JSON')
+    parser.add_argument('root', help='folder holding lfpw/, helen/, afw/ and ibug/')
+    parser.add_argument('out_dir', nargs='?', default='data/300w')
+    parser.add_argument('--private-root', help='300W test set (01_Indoor/, 02_Outdoor/)')
+    parser.add_argument('--boxes', help='"<image> x_min y_min x_max y_max" lines for P2')
+    args = parser.parse_args(argv)
+    for path in convert_300w(args.root, args.out_dir, args.private_root, args.boxes):
+        print(path)
+
+
+if __name__ == '__main__':
+    main()

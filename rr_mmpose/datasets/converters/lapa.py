@@ -80,3 +80,19 @@ def convert_lapa(lapa_root: Path, out_dir: Path) -> list[Path]:
             f'{len(images) - writer.p2_fallbacks}, landmark box for {writer.p2_fallbacks}'
         )
     return write_outputs(outputs, out_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rr_mmpose.datasets.converters.lapa LAPA_ROOT [OUT_DIR]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description='LaPa -> MMPose COCO-style JSON')
+    parser.add_argument('lapa_root', help='folder holding train/, val/ and test/')
+    parser.add_argument('out_dir', nargs='?', default='data/lapa')
+    args = parser.parse_args(argv)
+    for path in convert_lapa(args.lapa_root, args.out_dir):
+        print(path)
+
+
+if __name__ == '__main__':
+    main()

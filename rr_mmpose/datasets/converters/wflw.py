@@ -63,3 +63,20 @@ def convert_wflw(annotation_dir: Path, image_root: Path, out_dir: Path) -> list[
             name = f'face_landmarks_wflw_{split}' + (f'_{subset}' if subset else '')
             outputs[name] = writer.documents(source=list_file.name, dataset='wflw')
     return write_outputs(outputs, out_dir)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rr_mmpose.datasets.converters.wflw ANNOTATION_DIR IMAGE_ROOT [OUT_DIR]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description='WFLW -> MMPose COCO-style JSON')
+    parser.add_argument('annotation_dir', help='folder with list_98pt_rect_attr_*.txt')
+    parser.add_argument('image_root', help='the WFLW_images folder')
+    parser.add_argument('out_dir', nargs='?', default='data/wflw')
+    args = parser.parse_args(argv)
+    for path in convert_wflw(args.annotation_dir, args.image_root, args.out_dir):
+        print(path)
+
+
+if __name__ == '__main__':
+    main()

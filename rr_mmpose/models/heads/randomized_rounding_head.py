@@ -1,13 +1,11 @@
 """H3R's decoding head: 1x1 conv -> BN -> ReLU -> 1x1 conv."""
 
-from collections.abc import Sequence
-
-import numpy as np
 import torch
 from mmengine.structures import PixelData
 from mmpose.evaluation.functional import pose_pck_accuracy
 from mmpose.models.heads.base_head import BaseHead
 from mmpose.registry import KEYPOINT_CODECS, MODELS
+from mmpose.structures.keypoint import flip_keypoints
 from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, OptConfigType, OptSampleList, Predictions
 from torch import Tensor, nn
@@ -25,7 +23,8 @@ class RandomizedRoundingHead(BaseHead):
     to 1/4 and concatenated by :class:`FeatureMapProcessor`), a 1x1 conv,
     BN, ReLU and a 1x1 conv emit ``logits_per_keypoint`` logit maps per
     keypoint (1 for :class:`SpatialSoftmaxCELoss`, 2 for
-    :class:`PixelwiseTwoClassCELoss`). For decoding, the loss turns them
+    :class:`PixelwiseTwoClassCELoss` and
+    :class:`TwoClassSpatialSoftmaxCELoss`). For decoding, the loss turns them
     into per-cell log-probabilities, which the
     :class:`RandomizedRoundingHeatmap` codec decodes without bias.
 
@@ -121,13 +120,16 @@ class RandomizedRoundingHead(BaseHead):
             maps = self.score_maps(self.forward(feats[0]))
             preds = self.decode(maps)
             flipped = self.decode(self.score_maps(self.forward(feats[1])))
-            input_width = self.decoder.input_size[0]
             for pred, pred_flip in zip(preds, flipped):
-                mirrored = mirror_keypoints(pred_flip.keypoints, flip_indices, input_width)
+                # Scores ride along as the "visibility" MMPose's helper swaps.
+                mirrored, mirrored_scores = flip_keypoints(
+                    pred_flip.keypoints,
+                    pred_flip.keypoint_scores,
+                    image_size=self.decoder.input_size,
+                    flip_indices=flip_indices,
+                )
                 pred.keypoints = (pred.keypoints + mirrored) * 0.5
-                pred.keypoint_scores = (
-                    pred.keypoint_scores + pred_flip.keypoint_scores[:, flip_indices]
-                ) * 0.5
+                pred.keypoint_scores = (pred.keypoint_scores + mirrored_scores) * 0.5
         else:
             maps = self.score_maps(self.forward(feats))
             preds = self.decode(maps)
@@ -156,10 +158,3 @@ class RandomizedRoundingHead(BaseHead):
             )
             losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
         return losses
-
-
-def mirror_keypoints(keypoints: np.ndarray, flip_indices: Sequence[int], width: int) -> np.ndarray:
-    """Mirror (N, K, 2) input-space keypoints horizontally and swap pairs."""
-    mirrored = keypoints[:, flip_indices].copy()
-    mirrored[..., 0] = width - 1 - mirrored[..., 0]
-    return mirrored

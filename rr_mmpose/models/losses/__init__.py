@@ -1,5 +1,11 @@
 from .base import RandomizedRoundingLoss
 from .pixelwise_two_class_ce_loss import PixelwiseTwoClassCELoss
 from .spatial_softmax_ce_loss import SpatialSoftmaxCELoss
+from .two_class_spatial_softmax_ce_loss import TwoClassSpatialSoftmaxCELoss
 
-__all__ = ['PixelwiseTwoClassCELoss', 'RandomizedRoundingLoss', 'SpatialSoftmaxCELoss']
+__all__ = [
+    'PixelwiseTwoClassCELoss',
+    'RandomizedRoundingLoss',
+    'SpatialSoftmaxCELoss',
+    'TwoClassSpatialSoftmaxCELoss',
+]

@@ -67,6 +67,7 @@ def check_target(output_shape, target: Tensor, logits_per_keypoint: int) -> None
         )
     if c != logits_per_keypoint * target.shape[1]:
         raise ValueError(
-            f'output has {c} channels; expected {logits_per_keypoint} per keypoint '
-            f'for {target.shape[1]} keypoints'
+            f'output of shape {tuple(output_shape)} has {c} channels; expected '
+            f'{logits_per_keypoint} per keypoint for the {target.shape[1]} keypoints '
+            f'of target {tuple(target.shape)}'
         )

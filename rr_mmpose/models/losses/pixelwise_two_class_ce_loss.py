@@ -47,10 +47,15 @@ class PixelwiseTwoClassCELoss(RandomizedRoundingLoss):
         background, keypoint = self.split(output)
         return F.logsigmoid(keypoint - background)
 
-    def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
-        background, keypoint = self.split(output)
+    @classmethod
+    def per_pixel_mean(cls, output: Tensor, target: Tensor) -> Tensor:
+        """(N, K) mean over each map's pixels of the two-class CE."""
+        background, keypoint = cls.split(output)
         # Two-class softmax CE == binary CE on the logit difference.
         per_pixel = F.binary_cross_entropy_with_logits(
             keypoint - background, target, reduction='none'
         )
         return per_pixel.flatten(2).mean(-1)
+
+    def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
+        return self.per_pixel_mean(output, target)

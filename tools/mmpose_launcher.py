@@ -1,4 +1,5 @@
-"""Locate and run the tools shipped inside the installed mmpose package."""
+"""Run the tools shipped inside the installed mmpose in this process, with
+CPU distributed training made to work (used by tools/train.py and test.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import os
 import runpy
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-import mmpose
 import torch
 import torch.distributed as dist
+
+from rr_mmpose.utils import mmpose_tool
 
 # What MMEngine 0.10.7 needs to train across CPU processes: a gloo backend
 # and DDP without device ids (it passes [LOCAL_RANK], which CPU modules refuse).
@@ -20,23 +21,6 @@ CPU_DISTRIBUTED_OPTIONS = [
     'model_wrapper_cfg.device_ids=None',
     'model_wrapper_cfg.broadcast_buffers=False',
 ]
-
-
-def mmpose_tool(name: str) -> Path:
-    """Path of MMPose's own ``tools/<name>`` (e.g. ``'train.py'``)."""
-    path = Path(mmpose.__file__).parent / '.mim' / 'tools' / name
-    if not path.is_file():
-        raise FileNotFoundError(f'mmpose {mmpose.__version__} ships no tools/{name} ({path})')
-    return path
-
-
-def mmpose_config(name: str) -> Path:
-    """Path of a config shipped inside mmpose (``'body_2d_keypoint/...py'``),
-    what ``mmpose::<name>`` means inside a config's ``_base_``."""
-    path = Path(mmpose.__file__).parent / '.mim' / 'configs' / name
-    if not path.is_file():
-        raise FileNotFoundError(f'mmpose {mmpose.__version__} ships no configs/{name} ({path})')
-    return path
 
 
 def cpu_distributed_argv(argv: Sequence[str]) -> list[str]:
