@@ -4,13 +4,14 @@
 # schedule, one process. `make demo` runs it.
 #
 # Model, codec, pipelines and loss are those of
-# ../300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py; the schedule
-# (8 epochs, Adam 2e-3, short warm-up, cosine decay), the data and the hooks
-# are the demo's own.
+# ../300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py, but for the
+# backbone's random initialisation; the schedule (8 epochs, Adam 2e-3, short
+# warm-up, cosine decay), the data and the hooks are the demo's own.
+#
 # Loss: H3R's two-class head trained with a spatial softmax over its
 # keypoint-class logits (TwoClassSpatialSoftmaxCELoss): H3R's released
 # per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) barely
-# learns on this budget (NME 47.5 % against 1.83 %); see
+# learns on this budget (NME 47.5 %, against 1.83 % with this loss); see
 # docs/benchmarks.md#convergence.
 _base_ = ['mmpose::_base_/default_runtime.py']
 
