@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
-from mmpose.registry import MODELS
+from mmpose.registry import DATASETS, MODELS
 from mmpose.utils import register_all_modules
 
 from rr_mmpose.datasets import render_face
@@ -16,12 +16,6 @@ from rr_mmpose.datasets import render_face
 from .conftest import CONFIG_DIR
 
 CONFIGS = sorted(CONFIG_DIR.rglob('td-*.py'))
-METAINFO = {
-    'WFLWDataset': 'wflw.py',
-    'LapaDataset': 'lapa.py',
-    'Face300WDataset': '300w.py',
-    'CocoWholeBodyFaceDataset': 'coco_wholebody_face.py',
-}
 
 
 def config_id(path: Path) -> str:
@@ -39,9 +33,8 @@ def face_image(tmp_path_factory) -> Path:
 
 
 def packed_batch(cfg, image: Path, pipeline_cfg, num_keypoints: int, rng):
-    meta = parse_pose_metainfo(
-        dict(from_file=f'configs/_base_/datasets/{METAINFO[cfg.train_dataloader.dataset.type]}')
-    )
+    dataset = DATASETS.get(cfg.train_dataloader.dataset.type)
+    meta = parse_pose_metainfo(dict(dataset.METAINFO))
     pipeline = Compose(pipeline_cfg)
     samples = []
     for _ in range(2):

@@ -12,7 +12,7 @@ from rr_mmpose.datasets import generate_dataset
 pytestmark = pytest.mark.slow
 
 PAPER_CONFIG = 'face_2d_keypoint/rr_heatmap/300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
-EPOCHS, BATCH, NUM_TRAIN, NUM_TEST = 6, 16, 320, 60
+EPOCHS, BATCH, NUM_TRAIN, NUM_TEST = 4, 4, 320, 60
 # Measured with this budget: the shipped loss reaches NME 3.4 %, H3R's
 # per-pixel two-class loss (the paper configs' loss until 2026-11-26) 48 %.
 NME_BOUND = 0.10
@@ -47,11 +47,18 @@ def shipped_config_on(data_root, work_dir, loss: str | None = None) -> Config:
     return cfg
 
 
-def test_the_shipped_paper_config_learns(faces, tmp_path):
-    cfg = shipped_config_on(faces, tmp_path)
-    assert cfg.model.head.loss.type == 'TwoClassSpatialSoftmaxCELoss'
+@pytest.mark.parametrize('loss', [None, 'PixelwiseTwoClassCELoss'], ids=['shipped', 'per-pixel'])
+def test_the_shipped_paper_config_learns(loss, faces, tmp_path):
+    """The shipped loss gets below the bound; H3R's per-pixel two-class loss,
+    the paper configs' loss before, stays above it on the same budget."""
+    cfg = shipped_config_on(faces, tmp_path, loss)
+    if loss is None:
+        assert cfg.model.head.loss.type == 'TwoClassSpatialSoftmaxCELoss'
     runner = Runner.from_cfg(cfg)
     runner.train()
     nme = runner.val_loop.run()['NME']
-    print(f'shipped 300W MobileNetV2 128x128 config: NME {100 * nme:.2f} %')
-    assert nme < NME_BOUND
+    print(f'300W MobileNetV2 128x128 paper config, loss {loss or "shipped"}: NME {100 * nme:.2f} %')
+    if loss is None:
+        assert nme < NME_BOUND
+    else:
+        assert nme > NME_BOUND
