@@ -1,108 +1,162 @@
-"""Converting H3R's released checkpoint layout, with parity against H3R's
-networks rebuilt without MMPose (``rr_mmpose.testing``): MobileNetV2 from
-torchvision's ``features`` (as H3R's ``backbone.features.<i>`` names show),
-HRNet from timm's port of the classic HRNet."""
+"""The H3R checkpoint converter's key mapping and its refusals: every bad
+model directory gets a clear error and nothing is written. Parity of all
+16 released models: tests/test_h3r_models.py."""
 
-import numpy as np
+import subprocess
+import sys
+
 import pytest
 import torch
-from mmpose.apis import init_model
+import yaml
 
-from rr_mmpose.deployment import CheckpointConversionError, convert_h3r_checkpoint
-from rr_mmpose.testing import (
-    H3RHRNet,
-    H3RMobileNetV2,
-    calibrate_batch_norm,
-    h3r_decode,
+from rr_mmpose.h3r import (
+    CheckpointConversionError,
+    H3RConfigError,
+    convert_h3r_checkpoint,
+    convert_state_dict,
     h3r_state_dict,
-    randomise_batch_norm,
-    write_h3r_model_dir,
+    load_h3r_config,
 )
+from rr_mmpose.h3r.convert import main
+from rr_mmpose.h3r.reference import H3RNetwork, write_h3r_model_dir
 
-K = 98
+from .test_h3r_models import fixture, one_torch_thread  # noqa: F401  (autouse)
 
-
-def write_model_dir(path, state, arch='mobilenetv2', size=256):
-    return write_h3r_model_dir(path, state, arch=arch, size=size, num_keypoints=K)
+MOBILENET = 'wflw/mobilenet_128x128_p2'
 
 
 @pytest.fixture(scope='module')
-def h3r_net():
-    return randomise_batch_norm(H3RMobileNetV2(K))
-
-
-@pytest.mark.parametrize(
-    ('arch', 'reference', 'config'),
-    [
-        ('mobilenetv2', H3RMobileNetV2, 'td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-256x256.py'),
-        # H3R keeps the classic HRNet names, which MMPose's HRNet and timm's
-        # port share; the reference is timm's, independent of MMPose's code.
-        ('hrnet18', H3RHRNet, 'td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py'),
-    ],
-)
-def test_parity_logits_and_landmarks(arch, reference, config, tmp_path):
-    """The converted model against H3R's network rebuilt without MMPose, on
-    the same input: logits to 1e-4 and landmarks to 0.01 px (measured: both
-    bit-identical). BN statistics are calibrated on random images, so
-    activations stay O(1) and a mis-mapped BN would show."""
+def mobilenet_state():
     torch.manual_seed(0)
-    calibration = torch.randn(4, 3, 256, 256, generator=torch.Generator().manual_seed(5))
-    net = calibrate_batch_norm(reference(K), calibration)
-    model_dir = write_model_dir(tmp_path / arch, net.state_dict(), arch=arch)
-    out = convert_h3r_checkpoint(model_dir, tmp_path / 'converted.pth')
-    converted = torch.load(out, weights_only=True)
-    assert converted['meta']['config'].endswith(config)
-    back = h3r_state_dict(converted['state_dict'], arch, K)  # the inverse mapping
-    assert back.keys() == net.state_dict().keys()
-    assert all(torch.equal(back[k], v) for k, v in net.state_dict().items())
-    model = init_model(
-        converted['meta']['config'],
-        str(out),
-        device='cpu',
-        cfg_options={'model.backbone.init_cfg': None, 'model.head.decode_scores': 'logits'},
-    )
-    x = torch.randn(2, 3, 256, 256, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        ours = model.head.forward(model.extract_feat(x))
-        theirs = net(x)
-    assert torch.allclose(ours, theirs, atol=1e-4)
-    preds = model.head.decode(model.head.score_maps(ours))
-    ref = h3r_decode(theirs).numpy()
-    for pred, r in zip(preds, ref, strict=True):
-        assert np.abs(pred.keypoints[0] - r).max() < 0.01
+    return H3RNetwork(load_h3r_config(fixture(MOBILENET))).state_dict()
 
 
-def test_missing_extra_and_misshaped_keys_are_named(h3r_net, tmp_path):
-    state = dict(h3r_net.state_dict())
-    state.pop('backbone.features.5.conv.1.1.running_var')
+def nothing_written(directory) -> bool:
+    return not directory.exists() or not list(directory.iterdir())
+
+
+def test_mobilenet_keys_map_both_ways(mobilenet_state):
+    """H3R's flat blocks onto MMPose's ConvModules (conv.3/.4 of an
+    expansion-1 block is the projection; conv.6/.7 of an expansion-6 one)
+    and back, key for key."""
+    ours = convert_state_dict(mobilenet_state, 'mobilenetv2')
+    expected = {
+        'backbone.features.0.0.weight': 'backbone.conv1.conv.weight',
+        'backbone.features.0.1.running_var': 'backbone.conv1.bn.running_var',
+        'backbone.features.1.conv.0.weight': 'backbone.layer1.0.conv.0.conv.weight',
+        'backbone.features.1.conv.4.bias': 'backbone.layer1.0.conv.1.bn.bias',
+        'backbone.features.2.conv.3.weight': 'backbone.layer2.0.conv.1.conv.weight',
+        'backbone.features.13.conv.7.running_mean': 'backbone.layer5.2.conv.2.bn.running_mean',
+        'heatmap_head.head.layers.3.weight': 'head.layers.3.weight',
+    }
+    renamed = dict(zip(mobilenet_state, ours, strict=True))
+    for h3r_key, mmpose_key in expected.items():
+        assert renamed[h3r_key] == mmpose_key
+    back = h3r_state_dict(ours, 'mobilenetv2')
+    assert list(back) == [k for k in mobilenet_state if not k.endswith('num_batches_tracked')]
+
+
+def test_missing_extra_and_misshaped_keys_are_named(mobilenet_state, tmp_path):
+    state = dict(mobilenet_state)
+    state.pop('backbone.features.5.conv.4.running_var')
     state['backbone.extra.weight'] = torch.zeros(1)
-    state['heatmap_head.head.layers.3.weight'] = torch.zeros(2 * K + 2, 152, 1, 1)
-    model_dir = write_model_dir(tmp_path / 'bad', state)
-    out = tmp_path / 'out' / 'converted.pth'
+    state['heatmap_head.head.layers.3.weight'] = torch.zeros(198, 152, 1, 1)
+    model_dir = write_h3r_model_dir(tmp_path / 'bad', state, fixture(MOBILENET))
+    out = tmp_path / 'out'
     with pytest.raises(CheckpointConversionError) as err:
-        convert_h3r_checkpoint(model_dir, out)
+        convert_h3r_checkpoint(model_dir, out / 'converted.pth')
     message = str(err.value)
     assert 'missing keys: backbone.layer3.1.conv.1.bn.running_var' in message
     assert 'unexpected keys: backbone.extra.weight' in message
     assert 'mis-shaped keys: head.layers.3.weight: (198, 152, 1, 1) != (196, 152, 1, 1)' in message
-    assert not out.exists() and not list(out.parent.glob('*'))
+    assert nothing_written(out)
+
+
+def test_a_config_that_does_not_fit_the_model_is_refused(mobilenet_state, tmp_path):
+    """--config of another size and dataset: the keys fit, H3R's settings
+    do not; each mismatch is named."""
+    model_dir = write_h3r_model_dir(tmp_path / 'm', mobilenet_state, fixture(MOBILENET))
+    from rr_mmpose import config_path
+
+    other = config_path(
+        'face_2d_keypoint/rr_heatmap/300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-256x256.py'
+    )
+    with pytest.raises(CheckpointConversionError) as err:
+        convert_h3r_checkpoint(model_dir, tmp_path / 'out' / 'x.pth', other)
+    message = str(err.value)
+    assert 'INPUT.SIZE: H3R (128, 128) != config (256, 256)' in message
+    assert 'HEATMAP.OUT_CHANNEL: H3R 98 != config 68' in message
+    assert 'INPUT.FLIP_ORDER' in message
+    assert nothing_written(tmp_path / 'out')
+
+
+@pytest.mark.parametrize(
+    'config, error, match',
+    [
+        ({'BACKBONE': {'ARCH': 'resnet50'}}, CheckpointConversionError, "ARCH='resnet50'"),
+        ({'INPUT': {'DATASET': 'COFW'}}, CheckpointConversionError, "DATASET='COFW'"),
+        (
+            {'INPUT': {'SIZE': [192, 192], 'BBOX': 'P2'}, 'BACKBONE': {'ARCH': 'mobilenetv2'}},
+            CheckpointConversionError,
+            'no config here for mobilenetv2 wflw p2 192x192',
+        ),
+        ({'INPUT': {'SIZES': [128, 128]}}, H3RConfigError, 'INPUT.SIZES is not a key'),
+        ({'HEATMAP': {'STRIDE': 4}}, H3RConfigError, 'HEATMAP.STRIDE must be float'),
+        ({'INPUT': 'WFLW'}, H3RConfigError, 'INPUT must be a section'),
+    ],
+)
+def test_bad_config_yaml_is_refused(config, error, match, tmp_path):
+    model_dir = write_h3r_model_dir(tmp_path / 'm', {}, config)
+    with pytest.raises(error, match=match):
+        convert_h3r_checkpoint(model_dir, tmp_path / 'out' / 'x.pth')
+    assert nothing_written(tmp_path / 'out')
 
 
 def test_model_directory_problems(tmp_path):
     with pytest.raises(FileNotFoundError, match='config.yaml'):
         convert_h3r_checkpoint(tmp_path, tmp_path / 'x.pth')
-    write_model_dir(tmp_path / 'resnet', {}, arch='resnet50')
-    with pytest.raises(CheckpointConversionError, match="BACKBONE.ARCH='resnet50'"):
-        convert_h3r_checkpoint(tmp_path / 'resnet', tmp_path / 'x.pth')
+    (tmp_path / 'yaml').mkdir()
+    (tmp_path / 'yaml' / 'config.yaml').write_text('INPUT: [unclosed\n')
+    with pytest.raises(H3RConfigError, match='config.yaml: not valid YAML'):
+        convert_h3r_checkpoint(tmp_path / 'yaml', tmp_path / 'x.pth')
     (tmp_path / 'no_weights').mkdir()
-    (tmp_path / 'no_weights' / 'config.yaml').write_text(
-        (tmp_path / 'resnet' / 'config.yaml').read_text().replace('resnet50', 'mobilenetv2')
-    )
+    (tmp_path / 'no_weights' / 'config.yaml').write_text(fixture(MOBILENET).read_text())
     with pytest.raises(FileNotFoundError, match='model.pth: missing H3R weights'):
         convert_h3r_checkpoint(tmp_path / 'no_weights', tmp_path / 'x.pth')
-    write_model_dir(tmp_path / 'odd', {}, size=192)
-    with pytest.raises(
-        CheckpointConversionError, match='no config here for mobilenetv2 wflw p2 192'
-    ):
-        convert_h3r_checkpoint(tmp_path / 'odd', tmp_path / 'x.pth')
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_installed_module_cli_writes_checkpoint_and_inference_config(mobilenet_state, tmp_path):
+    """``python -m rr_mmpose.h3r.convert`` from outside the checkout, no
+    --config; --h3r-pipeline-config still works as the flag's old name."""
+    model_dir = write_h3r_model_dir(tmp_path / 'm', mobilenet_state, fixture(MOBILENET))
+    out = tmp_path / 'out'
+    subprocess.run(
+        [sys.executable, '-m', 'rr_mmpose.h3r.convert', str(model_dir), str(out / 'h3r.pth')]
+        + ['--inference-config', str(out / 'h3r.py')],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(p.name for p in out.iterdir()) == ['h3r.pth', 'h3r.py']
+    dumped = (out / 'h3r.py').read_text()
+    assert "type='H3RCropResize'" in dumped and "decode_scores='logits'" in dumped
+    assert "type='H3RDataPreprocessor'" in dumped
+    old = tmp_path / 'old'
+    main([str(model_dir), str(old / 'h3r.pth'), '--h3r-pipeline-config', str(old / 'h3r.py')])
+    assert (old / 'h3r.py').read_text() == dumped
+    with pytest.raises(FileNotFoundError, match='config.yaml'):
+        main([str(tmp_path / 'none'), str(tmp_path / 'x.pth'), '--inference-config', 'x.py'])
+    assert not (tmp_path / 'x.pth').exists() and not (tmp_path / 'x.py').exists()
+
+
+def test_h3r_config_defaults_fill_what_a_file_leaves_out():
+    wflw = load_h3r_config(fixture('wflw/hrnet18_256x256_p2'))
+    assert wflw['INPUT']['DATASET'] == 'WFLW' and len(wflw['INPUT']['FLIP_ORDER']) == 98
+    assert wflw['INPUT']['SCALE'] == 1.25 and wflw['INPUT']['FLIP'] is True
+    assert wflw['HEATMAP']['STRIDE'] == 4.0 and wflw['HEATMAP']['TOPK'] == 9
+    raw = yaml.safe_load(fixture('wflw/hrnet18_256x256_p2').read_text())
+    assert 'DATASET' not in raw['INPUT'] and 'FLIP_ORDER' not in raw['INPUT']
+    lapa = load_h3r_config(fixture('lapa/hrnet32_256x256_p2'))
+    assert lapa['INPUT']['DATASET'] == 'JDL' and len(lapa['INPUT']['FLIP_ORDER']) == 106
+    assert lapa['HEATMAP']['IN_CHANNEL'] == 480

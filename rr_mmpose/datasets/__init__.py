@@ -1,9 +1,9 @@
 from .coco_face_json import face_annotation, tight_box, write_json_atomic
+from .face_landmark_box_dataset import FaceLandmarkBoxDataset
 from .synthetic_faces import generate_dataset, render_face
-from .transforms import H3RCropResize
 
 __all__ = [
-    'H3RCropResize',
+    'FaceLandmarkBoxDataset',
     'face_annotation',
     'generate_dataset',
     'render_face',

@@ -1,11 +1,20 @@
 """Convert H3R's released models (``config.yaml`` + ``model.pth``) to MMPose
-checkpoints for the configs in this repository.
+checkpoints for the configs shipped with this package.
 
-H3R's state dicts name the backbone ``backbone.*`` (HRNet: the classic
-HRNet names, which MMPose's ``HRNet`` shares; MobileNetV2: torchvision's
-``features.<i>``) and the head ``heatmap_head.head.layers.{0,1,3}`` (1x1
-conv, BN, 1x1 conv to 2K channels), the layout of ``RandomizedRoundingHead``
-with ``PixelwiseTwoClassCELoss``.
+``config.yaml`` is merged over ``torchalign``'s defaults first (WFLW's
+files name no dataset: the default is WFLW). The model then picks its
+config by dataset, backbone, box protocol and input size, and its keys are
+renamed:
+
+- HRNet (``hrnet18``, ``hrnet32``): the classic HRNet names, which MMPose's
+  ``HRNet`` shares, unchanged;
+- MobileNetV2: H3R's own module, ``features.<i>.conv.<j>`` with every
+  (conv, BN, ReLU6) triple in three slots of one flat Sequential, onto
+  MMPose's ``conv1`` / ``layer<l>.<b>.conv.<m>.{conv,bn}`` (ConvModules);
+- head: ``heatmap_head.head.layers.{0,1,3}`` -> ``head.layers.{0,1,3}``.
+
+Nothing is written unless every key lands on the model with its shape and
+H3R's input size, stride, top-k, flip test and flip order equal the config's.
 """
 
 from __future__ import annotations
@@ -15,94 +24,135 @@ from collections import OrderedDict
 from pathlib import Path
 
 import torch
-import yaml
+from mmengine.config import Config
 
 from rr_mmpose.utils.atomic_write import atomic_output
+from rr_mmpose.utils.config_path import config_path
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIG_DIR = REPO / 'configs' / 'face_2d_keypoint' / 'rr_heatmap'
-ARCHS = {'hrnet18': 'hrnetv2-w18', 'mobilenetv2': 'mobilenetv2'}
-DATASETS = {'wflw': 'wflw', 'lapa': 'lapa', '300w': '300w', 'ibug': '300w'}
+from .h3r_config import load_h3r_config
 
-# torchvision MobileNetV2 ``features`` index -> MMPose (layer, block).
-_MBV2_BLOCKS = {0: ('conv1', None)}
-for _layer, (_first, _count) in enumerate([(1, 1), (2, 2), (4, 3), (7, 4), (11, 3)], start=1):
+CONFIG_DIR = 'face_2d_keypoint/rr_heatmap'
+ARCHS = {'hrnet18': 'hrnetv2-w18', 'hrnet32': 'hrnetv2-w32', 'mobilenetv2': 'mobilenetv2'}
+# INPUT.DATASET as H3R's released files spell it -> the config folder here.
+# JDLAPA and JDL are LaPa (JD AI's 106-point layout); F300W is 300W.
+DATASETS = {
+    'WFLW': 'wflw',
+    'LAPA': 'lapa',
+    'JDLAPA': 'lapa',
+    'JDL': 'lapa',
+    'F300W': '300w',
+    '300W': '300w',
+    '300WLP': '300wlp',
+}
+
+# H3R MobileNetV2 ``features`` index -> MMPose (layer, block); 0 is the stem.
+# Stages of 1, 2, 3, 4 and 3 blocks follow the stem, as in MOBILENET_STAGES.
+_MBV2_BLOCKS: dict[int, tuple[str, int | None]] = {0: ('conv1', None)}
+_first = 1
+for _layer, _count in enumerate((1, 2, 3, 4, 3), start=1):
     for _i in range(_count):
         _MBV2_BLOCKS[_first + _i] = (f'layer{_layer}', _i)
+    _first += _count
+_MBV2_FEATURES = {block: index for index, block in _MBV2_BLOCKS.items()}
 
 
 class CheckpointConversionError(ValueError):
     """The source does not fit the target model; names the keys at fault."""
 
 
-def read_h3r_config(model_dir: Path) -> dict:
-    path = Path(model_dir) / 'config.yaml'
-    if not path.is_file():
-        raise FileNotFoundError(f'{path}: H3R model directories hold config.yaml and model.pth')
-    cfg = yaml.safe_load(path.read_text()) or {}
-    for section, key in (('INPUT', 'SIZE'), ('BACKBONE', 'ARCH'), ('HEATMAP', 'OUT_CHANNEL')):
-        if key not in cfg.get(section, {}):
-            raise CheckpointConversionError(f'{path}: missing {section}.{key}')
-    return cfg
-
-
-def matching_config(h3r_cfg: dict) -> Path:
-    """The config here for an H3R model's dataset, backbone, box and size."""
-    arch = h3r_cfg['BACKBONE']['ARCH'].lower()
+def matching_config(h3r_cfg: dict) -> str:
+    """The shipped config for an H3R model's dataset, backbone, box and size."""
+    arch = str(h3r_cfg['BACKBONE']['ARCH']).lower()
     if arch not in ARCHS:
-        raise CheckpointConversionError(f'no config here for BACKBONE.ARCH={arch!r}')
-    dataset = DATASETS.get(str(h3r_cfg['INPUT'].get('DATASET', '')).lower())
+        raise CheckpointConversionError(
+            f'no config here for BACKBONE.ARCH={arch!r} (known: {", ".join(ARCHS)})'
+        )
+    name = str(h3r_cfg['INPUT']['DATASET'])
+    dataset = DATASETS.get(name.upper())
     if dataset is None:
         raise CheckpointConversionError(
-            f'no config here for INPUT.DATASET={h3r_cfg["INPUT"].get("DATASET")!r}'
+            f'no config here for INPUT.DATASET={name!r} (known: {", ".join(DATASETS)})'
         )
-    box = str(h3r_cfg['INPUT'].get('BBOX', 'P2')).lower()
-    size = int(h3r_cfg['INPUT']['SIZE'][0])
-    path = (
-        CONFIG_DIR / dataset / f'td-hm_{ARCHS[arch]}_rr-8xb64-60e_{dataset}-{box}-{size}x{size}.py'
-    )
-    if not path.is_file():
-        raise CheckpointConversionError(f'no config here for {arch} {dataset} {box} {size}: {path}')
-    return path
+    box = str(h3r_cfg['INPUT']['BBOX']).lower()
+    w, h = (int(v) for v in h3r_cfg['INPUT']['SIZE'])
+    config = f'{CONFIG_DIR}/{dataset}/td-hm_{ARCHS[arch]}_rr-8xb64-60e_{dataset}-{box}-{w}x{h}.py'
+    try:
+        return config_path(config)
+    except FileNotFoundError as err:
+        raise CheckpointConversionError(
+            f'no config here for {arch} {dataset} {box} {w}x{h}: {err}'
+        ) from None
 
 
 def _mobilenet_key(key: str) -> str:
+    """``features.<i>.<rest>`` -> MMPose's MobileNetV2 key."""
     match = re.fullmatch(r'features\.(\d+)\.(.+)', key)
     if not match or int(match.group(1)) not in _MBV2_BLOCKS:
         return 'backbone.' + key  # reported as unexpected by the caller
     layer, block = _MBV2_BLOCKS[int(match.group(1))]
     rest = match.group(2)
-    if block is None:  # stem: 0 conv, 1 bn
-        return f'backbone.conv1.{"conv" if rest.startswith("0.") else "bn"}.{rest[2:]}'
-    parts = rest.split('.')  # conv.<i>[.<j>].<param>
-    i = int(parts[1])
-    if parts[2].isdigit():  # ConvBNReLU: conv.<i>.<0 conv | 1 bn>.<param>
-        kind = 'conv' if parts[2] == '0' else 'bn'
-        return f'backbone.{layer}.{block}.conv.{i}.{kind}.{".".join(parts[3:])}'
-    # The projection is a bare conv then BN: conv.<p> and conv.<p + 1> in
-    # torchvision, one ConvModule conv.<p> in MMPose. p = 1 for the only
-    # block without expansion (layer1), 2 elsewhere.
-    project = 1 if layer == 'layer1' else 2
-    kind = 'conv' if i == project else 'bn'
-    return f'backbone.{layer}.{block}.conv.{project}.{kind}.{".".join(parts[2:])}'
+    if block is None:  # stem: 0 conv, 1 BN (2 is the ReLU6)
+        slot, _, param = rest.partition('.')
+        kind = {'0': 'conv', '1': 'bn'}.get(slot, f'?{slot}')
+        return f'backbone.conv1.{kind}.{param}'
+    slot_match = re.fullmatch(r'conv\.(\d+)\.(.+)', rest)
+    if not slot_match:
+        return f'backbone.{layer}.{block}.{rest}'
+    # Slot 3m is the m-th ConvModule's conv, 3m + 1 its BN (3m + 2: ReLU6).
+    slot, param = int(slot_match.group(1)), slot_match.group(2)
+    kind = {0: 'conv', 1: 'bn'}.get(slot % 3, f'?{slot}')
+    return f'backbone.{layer}.{block}.conv.{slot // 3}.{kind}.{param}'
+
+
+def _h3r_mobilenet_key(key: str) -> str:
+    """The inverse of :func:`_mobilenet_key` (MMPose key without ``backbone.``)."""
+    stem = re.fullmatch(r'conv1\.(conv|bn)\.(.+)', key)
+    if stem:
+        return f'features.0.{0 if stem.group(1) == "conv" else 1}.{stem.group(2)}'
+    match = re.fullmatch(r'(layer\d+)\.(\d+)\.conv\.(\d+)\.(conv|bn)\.(.+)', key)
+    if not match or (match.group(1), int(match.group(2))) not in _MBV2_FEATURES:
+        raise KeyError(f"backbone.{key}: not a key of H3R's MobileNetV2")
+    layer, block, module, kind, param = match.groups()
+    slot = 3 * int(module) + (0 if kind == 'conv' else 1)
+    return f'features.{_MBV2_FEATURES[(layer, int(block))]}.conv.{slot}.{param}'
 
 
 def convert_state_dict(state: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
-    """Rename H3R keys to this repository's model keys."""
+    """Rename H3R keys to this package's model keys."""
     out = OrderedDict()
     for key, value in state.items():
-        key = key[len('module.') :] if key.startswith('module.') else key
+        key = key.removeprefix('module.')
         if key.startswith('heatmap_head.head.layers.'):
-            new = 'head.layers.' + key[len('heatmap_head.head.layers.') :]
+            new = key.removeprefix('heatmap_head.')
         elif key.startswith('backbone.') and arch == 'mobilenetv2':
-            new = _mobilenet_key(key[len('backbone.') :])
+            new = _mobilenet_key(key.removeprefix('backbone.'))
         else:
             new = key
         out[new] = value
     return out
 
 
+def h3r_state_dict(state: dict[str, torch.Tensor], arch: str) -> dict[str, torch.Tensor]:
+    """An MMPose state dict of this package's H3R models in H3R's released
+    layout (the inverse of :func:`convert_state_dict`), e.g. to run a model
+    trained here through H3R's own code."""
+    out = OrderedDict()
+    for key, value in state.items():
+        if key.endswith('num_batches_tracked'):
+            continue
+        if key.startswith('head.layers.'):
+            out['heatmap_head.' + key] = value
+        elif key.startswith('backbone.') and arch == 'mobilenetv2':
+            out['backbone.' + _h3r_mobilenet_key(key.removeprefix('backbone.'))] = value
+        elif key.startswith('backbone.'):
+            out[key] = value
+        else:
+            raise KeyError(f"{key}: H3R's models have no such part")
+    return out
+
+
 def check_against(converted: dict[str, torch.Tensor], model: torch.nn.Module) -> None:
+    """Every model key present, none extra, every shape equal."""
     expected = model.state_dict()
     optional = {k for k in expected if k.endswith('num_batches_tracked')}
     missing = sorted(set(expected) - set(converted) - optional)
@@ -121,38 +171,76 @@ def check_against(converted: dict[str, torch.Tensor], model: torch.nn.Module) ->
         raise CheckpointConversionError('; '.join(problems))
 
 
-def convert_h3r_checkpoint(model_dir: Path, out_path: Path, config: Path | None = None) -> Path:
-    """Read ``model_dir`` (config.yaml + model.pth), write an MMPose
-    checkpoint for ``config`` (default: the matching config here).
+def _flip_indices(cfg: Config) -> list[int]:
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.registry import DATASETS as MMPOSE_DATASETS
 
-    Nothing is written unless every key maps onto the model with its shape.
+    dataset = cfg.test_dataloader.dataset
+    metainfo = dataset.get('metainfo') or MMPOSE_DATASETS.get(dataset.type).METAINFO
+    return list(parse_pose_metainfo(dict(metainfo))['flip_indices'])
+
+
+def check_settings(h3r_cfg: dict, cfg: Config) -> None:
+    """H3R's inference settings against an MMPose config's: what the keys
+    cannot show (a config for another input size or flip order loads the
+    same weights and gives other landmarks)."""
+    inputs, heatmap = h3r_cfg['INPUT'], h3r_cfg['HEATMAP']
+    codec = cfg.model.head.decoder
+    size = tuple(int(v) for v in inputs['SIZE'])
+    found = {
+        'INPUT.SIZE': (size, tuple(codec['input_size'])),
+        'HEATMAP.STRIDE': (
+            float(heatmap['STRIDE']),
+            codec['input_size'][0] / codec['heatmap_size'][0],
+        ),
+        'HEATMAP.TOPK': (heatmap['TOPK'], codec.get('topk', 9)),
+        'HEATMAP.OUT_CHANNEL': (heatmap['OUT_CHANNEL'], cfg.model.head.out_channels),
+        'INPUT.FLIP': (bool(inputs['FLIP']), bool(cfg.model.test_cfg.get('flip_test', False))),
+    }
+    if inputs['FLIP']:
+        found['INPUT.FLIP_ORDER'] = (list(inputs['FLIP_ORDER']), _flip_indices(cfg))
+    wrong = [f'{k}: H3R {a} != config {b}' for k, (a, b) in found.items() if a != b]
+    if wrong:
+        raise CheckpointConversionError(f'{cfg.filename}: ' + '; '.join(wrong))
+
+
+def convert_h3r_checkpoint(
+    model_dir: str | Path, out_path: str | Path, config: str | Path | None = None
+) -> Path:
+    """Read ``model_dir`` (config.yaml + model.pth) and write an MMPose
+    checkpoint for ``config`` (default: the matching shipped config).
+
+    The checkpoint's ``meta`` holds the config path and H3R's merged
+    configuration. Nothing is written unless every key maps onto the model
+    with its shape and the inference settings agree.
     """
-    from mmengine.config import Config
     from mmpose.registry import MODELS
     from mmpose.utils import register_all_modules
 
     register_all_modules()
-    h3r_cfg = read_h3r_config(model_dir)
-    config = Path(config) if config else matching_config(h3r_cfg)
-    weights = Path(model_dir) / 'model.pth'
+    model_dir = Path(model_dir)
+    h3r_cfg = load_h3r_config(model_dir)
+    config = str(config) if config else matching_config(h3r_cfg)
+    weights = model_dir / 'model.pth'
     if not weights.is_file():
         raise FileNotFoundError(f'{weights}: missing H3R weights')
     state = torch.load(weights, map_location='cpu', weights_only=True)
     state = state.get('state_dict', state) if isinstance(state, dict) else state
-    arch = h3r_cfg['BACKBONE']['ARCH'].lower()
-    converted = convert_state_dict(state, arch)
+    if not isinstance(state, dict):
+        raise CheckpointConversionError(f'{weights}: expected a state dict, got {type(state)}')
+    converted = convert_state_dict(state, str(h3r_cfg['BACKBONE']['ARCH']).lower())
 
-    cfg = Config.fromfile(str(config))
+    cfg = Config.fromfile(config)
+    check_settings(h3r_cfg, cfg)
     cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model)
-    check_against(converted, model)
+    check_against(converted, MODELS.build(cfg.model))
 
     out_path = Path(out_path)
     with atomic_output(out_path) as tmp:
         torch.save(
             dict(
                 state_dict=converted,
-                meta=dict(source=str(model_dir), config=str(config), h3r_config=h3r_cfg),
+                meta=dict(source=str(model_dir), config=config, h3r_config=h3r_cfg),
             ),
             tmp,
         )

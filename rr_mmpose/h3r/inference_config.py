@@ -1,12 +1,15 @@
-"""H3R's original inference pipeline as an MMPose config, for exact parity
-with released H3R models (see :class:`~rr_mmpose.datasets.H3RCropResize`)."""
+"""H3R's original inference as a whole MMPose inference config, for exact
+parity with released H3R models (see :class:`~rr_mmpose.h3r.H3RCropResize`)."""
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
 
+import numpy as np
 from mmengine.config import Config
+
+from .data_preprocessor import IMAGENET_MEAN, IMAGENET_STD
 
 _CROP_STEPS = ('GetBBoxCenterScale', 'TopdownAffine')
 
@@ -36,11 +39,27 @@ def h3r_test_pipeline(pipeline: list[dict], scale: float = 1.25) -> list[dict]:
     return out
 
 
-def h3r_original_pipeline(config: str | Path | Config, scale: float = 1.25) -> Config:
+def _h3r_data_preprocessor(preprocessor: dict) -> dict:
+    """``PoseDataPreprocessor`` settings (0-255 statistics) as
+    ``H3RDataPreprocessor`` ones (0-1 statistics)."""
+    if _bare(preprocessor.get('type', '')) != 'PoseDataPreprocessor':
+        raise ValueError(f'expected a PoseDataPreprocessor, got {preprocessor}')
+    out = {k: v for k, v in preprocessor.items() if k not in ('type', 'mean', 'std')}
+    mean, std = np.asarray(preprocessor['mean']) / 255, np.asarray(preprocessor['std']) / 255
+    # ImageNet's statistics as H3R writes them, not as 255 x them / 255.
+    if np.allclose(mean, IMAGENET_MEAN) and np.allclose(std, IMAGENET_STD):
+        mean, std = IMAGENET_MEAN, IMAGENET_STD
+    return dict(type='H3RDataPreprocessor', mean=list(mean), std=list(std), **out)
+
+
+def h3r_inference_config(config: str | Path | Config, scale: float = 1.25) -> Config:
     """A copy of ``config`` that runs H3R's released inference exactly:
-    its crop-and-resize (``H3RCropResize``) in the val/test pipelines and
-    its decoder (top-k softmax of raw keypoint logits,
-    ``decode_scores='logits'``).
+    its crop-and-resize (``H3RCropResize``) in the val/test pipelines, its
+    input normalisation (``H3RDataPreprocessor``: the same map as MMPose's,
+    computed in H3R's order, so inputs match bit for bit) and its decoder
+    (top-k softmax of raw keypoint logits, ``decode_scores='logits'``).
+    ``scale`` is H3R's ``INPUT.SCALE`` (square side over the box's longer
+    side).
 
     Use it with checkpoints converted from H3R's models; pass it wherever
     MMPose takes a config (``MMPoseInferencer(pose2d=cfg, ...)``,
@@ -52,6 +71,7 @@ def h3r_original_pipeline(config: str | Path | Config, scale: float = 1.25) -> C
             f'{getattr(cfg, "filename", config)}: the head is not RandomizedRoundingHead'
         )
     cfg.model.head.decode_scores = 'logits'
+    cfg.model.data_preprocessor = _h3r_data_preprocessor(cfg.model.data_preprocessor)
     for name in ('val_dataloader', 'test_dataloader'):
         if name in cfg and cfg[name] is not None:
             dataset = cfg[name].dataset

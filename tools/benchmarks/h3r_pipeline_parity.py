@@ -5,13 +5,13 @@
 A trained model (default: the demo's, from `make demo`: MobileNetV2,
 128x128, 68 points) is written out in H3R's released layout (config.yaml +
 model.pth; its class-0 logits zero, so H3R's raw-logit decoder reads the
-trained maps), converted back with tools/convert_h3r_checkpoint.py's code,
-and run on the generated test faces with their boxes by
+trained maps), converted back with rr_mmpose.h3r's converter, and run on
+the generated test faces with their boxes by
 
-  (H3R)     H3R's pipeline (rr_mmpose.testing: PIL crop, torchvision resize,
-            flip test, linear map back) on the original-layout weights;
+  (H3R)     H3R's pipeline (rr_mmpose.h3r.reference: PIL crop, torchvision
+            resize, flip test, linear map back) on the original-layout weights;
   (affine)  MMPoseInferencer with the matching 300W config (TopdownAffine);
-  (option)  MMPoseInferencer with rr_mmpose.apis.h3r_original_pipeline.
+  (option)  MMPoseInferencer with rr_mmpose.h3r.h3r_inference_config.
 
 Both MMPose runs decode raw logits as H3R does, so only the preprocessing
 differs. Images are decoded once with OpenCV and handed to all three (JPEG
@@ -34,19 +34,19 @@ from mmpose.datasets import Face300WDataset
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from PIL import Image
 
-from rr_mmpose.apis import FixedFaceBoxes, h3r_original_pipeline, use_face_boxes
-from rr_mmpose.deployment import convert_h3r_checkpoint
-from rr_mmpose.testing import (
-    H3RMobileNetV2,
-    H3RReferencePipeline,
+from rr_mmpose import config_path
+from rr_mmpose.apis import FixedFaceBoxes, use_face_boxes
+from rr_mmpose.h3r import (
+    convert_h3r_checkpoint,
+    h3r_inference_config,
     h3r_state_dict,
-    write_h3r_model_dir,
+    merge_h3r_config,
 )
+from rr_mmpose.h3r.reference import H3RDetector, H3RNetwork, write_h3r_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG = (
-    REPO
-    / 'configs/face_2d_keypoint/rr_heatmap/300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
+CONFIG = config_path(
+    'face_2d_keypoint/rr_heatmap/300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
 )
 DEMO_CHECKPOINT = REPO / 'work_dirs/demo/epoch_8.pth'
 DATA = REPO / 'data/synthetic_faces'
@@ -60,7 +60,7 @@ def h3r_layout(checkpoint: Path, k: int = 68) -> dict:
     if last.shape[0] == k:  # one logit map per keypoint: class 0 gets zeros
         state = dict(state)
         state['head.layers.3.weight'] = torch.cat([torch.zeros_like(last), last])
-    return h3r_state_dict(state, 'mobilenetv2', k)
+    return h3r_state_dict(state, 'mobilenetv2')
 
 
 def inferencer(cfg: Config, weights: Path) -> MMPoseInferencer:
@@ -78,21 +78,25 @@ def predict(pose: MMPoseInferencer, image: np.ndarray, box: list) -> np.ndarray:
 def measure(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300, data: Path = DATA) -> dict:
     torch.set_num_threads(2)
     state = h3r_layout(checkpoint)
-    net = H3RMobileNetV2(68)
-    net.load_state_dict(state)
     flip = parse_pose_metainfo(Face300WDataset.METAINFO)['flip_indices']
-    reference = H3RReferencePipeline(net, 128, flip)
+    # The keys H3R's 300W MobileNetV2 128x128 config.yaml sets.
+    h3r_yaml = dict(
+        INPUT=dict(DATASET='F300W', SIZE=[128, 128], BBOX='P2', FLIP_ORDER=flip),
+        BACKBONE=dict(ARCH='mobilenetv2'),
+        HEATMAP=dict(IN_CHANNEL=152, PROJ_CHANNEL=152, OUT_CHANNEL=68, TOPK=9),
+    )
+    net = H3RNetwork(merge_h3r_config(h3r_yaml))
+    net.load_state_dict(state)
+    reference = H3RDetector(merge_h3r_config(h3r_yaml), net)
 
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = write_h3r_model_dir(
-            Path(tmp) / 'mobilenet_128x128_p2', state, size=128, dataset='300W', num_keypoints=68
-        )
+        model_dir = write_h3r_model_dir(Path(tmp) / 'mobilenet_128x128_p2', state, h3r_yaml)
         converted = convert_h3r_checkpoint(model_dir, Path(tmp) / 'converted.pth')
         affine_cfg = Config.fromfile(str(CONFIG))
         affine_cfg.model.head.decode_scores = 'logits'
         runs = {
             'affine': inferencer(affine_cfg, converted),
-            'option': inferencer(h3r_original_pipeline(CONFIG), converted),
+            'option': inferencer(h3r_inference_config(CONFIG), converted),
         }
         doc = json.loads((data / 'annotations/face_landmarks_300w_test.json').read_text())
         points = {name: [] for name in ('H3R', 'gt', *runs)}
@@ -140,7 +144,7 @@ def measure(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300, data: Path = DAT
 LABELS = {
     'H3R': "H3R's own pipeline (reference)",
     'affine': 'MMPoseInferencer, TopdownAffine (default config)',
-    'option': 'MMPoseInferencer, `h3r_original_pipeline(config)`',
+    'option': 'MMPoseInferencer, `h3r_inference_config(config)`',
 }
 
 

@@ -62,7 +62,9 @@ class SplitWriter:
         self.faces: dict[str, list[dict]] = {p: [] for p in BOX_PROTOCOLS}
         self.p2_fallbacks = 0
 
-    def add(self, file_name: str, size: tuple, keypoints: np.ndarray, p2_box=None) -> None:
+    def add(self, file_name: str, size: tuple, keypoints: np.ndarray, p2_box=None, **extra) -> None:
+        """One face; ``extra`` fields (e.g. ``box_size``) go into both
+        protocols' annotations."""
         image_id = len(self.images)
         self.images.append(image_record(image_id, file_name, *size))
         p1 = tight_box(keypoints)
@@ -70,7 +72,8 @@ class SplitWriter:
             self.p2_fallbacks += 1
             p2_box = p1
         for protocol, box in (('p1', p1), ('p2', p2_box)):
-            self.faces[protocol].append(face_annotation(image_id, image_id, keypoints, box))
+            annotation = face_annotation(image_id, image_id, keypoints, box)
+            self.faces[protocol].append({**annotation, **extra})
 
     def documents(self, **info) -> dict[str, dict]:
         return {

@@ -1,0 +1,42 @@
+"""Compatibility with H3R's released models and code, in one place.
+
+- :mod:`~rr_mmpose.h3r.h3r_config`: ``torchalign``'s default configuration
+  and how a released ``config.yaml`` merges over it;
+- :mod:`~rr_mmpose.h3r.checkpoint`: the checkpoint converter
+  (``python -m rr_mmpose.h3r.convert``);
+- :mod:`~rr_mmpose.h3r.crop_resize`: ``H3RCropResize``, H3R's crop as an
+  MMPose transform (registered on ``import rr_mmpose``);
+- :mod:`~rr_mmpose.h3r.inference_config`: ``h3r_inference_config``, a
+  config turned into H3R's exact inference (crop and decoder);
+- :mod:`~rr_mmpose.h3r.reference`: H3R's inference rebuilt from its source
+  without MMPose or the converter, the other side of the parity checks.
+"""
+
+from .checkpoint import (
+    CheckpointConversionError,
+    convert_h3r_checkpoint,
+    convert_state_dict,
+    h3r_state_dict,
+    matching_config,
+)
+from .crop_resize import H3RCropResize, h3r_square
+from .data_preprocessor import H3RDataPreprocessor
+from .h3r_config import H3R_DEFAULTS, H3RConfigError, load_h3r_config, merge_h3r_config
+from .inference_config import h3r_inference_config, h3r_test_pipeline
+
+__all__ = [
+    'H3R_DEFAULTS',
+    'CheckpointConversionError',
+    'H3RConfigError',
+    'H3RCropResize',
+    'H3RDataPreprocessor',
+    'convert_h3r_checkpoint',
+    'convert_state_dict',
+    'h3r_inference_config',
+    'h3r_square',
+    'h3r_state_dict',
+    'h3r_test_pipeline',
+    'load_h3r_config',
+    'matching_config',
+    'merge_h3r_config',
+]
