@@ -1,0 +1,149 @@
+"""Every model H3R released, converted without --config and checked
+against H3R's own network and inference (``rr_mmpose.h3r.reference``).
+
+    python -m tools.benchmarks.h3r_released_models [--out JSON]
+
+For each released ``config.yaml`` (key for key in
+tests/fixtures/h3r_models; the ``model.pth`` files are not
+redistributable here), random weights are put into H3R's network, BN
+statistics and logit scale calibrated on the images checked, written out
+as H3R's model directory and converted as a user would. Then:
+
+- network: logits and decoded landmarks of the converted model against
+  H3R's network, one generated face at the model's input size;
+- end to end: ``MMPoseInferencer`` with ``h3r_inference_config`` against
+  H3R's ``FacialLandmarkDetector`` pipeline, one generated face with two
+  boxes (one past the image edges), flip test on;
+- parameters and FLOPs of the config, counted as MMPose's get_flops counts
+  them, next to H3R's published figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / 'tests' / 'fixtures' / 'h3r_models'
+# H3R's READMEs (params M, GFLOPs): WFLW and LaPa in the top-level README,
+# 300W and 300W-LP in models/README.md; none for LaPa's _jd and HRNet-W32.
+PUBLISHED = {
+    'wflw/hrnet18_256x256_p1': (9.69, 4.84),
+    'wflw/hrnet18_256x256_p2': (9.69, 4.84),
+    'wflw/mobilenet_256x256_p2': (0.60, 0.51),
+    'wflw/mobilenet_160x160_p2': (0.60, 0.20),
+    'wflw/mobilenet_128x128_p2': (0.60, 0.13),
+    'lapa/hrnet18_256x256_p2': (9.69, 4.86),
+    'lapa/mobilenet_256x256_p2': (0.60, 0.52),
+    'lapa/mobilenet_128x128_p2': (0.60, 0.13),
+    '300w/hrnet18_256x256_p1': (9.67, 4.77),
+    '300w/hrnet18_256x256_p2': (9.67, 4.77),
+    '300w/mobilenet_256x256_p2': (0.59, 0.47),
+    '300w/mobilenet_128x128_p2': (0.59, 0.12),
+    '300wlp/pts3d/hrnet18_128x128_p2': (9.67, 1.19),
+    '300wlp/pts3d/mobilenet_128x128_p2': (0.59, 0.12),
+}
+ORDER = ('wflw', 'lapa', '300w/', '300wlp')
+
+
+def released_models() -> list[str]:
+    names = [str(p.parent.relative_to(FIXTURES)) for p in FIXTURES.rglob('config.yaml')]
+    return sorted(names, key=lambda n: ([n.startswith(o) for o in ORDER].index(True), n))
+
+
+def complexity(config: str, size: tuple[int, int]) -> tuple[float, float]:
+    from mmengine.analysis import get_model_complexity_info
+    from mmengine.config import Config
+    from mmpose.registry import MODELS
+
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model).eval()
+    model.forward = model._forward
+    w, h = size
+    info = get_model_complexity_info(model, (3, h, w), show_table=False, show_arch=False)
+    return info['params'] / 1e6, info['flops'] / 1e9
+
+
+def measure_one(model: str) -> dict:
+    from rr_mmpose.datasets import render_face, tight_box
+    from rr_mmpose.h3r.parity import (
+        convert_random_model,
+        end_to_end_parity,
+        face_images,
+        h3r_crops,
+        load_converted,
+        network_parity,
+    )
+
+    config_yaml = FIXTURES / model / 'config.yaml'
+    row: dict = dict(model=model)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            cfg, net, checkpoint = convert_random_model(config_yaml, Path(tmp) / 'network')
+        except Exception as err:  # a model that does not convert is a result here
+            return dict(row, converts=False, error=f'{type(err).__name__}: {err}')
+        meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
+        size = tuple(cfg['INPUT']['SIZE'])
+        row.update(converts=True, config=meta['config'].split('rr_heatmap/')[-1], size=size)
+        images = face_images(num=1, size=size[0], seed=7)
+        row['network'] = network_parity(net, load_converted(checkpoint), images)
+
+        image, landmarks = render_face(np.random.default_rng(3), size=200)
+        x1, y1, x2, y2 = tight_box(landmarks)
+        boxes = np.array([[x1, y1, x2, y2], [x1 - 40, y1 + 10, x2 - 25, y2 + 30]], np.float32)
+        crops = h3r_crops(config_yaml, image, boxes)
+        cfg, net, checkpoint = convert_random_model(config_yaml, Path(tmp) / 'e2e', crops)
+        row['end_to_end'] = end_to_end_parity(cfg, net, checkpoint, image, boxes)
+        row['params_m'], row['gflops'] = complexity(meta['config'], size)
+    row['published'] = PUBLISHED.get(model)
+    row['seconds'] = round(time.perf_counter() - start, 1)
+    return row
+
+
+def measure() -> dict:
+    torch.set_num_threads(1)
+    return dict(rows=[measure_one(model) for model in released_models()])
+
+
+def table(result: dict) -> str:
+    lines = [
+        '| released model | config here | converts without --config | network: max logit diff, '
+        'max px | end to end: max px | params (M) / GFLOPs here | H3R README |',
+        '|---|---|---|---|---|---|---|',
+    ]
+    for row in result['rows']:
+        if not row['converts']:
+            lines.append(f'| `{row["model"]}` | - | n ({row["error"]}) | - | - | - | - |')
+            continue
+        net, e2e, published = row['network'], row['end_to_end'], row['published']
+        paper = f'{published[0]:.2f} / {published[1]:.2f}' if published else 'not published'
+        lines.append(
+            f'| `{row["model"]}` | `{row["config"]}` | y | {net["max_logit_diff"]:.1e}, '
+            f'{net["max_px"]:.1e} | {e2e["max_px"]:.1e} | '
+            f'{row["params_m"]:.3f} / {row["gflops"]:.3f} | {paper} |'
+        )
+    return '\n'.join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--out', type=Path, default=REPO / 'docs/benchmarks/h3r_released_models.json'
+    )
+    args = parser.parse_args()
+    result = measure()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(table(result))
+
+
+if __name__ == '__main__':
+    main()
