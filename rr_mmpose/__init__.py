@@ -4,8 +4,12 @@ Importing the package registers, in MMPose's registries:
 
 - ``KEYPOINT_CODECS``: ``RandomizedRoundingHeatmap``
 - ``MODELS``: ``RandomizedRoundingHead``, ``TwoClassSpatialSoftmaxCELoss``,
-  ``SpatialSoftmaxCELoss``, ``PixelwiseTwoClassCELoss``, ``TruncatedMobileNetV2``
-- ``DATASETS``/``TRANSFORMS``: see :mod:`rr_mmpose.datasets`
+  ``SpatialSoftmaxCELoss``, ``PixelwiseTwoClassCELoss``, ``TruncatedMobileNetV2``,
+  ``H3RDataPreprocessor``
+- ``DATASETS``: ``FaceLandmarkBoxDataset``
+- ``TRANSFORMS``: ``H3RCropResize``
+
+Everything for H3R's released models is in :mod:`rr_mmpose.h3r`.
 
 Configs load it with ``custom_imports = dict(imports=['rr_mmpose'])``;
 ``rr_mmpose.config_path(name)`` gives the path of a shipped config.

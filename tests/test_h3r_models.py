@@ -129,3 +129,25 @@ def test_inferencer_with_h3r_inference_config_matches_h3rs_pipeline(model, tmp_p
     cfg, net, checkpoint = convert_random_model(fixture(model), tmp_path, crops)
     result = end_to_end_parity(cfg, net, checkpoint, image, boxes)
     assert result['max_px'] < 0.01
+
+
+def test_reference_is_independent_of_mmpose_and_the_converter():
+    """The reference imports neither the converter it checks nor any
+    OpenMMLab package: only torch, torchvision, PIL, numpy, yaml and H3R's
+    config defaults."""
+    import ast
+
+    import rr_mmpose.h3r.reference as reference
+
+    allowed = {'torch', 'torchvision', 'PIL', 'numpy', 'yaml', 'shutil', 'pathlib'}
+    allowed |= {'__future__', 'collections', 'h3r_config', 'networks', 'pipeline', 'weights'}
+    for path in Path(reference.__file__).parent.glob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or '']
+            else:
+                continue
+            for name in names:
+                assert name.split('.')[0] in allowed, f'{path.name} imports {name}'
