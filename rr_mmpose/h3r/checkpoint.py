@@ -138,8 +138,6 @@ def h3r_state_dict(state: dict[str, torch.Tensor], arch: str) -> dict[str, torch
     trained here through H3R's own code."""
     out = OrderedDict()
     for key, value in state.items():
-        if key.endswith('num_batches_tracked'):
-            continue
         if key.startswith('head.layers.'):
             out['heatmap_head.' + key] = value
         elif key.startswith('backbone.') and arch == 'mobilenetv2':
