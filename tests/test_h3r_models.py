@@ -151,3 +151,23 @@ def test_reference_is_independent_of_mmpose_and_the_converter():
                 continue
             for name in names:
                 assert name.split('.')[0] in allowed, f'{path.name} imports {name}'
+
+
+def test_reference_loads_a_model_directory_strictly(tmp_path):
+    """``H3RDetector.from_model_dir``: config.yaml over the defaults, then
+    model.pth into H3R's module tree with ``strict=True``."""
+    from rr_mmpose.h3r.reference import H3RDetector, write_h3r_model_dir
+
+    released = fixture('300w/mobilenet_128x128_p2')
+    torch.manual_seed(0)
+    net = H3RNetwork(load_h3r_config(released)).eval()
+    state = net.state_dict()
+    detector = H3RDetector.from_model_dir(write_h3r_model_dir(tmp_path / 'm', state, released))
+    assert detector.cfg['INPUT']['DATASET'] == 'F300W' and detector.size == [128, 128]
+    images = face_images(num=1, size=128)
+    with torch.no_grad():
+        assert torch.equal(detector.net(images), net(images))
+    state['backbone.features.1.conv.2.weight'] = torch.zeros(1)  # conv.2 is a ReLU6
+    write_h3r_model_dir(tmp_path / 'bad', state, released)
+    with pytest.raises(RuntimeError, match='Unexpected key.*features.1.conv.2.weight'):
+        H3RDetector.from_model_dir(tmp_path / 'bad')
