@@ -75,5 +75,7 @@ setup(
         'torch',
         'torchvision',
     ],
+    # LS3D-W's Lua .t7 landmark files (rr_mmpose.datasets.converters.face300wlp).
+    extras_require={'ls3dw': ['torchfile']},
     license='Apache-2.0',
 )

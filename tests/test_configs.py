@@ -56,6 +56,7 @@ def packed_batch(cfg, image: Path, pipeline_cfg, num_keypoints: int, rng):
     return pseudo_collate(samples)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('config', CONFIGS, ids=config_id)
 def test_config_trains_and_predicts(config, face_image, rng):
     register_all_modules()

@@ -13,6 +13,8 @@ import pytest
 
 from .conftest import DEMO_CONFIG, REPO
 
+pytestmark = pytest.mark.slow  # trains or launches processes
+
 TESTS = Path(__file__).resolve().parent
 
 

@@ -13,6 +13,8 @@ from mmengine.runner import Runner
 
 from rr_mmpose.datasets import render_face
 
+pytestmark = pytest.mark.slow  # trains or launches processes
+
 REPO = Path(__file__).resolve().parents[1]
 BODY = (
     REPO / 'configs/body_2d_keypoint/rr_heatmap/coco/td-hm_hrnet-w32_rr-8xb64-210e_coco-256x192.py'

@@ -14,6 +14,8 @@ from rr_mmpose.utils import mmpose_tool
 
 from .conftest import DEMO_CONFIG, REPO, read_json, tiny_run_config
 
+pytestmark = pytest.mark.slow  # trains or launches processes
+
 
 @pytest.fixture(scope='module')
 def trained(tiny_faces, tmp_path_factory):

@@ -71,21 +71,20 @@ def installed(tmp_path_factory):
     )
     work = root / 'user'
     work.mkdir()
-    return venv / 'bin/python', work, wheel
+    return venv / 'bin/python', work, wheel, source
 
 
 def test_the_wheel_carries_the_configs(installed):
-    _, _, wheel = installed
+    _, _, wheel, source = installed
     names = zipfile.ZipFile(wheel).namelist()
     configs = sorted(n for n in names if n.startswith('rr_mmpose/.mim/configs/'))
-    shipped = sorted(
-        'rr_mmpose/.mim/' + p.relative_to(REPO).as_posix() for p in (REPO / 'configs').rglob('*.py')
-    )
-    assert configs == shipped
+    tracked = (source / 'configs').rglob('*.py')
+    assert configs == sorted('rr_mmpose/.mim/' + p.relative_to(source).as_posix() for p in tracked)
+    assert len(configs) >= 15
 
 
 def test_installed_package_loads_a_config_and_trains_with_mmpose_tools(installed):
-    python, work, _ = installed
+    python, work, _, _ = installed
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     env.pop('PYTHONPATH', None)
     probe = textwrap.dedent(f"""
@@ -134,3 +133,51 @@ def test_installed_package_loads_a_config_and_trains_with_mmpose_tools(installed
         env,
     )
     assert (work / 'run' / 'epoch_1.pth').is_file()
+
+
+def test_installed_converter_takes_a_released_model_directory(installed, tmp_path):
+    """A WFLW MobileNetV2 directory as H3R released it (its config.yaml
+    names no dataset: torchalign's default WFLW applies), no --config."""
+    import torch
+
+    from rr_mmpose.h3r import load_h3r_config
+    from rr_mmpose.h3r.reference import H3RNetwork, write_h3r_model_dir
+
+    python, work, _, _ = installed
+    released = REPO / 'tests/fixtures/h3r_models/wflw/mobilenet_128x128_p2/config.yaml'
+    torch.manual_seed(0)
+    model_dir = write_h3r_model_dir(
+        work / 'h3r_model', H3RNetwork(load_h3r_config(released)).state_dict(), released
+    )
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env.pop('PYTHONPATH', None)
+    out = run(
+        [
+            python,
+            '-m',
+            'rr_mmpose.h3r.convert',
+            model_dir,
+            'h3r.pth',
+            '--inference-config',
+            'h3r.py',
+        ],
+        work,
+        env,
+    )
+    assert 'h3r.pth' in out and (work / 'h3r.pth').is_file() and (work / 'h3r.py').is_file()
+    meta = torch.load(work / 'h3r.pth', weights_only=True)['meta']
+    assert meta['config'].endswith('wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py')
+    assert meta['config'].startswith(str(python.parents[1]))
+
+    # No config.yaml: the clear error, and nothing written.
+    (tmp_path / 'empty').mkdir()
+    bad = subprocess.run(
+        [str(python), '-m', 'rr_mmpose.h3r.convert', str(tmp_path / 'empty'), 'bad.pth'],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode != 0 and 'config.yaml' in bad.stderr
+    assert not (work / 'bad.pth').exists()
