@@ -115,14 +115,17 @@ def test_installed_package_loads_a_config_and_trains_with_mmpose_tools(installed
         work,
         env,
     )
-    options = [
-        'model.backbone.init_cfg=None',
-        'train_dataloader.dataset.data_root=faces',
-        'train_dataloader.dataset.ann_file=annotations/face_landmarks_300w_train.json',
-        'train_dataloader.dataset.data_prefix.img=images/',
-        'train_dataloader.batch_size=4',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
+    options = ['model.backbone.init_cfg=None']
+    for loader, split in (('train_dataloader', 'train'), ('val_dataloader', 'test')):
+        options += [
+            f'{loader}.dataset.data_root=faces',
+            f'{loader}.dataset.ann_file=annotations/face_landmarks_300w_{split}.json',
+            f'{loader}.dataset.data_prefix.img=images/',
+            f'{loader}.batch_size=4',
+            f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False',
+        ]
+    options += [
         'train_cfg.max_epochs=1',
         'train_cfg.val_interval=100',
         'default_hooks.checkpoint.interval=1',
