@@ -14,7 +14,7 @@ demo: setup
 test: setup
 	$(PYTHON) -m pytest tests
 
-# Unit tests only: no training, no subprocesses, no wheel build.
+# Without the tests marked slow: no training, no multi-process run, no wheel build.
 test-fast: setup
 	$(PYTHON) -m pytest tests -m "not slow"
 

@@ -63,10 +63,11 @@ setup(
     # What the package imports. The pinned versions, and mmcv compiled
     # against the installed torch, come from tools/setup_env.sh.
     install_requires=[
-        'mmcv>=2.0.0',
-        'mmdet>=3.0.0',
-        'mmengine>=0.10.0',
-        'mmpose>=1.3.0',
+        # Upper bounds: the plugin subclasses and patches MMPose 1.3 internals.
+        'mmcv>=2.0.0,<2.2.0',
+        'mmdet>=3.0.0,<3.4.0',
+        'mmengine>=0.10.0,<1.0.0',
+        'mmpose>=1.3.0,<1.4.0',
         'numpy',
         'opencv-python',
         'pillow',

@@ -55,3 +55,15 @@ def tiny_run_config(data_root: Path, work_dir: Path, config=DEMO_CONFIG, epochs:
         loader.persistent_workers = False
         loader.dataset.data_root = str(data_root)
     return cfg
+
+
+@pytest.fixture(scope='module')
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine two threads that wait
+    for each other made the H3R networks up to 100x slower (measured)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -2,18 +2,13 @@
 untrained demo-architecture checkpoint: it runs end to end, and the H3R
 pipeline option stays on H3R's pipeline. Nothing here is timed."""
 
-import sys
-from pathlib import Path
-
 import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
+from tools.benchmarks import h3r_pipeline_parity
+
 from .conftest import DEMO_CONFIG
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools' / 'benchmarks'))
-
-import h3r_pipeline_parity  # noqa: E402
 
 
 def test_parity_benchmark_runs_and_the_option_matches(tiny_faces, tmp_path):

@@ -20,7 +20,9 @@ from rr_mmpose.h3r import (
 from rr_mmpose.h3r.convert import main
 from rr_mmpose.h3r.reference import H3RNetwork, write_h3r_model_dir
 
-from .test_h3r_models import fixture, one_torch_thread  # noqa: F401  (autouse)
+from .test_h3r_models import fixture
+
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 MOBILENET = 'wflw/mobilenet_128x128_p2'
 
@@ -160,3 +162,20 @@ def test_h3r_config_defaults_fill_what_a_file_leaves_out():
     lapa = load_h3r_config(fixture('lapa/hrnet32_256x256_p2'))
     assert lapa['INPUT']['DATASET'] == 'JDL' and len(lapa['INPUT']['FLIP_ORDER']) == 106
     assert lapa['HEATMAP']['IN_CHANNEL'] == 480
+
+
+def test_a_converted_checkpoint_carries_its_config_text(mobilenet_state, tmp_path):
+    """Moved to a machine without the config file, the checkpoint still
+    says which model it holds (mmengine keeps ``meta['cfg']`` likewise)."""
+    from rr_mmpose.h3r import checkpoint_config
+
+    model_dir = write_h3r_model_dir(tmp_path / 'm', mobilenet_state, fixture(MOBILENET))
+    meta = torch.load(convert_h3r_checkpoint(model_dir, tmp_path / 'c.pth'), weights_only=True)[
+        'meta'
+    ]
+    here = checkpoint_config(meta)
+    elsewhere = checkpoint_config(dict(meta, config=str(tmp_path / 'gone.py')))
+    assert elsewhere.model.to_dict() == here.model.to_dict() | {
+        'backbone': dict(here.model.backbone, init_cfg=None)
+    }
+    assert elsewhere.model.head.loss.type == 'TwoClassSpatialSoftmaxCELoss'

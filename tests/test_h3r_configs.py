@@ -6,7 +6,8 @@ import pytest
 from rr_mmpose import config_path
 
 from .test_complexity import complexity
-from .test_h3r_models import one_torch_thread  # noqa: F401  (autouse)
+
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 ADDED = [
     # config, input size, params, FLOPs: H3R's models/README.md (300W-LP);

@@ -69,14 +69,7 @@ END_TO_END = [
 PUBLISHED_PARAMS = {'wflw': (9.69, 0.60), 'lapa': (9.69, 0.60), '300w': (9.67, 0.59)}
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine two threads that wait
-    for each other made these networks up to 100x slower (measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 def fixture(model: str) -> Path:
@@ -171,3 +164,16 @@ def test_reference_loads_a_model_directory_strictly(tmp_path):
     write_h3r_model_dir(tmp_path / 'bad', state, released)
     with pytest.raises(RuntimeError, match='Unexpected key.*features.1.conv.2.weight'):
         H3RDetector.from_model_dir(tmp_path / 'bad')
+
+
+def test_importing_the_reference_does_not_run_the_converter():
+    """In a fresh interpreter, the reference loads without the converter
+    module it checks (``rr_mmpose.h3r`` loads the converter lazily)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, rr_mmpose.h3r.reference; print('rr_mmpose.h3r.checkpoint' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, '-c', probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == 'False'

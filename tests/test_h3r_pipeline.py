@@ -19,7 +19,9 @@ from rr_mmpose.h3r.parity import random_h3r_network
 from rr_mmpose.h3r.reference import H3RDetector, h3r_decode, write_h3r_model_dir
 
 from .conftest import CONFIG_DIR, REPO
-from .test_h3r_models import fixture, one_torch_thread  # noqa: F401  (autouse)
+from .test_h3r_models import fixture
+
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 CONFIG_300W_128 = CONFIG_DIR / '300w' / 'td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
 

@@ -154,7 +154,7 @@ def test_two_class_spatial_softmax_optimum_decodes_exactly(pixelwise_weight, dec
         'TwoClassSpatialSoftmaxCELoss', decode_scores, k=200, pixelwise_weight=pixelwise_weight
     )
     output = optimal_output('TwoClassSpatialSoftmaxCELoss', q)
-    output = output + torch.randn(1, 1, 1, 1, dtype=output.dtype)  # any per-map constant
+    output = output + torch.randn(1, 2 * 200, 1, 1, dtype=output.dtype)  # a constant per map
     (pred,) = head.decode(head.score_maps(output.float()))
     assert np.abs(pred.keypoints - keypoints).max() / 4 < 1e-3
 

@@ -33,7 +33,9 @@ def cpu_distributed_argv(argv: Sequence[str]) -> list[str]:
     GPU machines or without the pytorch launcher.
     """
     argv = list(argv)
-    launched = '--launcher' in argv and argv[argv.index('--launcher') + 1] == 'pytorch'
+    launched = '--launcher=pytorch' in argv or any(
+        a == '--launcher' and b == 'pytorch' for a, b in zip(argv, argv[1:])
+    )
     if not launched or torch.cuda.is_available() or 'LOCAL_RANK' not in os.environ:
         return argv
     if not dist.is_initialized():

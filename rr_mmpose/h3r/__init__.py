@@ -12,13 +12,8 @@
   without MMPose or the converter, the other side of the parity checks.
 """
 
-from .checkpoint import (
-    CheckpointConversionError,
-    convert_h3r_checkpoint,
-    convert_state_dict,
-    h3r_state_dict,
-    matching_config,
-)
+from importlib import import_module
+
 from .crop_resize import H3RCropResize, h3r_square
 from .data_preprocessor import H3RDataPreprocessor
 from .h3r_config import H3R_DEFAULTS, H3RConfigError, load_h3r_config, merge_h3r_config
@@ -40,3 +35,20 @@ __all__ = [
     'matching_config',
     'merge_h3r_config',
 ]
+
+# The converter loads on first use only, so that importing the reference
+# (``rr_mmpose.h3r.reference``) never runs the code it checks.
+_CONVERTER = (
+    'CheckpointConversionError',
+    'checkpoint_config',
+    'convert_h3r_checkpoint',
+    'convert_state_dict',
+    'h3r_state_dict',
+    'matching_config',
+)
+
+
+def __getattr__(name: str):
+    if name in _CONVERTER:
+        return getattr(import_module('.checkpoint', __name__), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -45,14 +45,20 @@ DATASETS = {
     '300WLP': '300wlp',
 }
 
+
 # H3R MobileNetV2 ``features`` index -> MMPose (layer, block); 0 is the stem.
 # Stages of 1, 2, 3, 4 and 3 blocks follow the stem, as in MOBILENET_STAGES.
-_MBV2_BLOCKS: dict[int, tuple[str, int | None]] = {0: ('conv1', None)}
-_first = 1
-for _layer, _count in enumerate((1, 2, 3, 4, 3), start=1):
-    for _i in range(_count):
-        _MBV2_BLOCKS[_first + _i] = (f'layer{_layer}', _i)
-    _first += _count
+def _mobilenet_blocks() -> dict[int, tuple[str, int | None]]:
+    blocks: dict[int, tuple[str, int | None]] = {0: ('conv1', None)}
+    first = 1
+    for layer, count in enumerate((1, 2, 3, 4, 3), start=1):
+        for i in range(count):
+            blocks[first + i] = (f'layer{layer}', i)
+        first += count
+    return blocks
+
+
+_MBV2_BLOCKS = _mobilenet_blocks()
 _MBV2_FEATURES = {block: index for index, block in _MBV2_BLOCKS.items()}
 
 
@@ -208,8 +214,10 @@ def convert_h3r_checkpoint(
     """Read ``model_dir`` (config.yaml + model.pth) and write an MMPose
     checkpoint for ``config`` (default: the matching shipped config).
 
-    The checkpoint's ``meta`` holds the config path and H3R's merged
-    configuration. Nothing is written unless every key maps onto the model
+    The checkpoint's ``meta`` holds the config's path and text (as
+    mmengine's own checkpoints hold ``cfg``, so the checkpoint still says
+    what it is for on another machine) and H3R's merged configuration.
+    Nothing is written unless every key maps onto the model
     with its shape and the inference settings agree.
     """
     from mmpose.registry import MODELS
@@ -238,8 +246,21 @@ def convert_h3r_checkpoint(
         torch.save(
             dict(
                 state_dict=converted,
-                meta=dict(source=str(model_dir), config=config, h3r_config=h3r_cfg),
+                meta=dict(
+                    source=str(model_dir),
+                    config=config,
+                    cfg=cfg.pretty_text,
+                    h3r_config=h3r_cfg,
+                ),
             ),
             tmp,
         )
     return out_path
+
+
+def checkpoint_config(meta: dict) -> Config:
+    """The config a converted checkpoint's ``meta`` names: its file where
+    that still exists, else the text stored with the checkpoint."""
+    if Path(meta['config']).is_file():
+        return Config.fromfile(meta['config'])
+    return Config.fromstring(meta['cfg'], file_format='.py')

@@ -25,7 +25,7 @@ import torch
 
 from rr_mmpose.utils.atomic_write import atomic_output
 
-from .checkpoint import convert_h3r_checkpoint
+from .checkpoint import checkpoint_config, convert_h3r_checkpoint
 from .inference_config import h3r_inference_config
 
 
@@ -33,7 +33,7 @@ def write_inference_config(checkpoint: str | Path, out: str | Path) -> Path:
     """Dump the converted checkpoint's config, turned into H3R's inference
     config (with the model's own ``INPUT.SCALE``), to ``out``."""
     meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
-    cfg = h3r_inference_config(meta['config'], scale=meta['h3r_config']['INPUT']['SCALE'])
+    cfg = h3r_inference_config(checkpoint_config(meta), scale=meta['h3r_config']['INPUT']['SCALE'])
     with atomic_output(out, suffix='.py') as tmp:
         cfg.dump(tmp)
     return Path(out)

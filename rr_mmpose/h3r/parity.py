@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .checkpoint import convert_h3r_checkpoint
+from .checkpoint import checkpoint_config, convert_h3r_checkpoint
 from .h3r_config import load_h3r_config
 from .inference_config import h3r_inference_config
 from .reference import (
@@ -95,11 +95,10 @@ def convert_random_model(
 def load_converted(checkpoint: str | Path, inference: bool = True):
     """The converted model, built from the config in its ``meta``; with
     ``inference``, the H3R inference config (crop and raw-logit decoder)."""
-    from mmengine.config import Config
     from mmpose.apis import init_model
 
     meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
-    cfg = Config.fromfile(meta['config'])
+    cfg = checkpoint_config(meta)
     if inference:
         cfg = h3r_inference_config(cfg, scale=meta['h3r_config']['INPUT']['SCALE'])
     cfg.model.backbone.init_cfg = None
@@ -136,7 +135,7 @@ def end_to_end_parity(
 
     meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
     inferencer = MMPoseInferencer(
-        pose2d=h3r_inference_config(meta['config'], scale=cfg['INPUT']['SCALE']),
+        pose2d=h3r_inference_config(checkpoint_config(meta), scale=cfg['INPUT']['SCALE']),
         pose2d_weights=str(checkpoint),
         device='cpu',
         det_model='whole_image',

@@ -31,9 +31,12 @@ def config_path(name: str) -> str:
             ``'face_2d_keypoint/rr_heatmap/wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p1-256x256.py'``
 
     Raises:
+        ValueError: ``name`` is absolute or climbs out with ``..``
         FileNotFoundError: No such config; the message lists the nearest
             shipped names.
     """
+    if Path(name).is_absolute() or '..' in Path(name).parts:
+        raise ValueError(f'{name!r}: give a name relative to the shipped configs root')
     path = configs_root() / name
     if path.is_file():
         return str(path)

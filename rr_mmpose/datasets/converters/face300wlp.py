@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..coco_face_json import tight_box
 from .common import ConversionError, SplitWriter, image_size, write_outputs
 
 NUM_KEYPOINTS = 68
@@ -88,7 +89,7 @@ def read_t7_landmarks(path: Path) -> np.ndarray:
 def landmark_box(points: np.ndarray) -> tuple[np.ndarray, float]:
     """H3R's box of these test sets, (x_min, y_min, x_max, y_max) of the
     points, and its ``sqrt(w * h)``."""
-    box = np.concatenate([points.min(0), points.max(0)])
+    box = tight_box(points)
     return box, float(np.sqrt(np.prod(box[2:] - box[:2])))
 
 
