@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import (
     codec_speed,
+    convergence,
     h3r_pipeline_parity,
     learned_accuracy,
     onnx_latency,
@@ -107,6 +108,12 @@ def main() -> None:
             '',
             learned_accuracy.table(learned),
         ]
+        # The paper recipe, scaled: 20 epochs, 2 seeds, HRNet-W18 once.
+        epochs, seeds = (2, (0,)) if args.quick else (20, (0, 1))
+        hrnet_epochs = None if args.quick else epochs
+        converged = convergence.run_study(epochs, seeds, hrnet_epochs=hrnet_epochs, out=out)
+        text = convergence.describe(epochs, seeds, 240, 16, hrnet_epochs)
+        sections += ['', convergence.section(converged, text)]
     (REPO / 'docs' / 'benchmarks.md').write_text('\n'.join(sections) + '\n')
     print('\n'.join(sections))
 
