@@ -1,12 +1,13 @@
 """End-to-end parity with H3R's original inference pipeline.
 
-    python tools/benchmarks/h3r_pipeline_parity.py [--checkpoint CKPT] [--num N]
+    python -m tools.benchmarks.h3r_pipeline_parity [--checkpoint CKPT] [--num N]
 
 A trained model (default: the demo's, from `make demo`: MobileNetV2,
 128x128, 68 points) is written out in H3R's released layout (config.yaml +
-model.pth; its class-0 logits zero, so H3R's raw-logit decoder reads the
-trained maps), converted back with rr_mmpose.h3r's converter, and run on
-the generated test faces with their boxes by
+model.pth; a head with one map per keypoint gets zero class-0 logits, so
+H3R's raw-logit decoder reads the trained maps), converted back with
+rr_mmpose.h3r's converter, and run on the generated test faces with their
+boxes by
 
   (H3R)     H3R's pipeline (rr_mmpose.h3r.reference: PIL crop, torchvision
             resize, flip test, linear map back) on the original-layout weights;
