@@ -92,7 +92,7 @@ def convert_random_model(
     return cfg, net, convert_h3r_checkpoint(model_dir, work_dir / 'converted.pth')
 
 
-def load_converted(checkpoint: str | Path, inference: bool = True):
+def load_converted(checkpoint: str | Path, inference: bool = True) -> nn.Module:
     """The converted model, built from the config in its ``meta``; with
     ``inference``, the H3R inference config (crop and raw-logit decoder)."""
     from mmpose.apis import init_model
@@ -106,7 +106,7 @@ def load_converted(checkpoint: str | Path, inference: bool = True):
 
 
 @torch.no_grad()
-def network_parity(net: H3RNetwork, model, images: Tensor) -> dict[str, float]:
+def network_parity(net: H3RNetwork, model: nn.Module, images: Tensor) -> dict[str, float]:
     """Max |logit difference| and max landmark distance (input pixels) of
     the converted ``model`` (decoding raw logits) against ``net``."""
     theirs = net.logits(images)

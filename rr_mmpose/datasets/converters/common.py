@@ -62,7 +62,14 @@ class SplitWriter:
         self.faces: dict[str, list[dict]] = {p: [] for p in BOX_PROTOCOLS}
         self.p2_fallbacks = 0
 
-    def add(self, file_name: str, size: tuple, keypoints: np.ndarray, p2_box=None, **extra) -> None:
+    def add(
+        self,
+        file_name: str,
+        size: tuple,
+        keypoints: np.ndarray,
+        p2_box: np.ndarray | None = None,
+        **extra: float,
+    ) -> None:
         """One face; ``extra`` fields (e.g. ``box_size``) go into both
         protocols' annotations."""
         image_id = len(self.images)
@@ -75,7 +82,7 @@ class SplitWriter:
             annotation = face_annotation(image_id, image_id, keypoints, box)
             self.faces[protocol].append({**annotation, **extra})
 
-    def documents(self, **info) -> dict[str, dict]:
+    def documents(self, **info: str) -> dict[str, dict]:
         return {
             p: coco_document(
                 self.images, self.faces[p], box_protocol=p, p2_fallbacks=self.p2_fallbacks, **info

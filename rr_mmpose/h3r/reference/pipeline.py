@@ -69,7 +69,9 @@ class H3RDetector:
         corner = (boxes[:, :2] + boxes[:, 2:] - side[:, None] + 1) / 2
         return torch.cat([corner, corner + side[:, None]], 1)
 
-    def inputs(self, image: Image.Image, boxes=None) -> tuple[Tensor, Tensor]:
+    def inputs(
+        self, image: Image.Image, boxes: np.ndarray | Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """The network inputs (N, 3, h, w) and the squares (N, 4) they show."""
         rects = self.squares(boxes, image)
         batch = torch.stack([self.to_input(image.crop(tuple(r.tolist()))) for r in rects])
@@ -85,7 +87,7 @@ class H3RDetector:
             points = (points + mirrored[:, self.cfg['INPUT']['FLIP_ORDER']]) / 2
         return points
 
-    def __call__(self, image: Image.Image, boxes=None) -> np.ndarray:
+    def __call__(self, image: Image.Image, boxes: np.ndarray | Tensor | None = None) -> np.ndarray:
         """Landmarks (N, K, 2) in image pixels for (N, 4) boxes
         (x1, y1, x2, y2) on an RGB PIL image."""
         batch, rects = self.inputs(image, boxes)

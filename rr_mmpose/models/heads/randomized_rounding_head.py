@@ -106,7 +106,10 @@ class RandomizedRoundingHead(BaseHead):
         return outputs[:, -self.out_channels :]
 
     def predict(
-        self, feats, batch_data_samples: OptSampleList, test_cfg: ConfigType = {}
+        self,
+        feats: tuple[Tensor] | list[tuple[Tensor]],
+        batch_data_samples: OptSampleList,
+        test_cfg: ConfigType = {},
     ) -> Predictions:
         """Decode keypoints in input space; see the class doc for flip test.
 

@@ -1,6 +1,7 @@
 """What the randomized rounding losses share: target checks, keypoint
 weighting, and the probability model the decoder relies on."""
 
+import torch
 from torch import Tensor, nn
 
 
@@ -59,7 +60,7 @@ def weighted_keypoint_mean(per_keypoint: Tensor, weights: Tensor | None) -> Tens
     return (per_keypoint * weights).sum() / weights.sum().clamp_min(1e-6)
 
 
-def check_target(output_shape, target: Tensor, logits_per_keypoint: int) -> None:
+def check_target(output_shape: torch.Size, target: Tensor, logits_per_keypoint: int) -> None:
     n, c, h, w = output_shape
     if target.ndim != 4 or target.shape[0] != n or tuple(target.shape[2:]) != (h, w):
         raise ValueError(

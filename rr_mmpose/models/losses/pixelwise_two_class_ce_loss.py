@@ -37,7 +37,7 @@ class PixelwiseTwoClassCELoss(RandomizedRoundingLoss):
     logits_per_keypoint = 2
 
     @staticmethod
-    def split(output: Tensor):
+    def split(output: Tensor) -> tuple[Tensor, Tensor]:
         """(N, 2K, H, W) -> background and keypoint logits, each (N, K, H, W)."""
         background, keypoint = output.unflatten(1, (2, -1)).unbind(1)
         return background, keypoint
