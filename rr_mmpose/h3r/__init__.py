@@ -8,8 +8,11 @@
   MMPose transform (registered on ``import rr_mmpose``);
 - :mod:`~rr_mmpose.h3r.inference_config`: ``h3r_inference_config``, a
   config turned into H3R's exact inference (crop and decoder);
-- :mod:`~rr_mmpose.h3r.reference`: H3R's inference rebuilt from its source
-  without MMPose or the converter, the other side of the parity checks.
+- :mod:`~rr_mmpose.h3r.published`: the figures H3R published for its
+  released models (parameters, FLOPs, NME).
+
+H3R's inference rebuilt from its source, the other side of the parity
+checks, is test code: :mod:`rr_mmpose.testing.h3r_reference`.
 """
 
 from importlib import import_module
@@ -37,7 +40,7 @@ __all__ = [
 ]
 
 # The converter loads on first use only, so that importing the reference
-# (``rr_mmpose.h3r.reference``) never runs the code it checks.
+# (``rr_mmpose.testing.h3r_reference``) never runs the code it checks.
 _CONVERTER = (
     'CheckpointConversionError',
     'checkpoint_config',

@@ -8,11 +8,10 @@ H3R's defaults and picks the matching shipped config (dataset, backbone,
 box protocol, input size) unless --config is given. Nothing is written if
 any key or inference setting does not fit.
 
---inference-config (also --h3r-pipeline-config, its former name) also
-writes that config as a whole inference config for H3R's own pipeline
-(its crop-and-resize and raw-logit decoding), for exact parity with H3R's
-published numbers: use it in place of the config with MMPose's
-tools/test.py or MMPoseInferencer.
+--inference-config also writes that config as a whole inference config
+for H3R's own pipeline (its crop-and-resize and raw-logit decoding), for
+exact parity with H3R's published numbers: use it in place of the config
+with MMPose's tools/test.py or MMPoseInferencer.
 """
 
 from __future__ import annotations
@@ -48,8 +47,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument('--config', help='the MMPose config (default: the matching shipped one)')
     parser.add_argument(
         '--inference-config',
-        '--h3r-pipeline-config',
-        dest='inference_config',
         type=Path,
         help="also write the config as an inference config with H3R's crop and decoder",
     )

@@ -1,11 +1,12 @@
 """The codecs compared by the benchmarks, with the settings used for each.
 
 Settings (the fair choice is ours, stated here and in docs/benchmarks.md):
-- Gaussian heatmap codecs (MSRA, DARK, UDP): sigma = 2 heatmap pixels at
-  every resolution, MMPose's face default; DARK's blur kernel is 11.
+- Gaussian heatmap codecs (MSRA, DARK, UDP): the studies' sigma rule
+  (``study.MSRA_SIGMA_CELLS`` heatmap cells at every resolution); DARK's
+  blur kernel is 11.
 - SimCC: MMPose's Gaussian SimCC label, split ratio 2.0 at stride 4 as
   RTMPose, and 8 / stride elsewhere so its bins grow with the stride;
-  sigma 2.83 input px (RTMPose-m face: 5.66 bins at split 2.0).
+  sigma in input px as RTMPose's 256x256 face configs set it.
 - Randomized rounding: top-k 9, decoded from log-probabilities.
 """
 
@@ -19,6 +20,8 @@ from mmpose.registry import KEYPOINT_CODECS
 
 import rr_mmpose  # noqa: F401
 
+from .study import MSRA_SIGMA_CELLS, SIMCC_SIGMA_AT_256
+
 INPUT = 256
 
 
@@ -27,36 +30,24 @@ def build(cfg: dict):
 
 
 def gaussian_codecs(heatmap: int) -> dict[str, object]:
-    hm = (heatmap, heatmap)
+    size = dict(input_size=(INPUT, INPUT), heatmap_size=(heatmap, heatmap), sigma=MSRA_SIGMA_CELLS)
     return {
-        'MSRAHeatmap': build(
-            dict(type='MSRAHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm, sigma=2.0)
-        ),
-        'MSRAHeatmap (DARK)': build(
-            dict(
-                type='MSRAHeatmap',
-                input_size=(INPUT, INPUT),
-                heatmap_size=hm,
-                sigma=2.0,
-                unbiased=True,
-            )
-        ),
-        'UDPHeatmap': build(
-            dict(type='UDPHeatmap', input_size=(INPUT, INPUT), heatmap_size=hm, sigma=2.0)
-        ),
+        'MSRAHeatmap': build(dict(type='MSRAHeatmap', **size)),
+        'MSRAHeatmap (DARK)': build(dict(type='MSRAHeatmap', unbiased=True, **size)),
+        'UDPHeatmap': build(dict(type='UDPHeatmap', **size)),
     }
 
 
 def simcc_codec(heatmap: int):
     stride = INPUT / heatmap
     split = 8.0 / stride
-    # RTMPose-m (256x256 face) uses sigma (5.66, 5.66) at split 2.0, i.e.
-    # 2.83 input px; keep that width in input pixels.
+    # Keep the width RTMPose's 256x256 face configs give it in input px.
+    sigma_px = SIMCC_SIGMA_AT_256 / 2.0
     return build(
         dict(
             type='SimCCLabel',
             input_size=(INPUT, INPUT),
-            sigma=(2.83 * split,) * 2,
+            sigma=(sigma_px * split,) * 2,
             simcc_split_ratio=split,
             normalize=False,
             use_dark=False,

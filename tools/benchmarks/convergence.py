@@ -1,199 +1,142 @@
-"""Convergence: NME against epoch for the paper config's own recipe, scaled
-to this CPU, with each training objective on the same network and data.
+"""Convergence: NME against epoch, each model with its shipped config's own
+recipe scaled to this CPU, on the generated faces.
 
-    python -m tools.benchmarks.convergence [--epochs 20] [--seeds 0 1] [--hrnet-epochs N]
+    python -m tools.benchmarks.convergence [--rows NAME ...] [--seeds 0 1] [--epochs 20]
 
-Rows (MobileNetV2 128x128, the shipped 300W config's backbone, schedule
-shape and augmentation; only head, loss and codec change):
+Each row is a shipped config with only its head, loss and codec changed
+(or none): see ``ROWS``. Finished runs are kept in
+``docs/benchmarks/convergence.json`` (each with its provenance) and rerun
+only when asked (``--rows``, ``--seeds``); ``docs/benchmarks.md`` is
+rendered from that file by ``python -m tools.benchmarks.run_all``.
 
-  two-class per-pixel    H3R's released loss, PixelwiseTwoClassCELoss
-  two-class spatial      the paper configs' default, TwoClassSpatialSoftmaxCELoss
-  spatial softmax        SpatialSoftmaxCELoss, one logit map per keypoint
-  MSRA                   MMPose's MSRAHeatmap + KeypointMSELoss (HeatmapHead)
-  MSRA + DARK            the same MSRA models, decoded with DARK
-
-``--hrnet-epochs N`` adds HRNet-W18 (the shipped 300W P2 HRNet config at 128x128
-input), two-class spatial against MSRA, one seed.
-
-The recipe is the paper config's: Adam at its learning rate, linear warm-up
-over the same share of iterations as its 500 of 900 on WFLW (7500 faces,
-8x64 per iteration, 15 iterations an epoch, 60 epochs), step decay x0.1 at
-40/60 and 55/60 of the epochs. One CPU epoch is 240 generated faces at
-batch 16: 15 iterations, as one WFLW epoch.
+The recipe, scaled: one CPU epoch is 240 generated faces at batch 16, 15
+iterations, as one WFLW epoch at 8x64 (7500 faces). The warm-up keeps its
+share of the iterations (the paper configs: 500 of 60 x 15) and the
+learning-rate steps their share of the epochs. NME (outer eye corners) on
+150 generated test faces after every epoch, flip test on.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from mmengine.config import Config
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from . import study
+
+EPOCHS, SEEDS, NUM_TRAIN, BATCH, NUM_TEST = 20, (0, 1), 240, 16, 150
+NME_GOAL = 5.0  # %: "first epoch at which a row reaches 5 % NME"
 PAPER_CONFIGS = {
-    'mobilenetv2': 'td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py',
-    'hrnetv2-w18': 'td-hm_hrnetv2-w18_rr-8xb64-60e_300w-p2-256x256.py',
+    arch: f'face_2d_keypoint/rr_heatmap/300w/td-hm_{arch}_rr-8xb64-60e_300w-p2-{size}x{size}.py'
+    for arch, size in (('mobilenetv2', 128), ('hrnetv2-w18', 256))
 }
-ROWS = {
+# The paper configs' warm-up: 500 iterations of 60 epochs x ceil(7500 / 512).
+PAPER_WARMUP_SHARE = 500 / (60 * 15)
+HEATMAP_LOSSES = {
     'two-class per-pixel': 'PixelwiseTwoClassCELoss',
     'two-class spatial': 'TwoClassSpatialSoftmaxCELoss',
     'spatial softmax': 'SpatialSoftmaxCELoss',
-    'MSRA': 'MSRA',
+    'MSRA': None,  # MMPose's MSRAHeatmap + KeypointMSELoss (study.msra_head)
 }
-DARK = 'MSRA + DARK'
-# The paper recipe on WFLW: 500 warm-up iterations of 60 * ceil(7500 / 512).
-WARMUP_SHARE = 500 / (60 * 15)
-NME_GOAL = 5.0  # % : "first epoch at which a row reaches 5 % NME"
+DARK = 'MSRA + DARK'  # the MSRA weights, re-decoded with DARK
 
 
-def msra_codec(size: int, dark: bool = False) -> dict:
-    # MMPose's face recipe: sigma 1.5 cells at stride 4, any input size.
-    return dict(
-        type='MSRAHeatmap',
-        input_size=(size, size),
-        heatmap_size=(size // 4, size // 4),
-        sigma=1.5,
-        unbiased=dark,
-    )
+@dataclass(frozen=True)
+class Row:
+    """One trained model of the study; ``redecoded`` rows come with it."""
+
+    arch: str
+    objective: str
+    input: int
+    seeds: tuple[int, ...] = SEEDS
+
+    @property
+    def name(self) -> str:
+        return f'{self.arch} {self.input} {self.objective}'
+
+    @property
+    def redecoded(self) -> tuple[str, ...]:
+        return (DARK,) if self.objective == 'MSRA' else ()
 
 
-def objective(cfg: Config, loss: str, size: int) -> None:
-    """Swap head, loss and codec of ``cfg`` (in place) for ``loss``."""
-    head = cfg.model.head
-    channels, keypoints = head.in_channels, head.out_channels
-    if loss == 'MSRA':
-        codec = msra_codec(size)
-        cfg.model.head = dict(
-            type='HeatmapHead',
-            in_channels=channels,
-            out_channels=keypoints,
-            deconv_out_channels=None,
-            conv_out_channels=(channels,),  # H3R's 1x1 conv + BN + ReLU block
-            conv_kernel_sizes=(1,),
-            loss=dict(type='KeypointMSELoss', use_target_weight=True),
-            decoder=codec,
-        )
-        cfg.model.test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
-    else:
-        codec = dict(head.decoder)
-        head.loss = dict(type=loss, use_target_weight=True)
-    cfg.codec = codec
-    for step in cfg.train_dataloader.dataset.pipeline:
-        if step.type == 'GenerateTarget':
-            step.encoder = codec
+ROWS = [
+    *(Row('mobilenetv2', objective, 128) for objective in HEATMAP_LOSSES),
+    Row('hrnetv2-w18', 'two-class spatial', 128, seeds=(0,)),
+    Row('hrnetv2-w18', 'MSRA', 128, seeds=(0,)),
+]
 
 
-def build_config(
-    arch: str,
-    loss: str,
-    seed: int,
-    epochs: int,
-    data_root: Path,
-    work_dir: Path,
-    num_train: int,
-    size: int = 128,
-    batch: int = 16,
-    num_test: int = 150,
-) -> Config:
+def heatmap_config(arch: str, objective: str, size: int):
+    """The shipped 300W P2 paper config of ``arch`` at ``size`` input, with
+    the head, loss and codec of ``objective``."""
+    from mmengine.config import Config
+
     from rr_mmpose import config_path
 
-    cfg = Config.fromfile(config_path('face_2d_keypoint/rr_heatmap/300w/' + PAPER_CONFIGS[arch]))
-    cfg.work_dir = str(work_dir)
-    cfg.randomness = dict(seed=seed)
-    cfg.model.backbone.init_cfg = None  # from scratch: no download here
-    for step in cfg.train_dataloader.dataset.pipeline + cfg.val_dataloader.dataset.pipeline:
-        if step.type == 'TopdownAffine':
-            step.input_size = (size, size)
-    cfg.model.head.decoder = dict(cfg.model.head.decoder)
-    cfg.model.head.decoder.update(input_size=(size, size), heatmap_size=(size // 4, size // 4))
-    objective(cfg, loss, size)
-
-    iterations = epochs * (num_train // batch)
-    scheduler = {s.type: s for s in cfg.param_scheduler}
-    warmup = scheduler['LinearLR']
-    steps = scheduler['MultiStepLR']
-    cfg.param_scheduler = [
-        dict(warmup, end=max(1, round(WARMUP_SHARE * iterations))),
-        dict(
-            steps,
-            end=epochs,
-            milestones=[round(m * epochs / steps.end) for m in steps.milestones],
-        ),
-    ]
-    cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
-    cfg.auto_scale_lr = dict(enable=False)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=False)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
-    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
-    for name in ('train_dataloader', 'val_dataloader'):
-        loader = cfg[name]
-        loader.batch_size = batch
-        loader.num_workers = 1
-        loader.persistent_workers = True
-        loader.dataset.type = 'Face300WDataset'
-        loader.dataset.data_root = str(data_root)
-        loader.dataset.data_prefix = dict(img='images/')
-    cfg.train_dataloader.dataset.ann_file = 'annotations/face_landmarks_300w_train.json'
-    cfg.train_dataloader.dataset.indices = num_train
-    cfg.val_dataloader.dataset.ann_file = 'annotations/face_landmarks_300w_test.json'
-    cfg.val_dataloader.dataset.indices = num_test
-    cfg.test_dataloader = cfg.val_dataloader
+    cfg = Config.fromfile(config_path(PAPER_CONFIGS[arch]))
+    study.set_input_size(cfg, size)
+    heatmap = size // 4
+    head = cfg.model.head
+    if objective == 'MSRA':
+        codec = study.msra_codec(size, heatmap)
+        cfg.model.head, cfg.model.test_cfg = study.msra_head(
+            head.in_channels, head.out_channels, codec
+        )
+    else:
+        codec = dict(cfg.codec, input_size=(size, size), heatmap_size=(heatmap, heatmap))
+        head.loss = dict(type=HEATMAP_LOSSES[objective], use_target_weight=True)
+    study.use_codec(cfg, codec)
     return cfg
 
 
-class NMECurve(Hook):
-    """Records NME (%) after every validation; with ``dark``, also
-    re-validates the same weights decoded by DARK."""
+def row_config(row: Row, seed: int, epochs: int, data_root: Path, work_dir: Path):
+    cfg = heatmap_config(row.arch, row.objective, row.input)
+    warmup_share = PAPER_WARMUP_SHARE
+    from rr_mmpose.testing import on_generated_faces
 
-    def __init__(self, dark_codec: dict | None = None) -> None:
-        self.nme: list[float] = []
-        self.dark_nme: list[float] = []
-        self.dark_codec = dark_codec
-        self._revalidating = False
-
-    def after_val_epoch(self, runner, metrics=None) -> None:
-        if self._revalidating:
-            return
-        self.nme.append(100 * float(metrics['NME']))
-        if self.dark_codec is None:
-            return
-        from mmpose.registry import KEYPOINT_CODECS
-
-        head = runner.model.head
-        plain = head.decoder
-        head.decoder = KEYPOINT_CODECS.build(self.dark_codec)
-        self._revalidating = True
-        try:
-            self.dark_nme.append(100 * float(runner.val_loop.run()['NME']))
-        finally:
-            self._revalidating = False
-            head.decoder = plain
-
-
-def run_one(
-    arch, row, seed, epochs, data_root, work_root, num_train, batch, num_test, size=128
-) -> list[dict]:
-    loss = ROWS[row]
-    work_dir = work_root / f'{arch}-{row.replace(" ", "_")}-seed{seed}'
-    cfg = build_config(
-        arch, loss, seed, epochs, data_root, work_dir, num_train, size, batch, num_test
+    on_generated_faces(
+        cfg,
+        data_root,
+        batch_size=BATCH,
+        num_workers=1,
+        num_train=NUM_TRAIN,
+        num_test=NUM_TEST,
+        work_dir=work_dir,
     )
-    runner = Runner.from_cfg(cfg)
-    curve = NMECurve(msra_codec(size, dark=True) if loss == 'MSRA' else None)
-    runner.register_hook(curve, priority='LOWEST')
-    start = time.perf_counter()
-    runner.train()
-    seconds = time.perf_counter() - start
-    common = dict(arch=arch, input=size, seed=seed, epochs=epochs, num_train=num_train, batch=batch)
-    out = [dict(common, row=row, nme=curve.nme, train_seconds=seconds)]
-    if curve.dark_nme:
-        out.append(dict(common, row=DARK, nme=curve.dark_nme, train_seconds=seconds))
-    return out
+    cfg.randomness = dict(seed=seed)
+    study.scale_schedule(cfg, epochs, NUM_TRAIN // BATCH, warmup_share)
+    return cfg
+
+
+def redecoder(row: Row, name: str) -> dict:
+    assert name == DARK
+    return study.msra_codec(row.input, row.input // 4, dark=True)
+
+
+def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
+    work_dir = study.WORK / 'convergence' / f'{row.name.replace(" ", "_")}-seed{seed}'
+    cfg = row_config(row, seed, epochs, data_root, work_dir)
+    result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
+    common = dict(
+        arch=row.arch,
+        input=row.input,
+        seed=seed,
+        epochs=epochs,
+        num_train=NUM_TRAIN,
+        batch=BATCH,
+        train_seconds=result['train_seconds'],
+        provenance=study.provenance(),
+    )
+    runs = [dict(common, row=row.objective, nme=result['nme'])]
+    runs += [dict(common, row=n, nme=curve) for n, curve in result['redecoded'].items()]
+    return runs
+
+
+def run_key(run: dict) -> tuple:
+    return run['arch'], run['input'], run['row'], run['seed']
 
 
 def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
@@ -201,92 +144,89 @@ def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
 
 
 def summarise(runs: list[dict]) -> list[dict]:
+    """One entry per (arch, input, objective), in the order of ``ROWS``."""
+    order = []
+    for row in ROWS:
+        order += [
+            (row.arch, row.input, row.objective),
+            *((row.arch, row.input, n) for n in row.redecoded),
+        ]
     out = []
-    for arch in dict.fromkeys(r['arch'] for r in runs):
-        for row in [*ROWS, DARK]:
-            cell = [r for r in runs if r['arch'] == arch and r['row'] == row]
-            if not cell:
-                continue
-            final = [r['nme'][-1] for r in cell]
-            reached = [first_epoch_below(r['nme']) for r in cell]
-            out.append(
-                dict(
-                    arch=arch,
-                    row=row,
-                    seeds=len(cell),
-                    final_mean=float(np.mean(final)),
-                    final_spread=float(np.ptp(final)),
-                    first_below_goal=reached,
-                    curve_mean=np.mean([r['nme'] for r in cell], 0).tolist(),
-                )
+    for arch, size, objective in order:
+        cell = [r for r in runs if (r['arch'], r['input'], r['row']) == (arch, size, objective)]
+        if not cell:
+            continue
+        final = [r['nme'][-1] for r in cell]
+        out.append(
+            dict(
+                arch=arch,
+                input=size,
+                row=objective,
+                seeds=[r['seed'] for r in cell],
+                final_mean=float(np.mean(final)),
+                final_half_spread=float(np.ptp(final) / 2),
+                first_below_goal=[first_epoch_below(r['nme']) for r in cell],
+                curve_mean=np.mean([r['nme'] for r in cell], 0).tolist(),
+                dates=sorted({r['provenance']['date'] for r in cell}),
             )
+        )
     return out
 
 
 def table(summary: list[dict]) -> str:
     lines = [
-        f'| backbone | objective | final NME % (mean ± half-spread) | seeds | '
+        '| backbone | input | objective | final NME % (mean ± half-spread) | seeds | '
         f'first epoch < {NME_GOAL:g} % (per seed) |',
-        '|---|---|---|---|---|',
+        '|---|---|---|---|---|---|',
     ]
     for s in summary:
         reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
         lines.append(
-            f'| {s["arch"]} | {s["row"]} | {s["final_mean"]:.2f} ± {s["final_spread"] / 2:.2f} '
-            f'| {s["seeds"]} | {reached} |'
+            f'| {s["arch"]} | {s["input"]} | {s["row"]} | {s["final_mean"]:.2f} ± '
+            f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {reached} |'
         )
     return '\n'.join(lines)
 
 
-def describe(
-    epochs: int, seeds: tuple[int, ...], num_train: int, batch: int, hrnet_epochs: int | None
-) -> str:
-    text = (
-        f'Each row trains MobileNetV2 128x128 (the shipped 300W P2 config: backbone, '
-        f'augmentation, Adam 2e-3, warm-up over {100 * WARMUP_SHARE:.0f} % of the iterations '
-        f'as its 500 of 900 on WFLW, x0.1 steps at 2/3 and 11/12 of the epochs) from scratch '
-        f'on {num_train} generated faces per epoch at batch {batch} ({num_train // batch} '
-        f'iterations, as one WFLW epoch at 8x64) for {epochs} epochs, seeds {list(seeds)}; '
-        f'only head, loss '
-        f'and codec change. NME (outer eye corners) on the generated test faces after every '
-        f"epoch, flip test on. MSRA is MMPose's MSRAHeatmap (sigma 1.5 cells, as its face "
-        f'recipe) with KeypointMSELoss and a HeatmapHead of the same 1x1 conv block; '
-        f'"MSRA + DARK" decodes the same weights with DARK.'
-    )
-    if hrnet_epochs:
-        text += (
-            f' HRNet-W18 rows: the shipped 300W P2 HRNet config at 128x128 input, '
-            f'{hrnet_epochs} epochs, seed {seeds[0]}.'
-        )
-    return text
+DESCRIPTION = (
+    'Each row trains a shipped config from scratch on the generated faces with only its head, '
+    'loss and codec changed: MobileNetV2 and HRNet-W18 are the 300W P2 paper configs (Adam '
+    '2e-3, warm-up over {warmup:.0f} % of the iterations as their 500 of 60 x 15 on WFLW, x0.1 '
+    'steps at 2/3 and 11/12 of the epochs, their augmentation). One epoch is {num_train} '
+    'generated faces at batch {batch} ({iterations} iterations, as one WFLW epoch at 8x64); '
+    '{epochs} epochs. NME (outer eye corners) on {num_test} generated test faces after every '
+    "epoch, flip test on. MSRA is MMPose's MSRAHeatmap (sigma {sigma} cells, MMPose's face "
+    'recipe) with KeypointMSELoss and a HeatmapHead with the same 1x1 conv block as the RR '
+    'head; "MSRA + DARK" decodes the same weights with DARK.'
+)
 
 
-def section(summary: list[dict], description: str) -> str:
+def section(result: dict) -> str:
     return '\n'.join(
         [
             '## Convergence',
             '',
-            description,
+            study.provenance_line([r['provenance'] for r in result['runs']]),
             '',
-            table(summary),
+            describe(),
+            '',
+            table(result['summary']),
             '',
             '![NME against epoch](benchmarks/convergence.png)',
         ]
     )
 
 
-def update_docs(markdown: Path, text: str) -> None:
-    """Replace (or append) the ``## Convergence`` section of ``markdown``."""
-    lines = markdown.read_text().splitlines() if markdown.is_file() else ['# Benchmarks']
-    start = next((i for i, line in enumerate(lines) if line == '## Convergence'), None)
-    if start is None:
-        lines += ['', *text.splitlines()]
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith('## ')), len(lines)
-        )
-        lines[start:end] = [*text.splitlines(), *([''] if end < len(lines) else [])]
-    markdown.write_text('\n'.join(lines) + '\n')
+def describe() -> str:
+    return DESCRIPTION.format(
+        warmup=100 * PAPER_WARMUP_SHARE,
+        num_train=NUM_TRAIN,
+        batch=BATCH,
+        iterations=NUM_TRAIN // BATCH,
+        epochs=EPOCHS,
+        num_test=NUM_TEST,
+        sigma=study.MSRA_SIGMA_CELLS,
+    )
 
 
 def plot(summary: list[dict], path: Path) -> None:
@@ -295,89 +235,56 @@ def plot(summary: list[dict], path: Path) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
     for s in summary:
-        style = '--' if s['arch'] != 'mobilenetv2' else '-'
+        style = '-' if s['arch'] == 'mobilenetv2' else '--'
         epochs = np.arange(1, len(s['curve_mean']) + 1)
-        ax.plot(epochs, s['curve_mean'], style, marker='.', label=f'{s["arch"]}: {s["row"]}')
+        label = f'{s["arch"]} {s["input"]}: {s["row"]}'
+        ax.plot(epochs, s['curve_mean'], style, marker='.', label=label)
     ax.axhline(NME_GOAL, color='grey', lw=0.8, ls=':')
     ax.set_yscale('log')
     ax.set_ylim(top=150)  # DARK on the flat maps of the first epochs runs far off
-    ax.set_xlabel('epoch')
-    ax.set_ylabel('NME % (generated test faces, mean of seeds)')
-    ax.set_title('Convergence at 128x128, paper recipe scaled to CPU')
-    ax.legend(fontsize=7)
+    ax.set(xlabel='epoch', ylabel='NME % (generated test faces, mean of seeds)')
+    ax.set_title('Convergence, shipped recipes scaled to the CPU')
+    ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def run_study(
-    epochs: int = 20,
-    seeds: tuple[int, ...] = (0, 1),
-    num_train: int = 240,
-    batch: int = 16,
-    num_test: int = 150,
-    hrnet_epochs: int | None = None,
-    data_root: Path = Path('data/synthetic_faces'),
-    work_dir: Path = Path('work_dirs/convergence'),
-    out: Path | None = Path('docs/benchmarks'),
-) -> list[dict]:
-    torch.set_num_threads(2)
-    if not (data_root / 'annotations/face_landmarks_300w_test.json').is_file():
-        from rr_mmpose.datasets import generate_dataset
+def run(rows: list[Row], seeds: tuple[int, ...] | None, epochs: int) -> dict:
+    """Train ``rows`` (their own seeds, or ``seeds``) and merge the runs
+    into the stored result, which is saved after every run."""
+    import torch
 
-        generate_dataset(data_root)
-    plan = [('mobilenetv2', row, seed, epochs) for seed in seeds for row in ROWS]
-    if hrnet_epochs:
-        plan += [
-            ('hrnetv2-w18', row, seeds[0], hrnet_epochs) for row in ('two-class spatial', 'MSRA')
-        ]
-    runs = []
-    for arch, row, seed, n in plan:
-        for run in run_one(arch, row, seed, n, data_root, work_dir, num_train, batch, num_test):
-            runs.append(run)
-            print(json.dumps(run), flush=True)
-        if out is not None:  # keep what is done if a later run is cut short
-            out.mkdir(parents=True, exist_ok=True)
-            (out / 'convergence.json').write_text(json.dumps(dict(runs=runs), indent=1))
-    summary = summarise(runs)
-    if out is not None:
-        result = dict(runs=runs, summary=summary)
-        (out / 'convergence.json').write_text(json.dumps(result, indent=1))
-        plot(summary, out / 'convergence.png')
-    return summary
+    torch.set_num_threads(2)
+    data_root = study.generated_faces()
+    stored = study.load('convergence') or dict(runs=[])
+    runs = {run_key(r): r for r in stored['runs']}
+    for row in rows:
+        for seed in seeds or row.seeds:
+            for r in run_row(row, seed, epochs, data_root):
+                runs[run_key(r)] = r
+                print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
+            result = dict(runs=list(runs.values()))
+            result['summary'] = summarise(result['runs'])
+            study.save('convergence', result, tag=False)  # runs carry their own
+    plot(result['summary'], study.OUT / 'convergence.png')
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--epochs', type=int, default=20)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--num-train', type=int, default=240)
-    parser.add_argument('--batch', type=int, default=16)
-    parser.add_argument('--num-test', type=int, default=150)
-    parser.add_argument('--hrnet-epochs', type=int, help='add the HRNet-W18 rows')
-    parser.add_argument('--data-root', type=Path, default=Path('data/synthetic_faces'))
-    parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/convergence'))
-    parser.add_argument('--out', type=Path, default=Path('docs/benchmarks'))
+    parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in ROWS]}')
+    parser.add_argument('--seeds', type=int, nargs='+')
+    parser.add_argument('--epochs', type=int, default=EPOCHS)
     args = parser.parse_args()
-    seeds = tuple(args.seeds)
-    summary = run_study(
-        args.epochs,
-        seeds,
-        args.num_train,
-        args.batch,
-        args.num_test,
-        args.hrnet_epochs,
-        args.data_root,
-        args.work_dir,
-        args.out,
-    )
-    text = section(
-        summary, describe(args.epochs, seeds, args.num_train, args.batch, args.hrnet_epochs)
-    )
-    print(text)
-    update_docs(args.out.parent / 'benchmarks.md', text)
+    chosen = [r for r in ROWS if not args.rows or r.name in args.rows]
+    unknown = set(args.rows or ()) - {r.name for r in ROWS}
+    if unknown:
+        parser.error(f'unknown rows {sorted(unknown)}')
+    result = run(chosen, tuple(args.seeds) if args.seeds else None, args.epochs)
+    print(table(result['summary']))
 
 
 if __name__ == '__main__':

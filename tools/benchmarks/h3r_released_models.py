@@ -20,8 +20,6 @@ as H3R's model directory and converted as a user would. Then:
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -29,26 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / 'tests' / 'fixtures' / 'h3r_models'
-# H3R's READMEs (params M, GFLOPs): WFLW and LaPa in the top-level README,
-# 300W and 300W-LP in models/README.md; none for LaPa's _jd and HRNet-W32.
-PUBLISHED = {
-    'wflw/hrnet18_256x256_p1': (9.69, 4.84),
-    'wflw/hrnet18_256x256_p2': (9.69, 4.84),
-    'wflw/mobilenet_256x256_p2': (0.60, 0.51),
-    'wflw/mobilenet_160x160_p2': (0.60, 0.20),
-    'wflw/mobilenet_128x128_p2': (0.60, 0.13),
-    'lapa/hrnet18_256x256_p2': (9.69, 4.86),
-    'lapa/mobilenet_256x256_p2': (0.60, 0.52),
-    'lapa/mobilenet_128x128_p2': (0.60, 0.13),
-    '300w/hrnet18_256x256_p1': (9.67, 4.77),
-    '300w/hrnet18_256x256_p2': (9.67, 4.77),
-    '300w/mobilenet_256x256_p2': (0.59, 0.47),
-    '300w/mobilenet_128x128_p2': (0.59, 0.12),
-    '300wlp/pts3d/hrnet18_128x128_p2': (9.67, 1.19),
-    '300wlp/pts3d/mobilenet_128x128_p2': (0.59, 0.12),
-}
+from . import study
+
+# Every released config.yaml, key for key (the test fixtures).
+FIXTURES = Path('tests/fixtures/h3r_models')
 ORDER = ('wflw', 'lapa', '300w/', '300wlp')
 
 
@@ -57,23 +39,10 @@ def released_models() -> list[str]:
     return sorted(names, key=lambda n: ([n.startswith(o) for o in ORDER].index(True), n))
 
 
-def complexity(config: str, size: tuple[int, int]) -> tuple[float, float]:
-    from mmengine.analysis import get_model_complexity_info
-    from mmengine.config import Config
-    from mmpose.registry import MODELS
-
-    cfg = Config.fromfile(config)
-    cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model).eval()
-    model.forward = model._forward
-    w, h = size
-    info = get_model_complexity_info(model, (3, h, w), show_table=False, show_arch=False)
-    return info['params'] / 1e6, info['flops'] / 1e9
-
-
 def measure_one(model: str) -> dict:
     from rr_mmpose.datasets import render_face, tight_box
-    from rr_mmpose.h3r.parity import (
+    from rr_mmpose.h3r.published import RELEASED_MODELS
+    from rr_mmpose.testing.h3r_parity import (
         convert_random_model,
         end_to_end_parity,
         face_images,
@@ -81,6 +50,7 @@ def measure_one(model: str) -> dict:
         load_converted,
         network_parity,
     )
+    from rr_mmpose.utils import model_complexity
 
     config_yaml = FIXTURES / model / 'config.yaml'
     row: dict = dict(model=model)
@@ -102,8 +72,10 @@ def measure_one(model: str) -> dict:
         crops = h3r_crops(config_yaml, image, boxes)
         cfg, net, checkpoint = convert_random_model(config_yaml, Path(tmp) / 'e2e', crops)
         row['end_to_end'] = end_to_end_parity(cfg, net, checkpoint, image, boxes)
-        row['params_m'], row['gflops'] = complexity(meta['config'], size)
-    row['published'] = PUBLISHED.get(model)
+        count = model_complexity(meta['config'], size)
+        row['params_m'], row['gflops'] = count.params_m, count.gflops
+    published = RELEASED_MODELS[model]
+    row['published'] = (published.params_m, published.gflops) if published.params_m else None
     row['seconds'] = round(time.perf_counter() - start, 1)
     return row
 
@@ -133,17 +105,32 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--out', type=Path, default=REPO / 'docs/benchmarks/h3r_released_models.json'
+def section(result: dict) -> str:
+    return '\n'.join(
+        [
+            "## H3R's released models, converted",
+            '',
+            "Each released `config.yaml` (key for key in `tests/fixtures/h3r_models`; H3R's "
+            "`model.pth` files are not reachable here) gets random weights in H3R's own network "
+            '(`rr_mmpose.testing.h3r_reference`, rebuilt from `torchalign`), BN statistics and '
+            "logit scale calibrated on the images checked, is written out as H3R's model "
+            'directory and converted without `--config`. Network: logits and decoded landmarks '
+            "of the converted model against the reference on one generated face at the model's "
+            'size. End to end: `MMPoseInferencer` with `h3r_inference_config` against the '
+            "reference's `FacialLandmarkDetector` pipeline on one generated face with two boxes "
+            '(one past the image edges), flip test on; image pixels. Params and FLOPs as '
+            "MMPose's `get_flops.py` counts them, next to H3R's published figures "
+            '(`rr_mmpose.h3r.published`).',
+            '',
+            table(result),
+        ]
     )
-    args = parser.parse_args()
-    result = measure()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    print(table(result))
+
+
+def run() -> dict:
+    study.save('h3r_released_models', measure())
+    return study.load('h3r_released_models')
 
 
 if __name__ == '__main__':
-    main()
+    print(section(run()))

@@ -7,31 +7,33 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-import onnxruntime as ort
-import torch
-from mmengine.config import Config
-from mmpose.registry import MODELS
-from mmpose.utils import register_all_modules
+from . import study
 
-from rr_mmpose.deployment import DecodedPoseModel, export_onnx
-
-from .timing import median_seconds
-
-REPO = Path(__file__).resolve().parents[2]
+FACE = 'face_2d_keypoint/rr_heatmap/'
 MODELS_TO_TIME = {
-    'MobileNetV2 128x128': 'wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py',
-    'HRNet-W18 256x256': 'wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py',
+    'MobileNetV2 128x128': FACE + 'wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py',
+    'HRNet-W18 256x256': FACE + 'wflw/td-hm_hrnetv2-w18_rr-8xb64-60e_wflw-p2-256x256.py',
 }
+THREADS, REPEATS = 2, 20
 
 
-def measure(threads: int = 2) -> list:
+def measure(threads: int = THREADS, repeats: int = REPEATS) -> dict:
+    import onnxruntime as ort
+    import torch
+    from mmengine.config import Config
+    from mmpose.registry import MODELS
+    from mmpose.utils import register_all_modules
+
+    from rr_mmpose import config_path
+    from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+
     register_all_modules()
     torch.set_num_threads(threads)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     rows = []
     for name, config in MODELS_TO_TIME.items():
-        cfg = Config.fromfile(str(REPO / 'configs/face_2d_keypoint/rr_heatmap' / config))
+        cfg = Config.fromfile(config_path(config))
         cfg.model.backbone.init_cfg = None
         model = MODELS.build(cfg.model).eval()
         w, h = cfg.codec['input_size']
@@ -41,20 +43,14 @@ def measure(threads: int = 2) -> list:
             path = export_onnx(model, Path(tmp) / 'model.onnx')
             session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
             with torch.no_grad():
-                torch_ms = 1e3 * median_seconds(partial(wrapper, crops), 20, warmup=3)
-            ort_ms = 1e3 * median_seconds(
-                partial(session.run, None, {'input': crops.numpy()}), 20, warmup=3
+                torch_ms = 1e3 * study.median_seconds(partial(wrapper, crops), repeats, warmup=3)
+            ort_ms = 1e3 * study.median_seconds(
+                partial(session.run, None, {'input': crops.numpy()}), repeats, warmup=3
             )
         rows.append(
-            dict(
-                model=name,
-                torch_ms=torch_ms,
-                onnxruntime_ms=ort_ms,
-                speedup=torch_ms / ort_ms,
-                threads=threads,
-            )
+            dict(model=name, torch_ms=torch_ms, onnxruntime_ms=ort_ms, speedup=torch_ms / ort_ms)
         )
-    return rows
+    return dict(threads=threads, repeats=repeats, rows=rows)
 
 
 def table(rows: list) -> str:
@@ -70,5 +66,24 @@ def table(rows: list) -> str:
     return '\n'.join(lines)
 
 
+def section(result: dict) -> str:
+    return '\n'.join(
+        [
+            '## ONNX export: CPU latency',
+            '',
+            f'Backbone + head + top-k decoding, batch 1, {result["threads"]} threads, medians of '
+            f'{result["repeats"]} runs, PyTorch eager against onnxruntime on the exported graph, '
+            'same weights, same run.',
+            '',
+            table(result['rows']),
+        ]
+    )
+
+
+def run() -> dict:
+    study.save('onnx_latency', measure())
+    return study.load('onnx_latency')
+
+
 if __name__ == '__main__':
-    print(table(measure()))
+    print(section(run()))

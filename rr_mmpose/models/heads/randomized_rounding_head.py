@@ -103,7 +103,7 @@ class RandomizedRoundingHead(BaseHead):
         """The (N, K, H, W) maps the codec decodes (see ``decode_scores``)."""
         if self.decode_scores == 'log_prob':
             return self.loss_module.log_probs(outputs)
-        return outputs[:, -self.out_channels :]
+        return self.loss_module.keypoint_logits(outputs)
 
     def predict(
         self,

@@ -1,7 +1,9 @@
 """What the randomized rounding losses share: target checks, keypoint
-weighting, and the probability model the decoder relies on."""
+weighting, the probability model the decoder relies on, and H3R's
+two-class channel layout."""
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -29,6 +31,11 @@ class RandomizedRoundingLoss(nn.Module):
         """(N, K, H, W) per-cell log-probabilities of the keypoint."""
         raise NotImplementedError
 
+    def keypoint_logits(self, output: Tensor) -> Tensor:
+        """(N, K, H, W) raw logits of the keypoint class: what H3R's released
+        decoder reads (``RandomizedRoundingHead(decode_scores='logits')``)."""
+        return output
+
     def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
         """(N, K) losses."""
         raise NotImplementedError
@@ -40,6 +47,36 @@ class RandomizedRoundingLoss(nn.Module):
         per_keypoint = self.per_keypoint_loss(output, target)
         weights = target_weights if self.use_target_weight else None
         return weighted_keypoint_mean(per_keypoint, weights) * self.loss_weight
+
+
+class TwoClassLoss(RandomizedRoundingLoss):
+    """Base of the losses on H3R's two-class head: 2K channels read as
+    ``(N, 2, K, H, W)``, background logits ``l0`` in channels ``[0, K)`` and
+    keypoint logits ``l1`` in ``[K, 2K)``, as H3R's ``BinaryHeadBlock`` and
+    its released checkpoints lay them out. This class is the one place that
+    knows the layout."""
+
+    logits_per_keypoint = 2
+
+    @staticmethod
+    def split(output: Tensor) -> tuple[Tensor, Tensor]:
+        """(N, 2K, H, W) -> background and keypoint logits, each (N, K, H, W)."""
+        background, keypoint = output.unflatten(1, (2, -1)).unbind(1)
+        return background, keypoint
+
+    def keypoint_logits(self, output: Tensor) -> Tensor:
+        return self.split(output)[1]
+
+    @classmethod
+    def per_pixel_mean(cls, output: Tensor, target: Tensor) -> Tensor:
+        """(N, K) mean over each map's pixels of the per-pixel two-class
+        cross-entropy ``-(t log p1 + (1 - t) log p0)``, ``p = softmax(l0, l1)``."""
+        background, keypoint = cls.split(output)
+        # Two-class softmax CE == binary CE on the logit difference.
+        per_pixel = F.binary_cross_entropy_with_logits(
+            keypoint - background, target, reduction='none'
+        )
+        return per_pixel.flatten(2).mean(-1)
 
 
 def weighted_keypoint_mean(per_keypoint: Tensor, weights: Tensor | None) -> Tensor:

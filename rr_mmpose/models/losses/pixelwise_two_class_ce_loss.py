@@ -4,15 +4,14 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .base import RandomizedRoundingLoss
+from .base import TwoClassLoss
 
 
 @MODELS.register_module()
-class PixelwiseTwoClassCELoss(RandomizedRoundingLoss):
+class PixelwiseTwoClassCELoss(TwoClassLoss):
     """Two logits (background, keypoint) per pixel per keypoint.
 
-    The head emits 2K channels laid out as H3R's ``(N, 2, K, H, W)``:
-    channels ``[0, K)`` are background logits, ``[K, 2K)`` keypoint logits.
+    The head emits 2K channels in H3R's layout (see :class:`TwoClassLoss`).
     Each pixel is a two-class problem, ``p = softmax`` over the pair, and
     the loss is the mean over pixels of ``-(t log p1 + (1 - t) log p0)``.
 
@@ -34,28 +33,10 @@ class PixelwiseTwoClassCELoss(RandomizedRoundingLoss):
     Args: see :class:`RandomizedRoundingLoss`.
     """
 
-    logits_per_keypoint = 2
-
-    @staticmethod
-    def split(output: Tensor) -> tuple[Tensor, Tensor]:
-        """(N, 2K, H, W) -> background and keypoint logits, each (N, K, H, W)."""
-        background, keypoint = output.unflatten(1, (2, -1)).unbind(1)
-        return background, keypoint
-
     def log_probs(self, output: Tensor) -> Tensor:
         """Per-cell log-probabilities (N, K, H, W) of the keypoint class."""
         background, keypoint = self.split(output)
         return F.logsigmoid(keypoint - background)
-
-    @classmethod
-    def per_pixel_mean(cls, output: Tensor, target: Tensor) -> Tensor:
-        """(N, K) mean over each map's pixels of the two-class CE."""
-        background, keypoint = cls.split(output)
-        # Two-class softmax CE == binary CE on the logit difference.
-        per_pixel = F.binary_cross_entropy_with_logits(
-            keypoint - background, target, reduction='none'
-        )
-        return per_pixel.flatten(2).mean(-1)
 
     def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
         return self.per_pixel_mean(output, target)

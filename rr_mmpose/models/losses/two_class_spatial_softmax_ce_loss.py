@@ -5,17 +5,16 @@ import torch.nn.functional as F
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .base import RandomizedRoundingLoss
-from .pixelwise_two_class_ce_loss import PixelwiseTwoClassCELoss
+from .base import TwoClassLoss
 
 
 @MODELS.register_module()
-class TwoClassSpatialSoftmaxCELoss(RandomizedRoundingLoss):
+class TwoClassSpatialSoftmaxCELoss(TwoClassLoss):
     """Spatial softmax cross-entropy over the keypoint-class logits of
     H3R's two-class head, optionally plus its per-pixel two-class loss.
 
     The head keeps H3R's layout, 2K channels read as ``(N, 2, K, H, W)``
-    (background, keypoint), so parameters, FLOPs and converted H3R
+    (background, keypoint; see :class:`TwoClassLoss`), so parameters, FLOPs and converted H3R
     checkpoints are unchanged. The keypoint-class map ``l1`` of each
     keypoint is normalised over its H*W cells, ``p = softmax_hw(l1)``, and
     the loss is ``-sum_hw t * log p`` for the binary target ``t``; with
@@ -24,8 +23,8 @@ class TwoClassSpatialSoftmaxCELoss(RandomizedRoundingLoss):
 
     Why it learns: the per-pixel loss averages over H*W cells of which one
     is positive, so its gradient pushes every map towards "background" and
-    the positive cell barely registers (demo budget: NME 47.5 % against
-    1.83 %). The spatial softmax makes the cells compete for one unit of
+    the positive cell barely registers (measured: the convergence study in
+    ``docs/benchmarks.md``). The spatial softmax makes the cells compete for one unit of
     mass: the positive cell gets the whole gradient of the target.
 
     Why decoding is unbiased at the optimum: the loss is linear in ``t``,
@@ -54,8 +53,6 @@ class TwoClassSpatialSoftmaxCELoss(RandomizedRoundingLoss):
         loss_weight (float): Scale of the loss. Defaults to 1.0
     """
 
-    logits_per_keypoint = 2
-
     def __init__(
         self,
         pixelwise_weight: float = 0.0,
@@ -69,13 +66,11 @@ class TwoClassSpatialSoftmaxCELoss(RandomizedRoundingLoss):
 
     def log_probs(self, output: Tensor) -> Tensor:
         """Per-cell log-probabilities (N, K, H, W): ``log_softmax_hw(l1)``."""
-        _, keypoint = PixelwiseTwoClassCELoss.split(output)
+        keypoint = self.keypoint_logits(output)
         return F.log_softmax(keypoint.flatten(2), dim=-1).view_as(keypoint)
 
     def per_keypoint_loss(self, output: Tensor, target: Tensor) -> Tensor:
         loss = -(target * self.log_probs(output)).flatten(2).sum(-1)
         if self.pixelwise_weight:
-            loss = loss + self.pixelwise_weight * PixelwiseTwoClassCELoss.per_pixel_mean(
-                output, target
-            )
+            loss = loss + self.pixelwise_weight * self.per_pixel_mean(output, target)
         return loss

@@ -1,8 +1,8 @@
 # H3R (randomized rounding) HRNet-W32 on LaPa (106 points), P2 boxes,
 # 256x256 input, 64x64 heatmaps. H3R released this model
 # (models/lapa/hrnet32_256x256_p2, trained on JD's LaPa release: INPUT.DATASET
-# 'JDL') but published no NME, params or FLOPs for it; counted here: 29.64M
-# params, 11.73 GFLOPs (MMPose's get_flops counting, as for the other configs).
+# 'JDL') but published no NME, params or FLOPs for it; this repository counts
+# them (docs/benchmarks.md#complexity, MMPose's get_flops counting).
 # NME as for LaPa: inter-ocular (outer eye corners, points 66-79).
 #
 # H3R's training code was never released: schedule and augmentation are

@@ -11,8 +11,7 @@
 # Loss: H3R's two-class head trained with a spatial softmax over its
 # keypoint-class logits (TwoClassSpatialSoftmaxCELoss): H3R's released
 # per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) barely
-# learns on this budget (NME 47.5 %, against 1.83 % with this loss); see
-# docs/benchmarks.md#convergence.
+# learns (docs/benchmarks.md#convergence).
 _base_ = ['mmpose::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)

@@ -1,0 +1,44 @@
+import numpy as np
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+from rr_mmpose.datasets import generate_dataset, render_face
+from rr_mmpose.datasets.face_template import FLIP_INDICES, Expression, face_points_3d
+
+from ..helpers import read_json
+
+
+def test_flip_pairs_match_the_300w_metainfo():
+    meta = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/300w.py'))
+    np.testing.assert_array_equal(FLIP_INDICES, meta['flip_indices'])
+
+
+def test_template_is_mirror_symmetric_under_the_flip_pairs(rng):
+    for _ in range(5):
+        expr = Expression(**{k: rng.uniform(-1, 1) for k in Expression.__dataclass_fields__})
+        points = face_points_3d(expr)
+        np.testing.assert_allclose(points[FLIP_INDICES] * [-1, 1, 1], points, atol=1e-12)
+
+
+def test_rendering_is_deterministic_and_landmarks_stay_inside():
+    for seed in range(20):
+        image, keypoints = render_face(np.random.default_rng(seed), 128)
+        again, keypoints_again = render_face(np.random.default_rng(seed), 128)
+        np.testing.assert_array_equal(image, again)
+        np.testing.assert_array_equal(keypoints, keypoints_again)
+        assert image.shape == (128, 128, 3) and image.dtype == np.uint8
+        assert keypoints.shape == (68, 2)
+        assert (keypoints >= 0).all() and (keypoints <= 127).all()
+        # Continuous, sub-pixel landmarks, not pixel centres.
+        assert np.abs(keypoints - np.round(keypoints)).mean() > 0.1
+
+
+def test_generated_dataset_layout_and_determinism(tiny_faces, tmp_path):
+    doc = read_json(tiny_faces / 'annotations' / 'face_landmarks_300w_test.json')
+    assert len(doc['images']) == 8 and len(doc['annotations']) == 8
+    ann = doc['annotations'][0]
+    assert ann['num_keypoints'] == 68 and len(ann['keypoints']) == 68 * 3
+    assert (tiny_faces / 'images' / doc['images'][0]['file_name']).is_file()
+    # The test split does not depend on the size of the train split.
+    generate_dataset(tmp_path, num_train=3, num_test=8, image_size=128, seed=0)
+    again = read_json(tmp_path / 'annotations' / 'face_landmarks_300w_test.json')
+    assert again['annotations'] == doc['annotations']

@@ -1,0 +1,89 @@
+"""ONNX export of backbone + head + decoding, checked with onnxruntime."""
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from mmengine.config import Config
+from mmpose.registry import KEYPOINT_CODECS, MODELS
+from torch import nn
+
+from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+
+from ..helpers import DEMO_CONFIG
+
+
+@pytest.fixture(scope='module')
+def model():
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    torch.manual_seed(0)
+    net = MODELS.build(cfg.model)
+    net.init_weights()
+    with torch.no_grad():  # less flat maps than the 0.001-std initialisation gives
+        net.head.layers[-1].weight.mul_(1000)
+    return net.eval()
+
+
+def session(path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+
+
+def test_network_graph_matches_pytorch(model, tmp_path):
+    """Maps to 1e-4 at batch 1 and 3 (dynamic batch); coordinates to 1e-3 px
+    wherever the top-k is not decided by a float-rounding tie (the 9th and
+    10th cells of an untrained network's maps can be that close)."""
+    sess = session(export_onnx(model, tmp_path / 'model.onnx', with_maps=True))
+    assert [o.name for o in sess.get_outputs()] == ['keypoints', 'scores', 'maps']
+    for batch in (1, 3):
+        crops = torch.randn(batch, 3, 128, 128, generator=torch.Generator().manual_seed(batch))
+        with torch.no_grad():
+            ref_kpts, ref_scores, ref_maps = DecodedPoseModel(model, with_maps=True)(crops)
+        kpts, scores, maps = sess.run(None, {'input': crops.numpy()})
+        assert kpts.shape == (batch, 68, 2) and scores.shape == (batch, 68)
+        map_err = np.abs(maps - ref_maps.numpy()).max()
+        assert map_err < 1e-4
+        top = ref_maps.flatten(2).topk(10, dim=-1).values
+        clear = (top[..., 8] - top[..., 9]).numpy() > 10 * map_err
+        err = np.abs(kpts - ref_kpts.numpy()).max(-1)
+        assert clear.sum() >= 20 and err[clear].max() < 1e-3
+        assert np.abs(scores - ref_scores.numpy()).max() < 1e-4
+
+
+class DecodeOnly(nn.Module):
+    def __init__(self, codec) -> None:
+        super().__init__()
+        self.codec = codec
+
+    def forward(self, maps):
+        return self.codec.decode_tensor(maps)
+
+
+def test_decoding_graph_is_lossless(tmp_path, rng):
+    """The exported top-k decoding on ideal maps: exact sub-pixel points."""
+    codec = KEYPOINT_CODECS.build(
+        dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32))
+    )
+    expected = KEYPOINT_CODECS.build(
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=(128, 128),
+            heatmap_size=(32, 32),
+            target_mode='expected',
+        )
+    )
+    keypoints = rng.uniform(0, 124, (4, 68, 2))
+    maps = np.stack(
+        [np.log(np.maximum(expected.encode(k[None])['heatmaps'], 1e-30)) for k in keypoints]
+    ).astype(np.float32)
+    path = tmp_path / 'decode.onnx'
+    torch.onnx.export(
+        DecodeOnly(codec),
+        (torch.from_numpy(maps),),
+        str(path),
+        dynamo=False,
+        input_names=['maps'],
+        output_names=['keypoints', 'scores'],
+        dynamic_axes={'maps': {0: 'batch'}},
+    )
+    decoded, _ = session(path).run(None, {'maps': maps})
+    assert np.abs(decoded - keypoints).max() < 1e-3 * 4  # 1e-3 heatmap px

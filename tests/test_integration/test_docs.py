@@ -1,0 +1,97 @@
+"""One source for each figure: what the README, the docstrings, the config
+comments and the model index quote agrees with the generated benchmark
+results (docs/benchmarks.md and docs/benchmarks/*.json) or with H3R's
+published figures (rr_mmpose.h3r.published)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rr_mmpose.h3r.published import RELEASED_MODELS, published_for_config
+
+from ..helpers import CONFIGS, REPO
+
+BENCHMARKS = (REPO / 'docs' / 'benchmarks.md').read_text()
+README = (REPO / 'README.md').read_text()
+PUBLISHED = {
+    f'{value:.2f}'
+    for m in RELEASED_MODELS.values()
+    for value in (m.params_m, m.gflops, m.nme)
+    if value is not None
+}
+# A measured quantity: a decimal number with a unit ('2.87 %', '0.563 px', '9.0 ms').
+FIGURE = re.compile(r'(?<![\w.])(\d+\.\d+)\s?(%|px|ms|GFLOPs|G\b|M\b)')
+
+
+def figures(text: str) -> list[str]:
+    return [number for number, _ in FIGURE.findall(text)]
+
+
+def quoted_from_a_source(number: str) -> bool:
+    return number in PUBLISHED or re.search(rf'(?<![\d.]){re.escape(number)}(?!\d)', BENCHMARKS)
+
+
+def test_every_figure_in_the_readme_is_quoted_from_a_generated_file():
+    found = figures(README)
+    assert found, 'the README quotes no figure: the pattern is wrong'
+    assert [n for n in found if not quoted_from_a_source(n)] == []
+
+
+def python_sources() -> list[Path]:
+    return sorted((REPO / 'rr_mmpose').rglob('*.py')) + sorted(CONFIGS.rglob('*.py'))
+
+
+@pytest.mark.parametrize('path', python_sources(), ids=lambda p: str(p.relative_to(REPO)))
+def test_figures_in_docstrings_and_comments_are_quoted_from_a_source(path):
+    stray = [n for n in figures(path.read_text()) if not quoted_from_a_source(n)]
+    assert stray == []
+
+
+def test_every_section_says_when_where_and_how_it_was_measured():
+    sections = re.split(r'\n## ', BENCHMARKS)[1:]
+    assert len(sections) >= 6
+    for section in sections:
+        assert '_Measured ' in section and ' by `' in section, section.splitlines()[0]
+
+
+def test_the_readme_results_table_is_the_generated_one():
+    block = re.search(r'<!-- results:begin[^>]*-->\n(.*?)<!-- results:end -->', README, re.DOTALL)
+    assert block, 'README lost its generated results block'
+    summary = json.loads((REPO / 'docs/benchmarks/convergence.json').read_text())['summary']
+    rows = [line for line in block[1].splitlines() if line.startswith('|')][2:]
+    assert len(rows) == len(summary)
+    for row, entry in zip(rows, summary, strict=True):
+        assert f'{entry["final_mean"]:.2f}' in row and entry['row'] in row
+
+
+def metafiles() -> dict[str, dict]:
+    index = yaml.safe_load((REPO / 'model-index.yml').read_text())
+    return {name: yaml.safe_load((REPO / name).read_text()) for name in index['Import']}
+
+
+def test_every_config_appears_in_exactly_one_metafile():
+    listed = [m['Config'] for meta in metafiles().values() for m in meta['Models']]
+    configs = sorted(p.relative_to(REPO).as_posix() for p in CONFIGS.rglob('*.py'))
+    assert sorted(listed) == configs
+    for name in metafiles():
+        folder = (REPO / name).parent
+        assert list(folder.glob('*_*.md')), f'{folder} has no results page'
+
+
+def test_metafile_figures_are_the_published_and_counted_ones():
+    counted = json.loads((REPO / 'docs/benchmarks/complexity.json').read_text())['rows']
+    counted = {'configs/' + row['config']: row for row in counted}
+    for meta in metafiles().values():
+        for model in meta['Models']:
+            row = counted[model['Config']]
+            assert model['Metadata']['Parameters'] == f'{row["params_m"]:.3f}M'
+            assert model['Metadata']['FLOPs'] == f'{row["gflops"]:.3f}G'
+            paper = published_for_config(model['Config'])
+            if paper is None:
+                assert 'Results' not in model
+            else:
+                assert model['Results'][0]['Metrics']['NME'] == paper.nme
+                assert model['Weights'] == paper.url

@@ -1,1 +1,0 @@
-"""Scripts around the package; ``tools.benchmarks`` runs with ``python -m``."""

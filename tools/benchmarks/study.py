@@ -1,0 +1,257 @@
+"""What every study shares: paths, the generated data, the baselines (one
+sigma rule), one train-and-evaluate loop, timing, and the provenance tag
+each result carries.
+
+Studies run from the repository root (``python -m tools.benchmarks.<name>``);
+every path here is relative to the working directory, and shipped configs
+are found through :func:`rr_mmpose.config_path`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from mmengine.hooks import Hook
+
+OUT = Path('docs/benchmarks')  # results (JSON, plots); docs/benchmarks.md is rendered from them
+DATA = Path('data/synthetic_faces')  # the generated faces, made on first use
+WORK = Path('work_dirs/benchmarks')  # training logs
+
+# MMPose's face recipe (its HRNetV2 WFLW / 300W / COCO-WholeBody-Face
+# configs) labels 64x64 heatmaps with sigma 1.5. Every study keeps that
+# width in heatmap cells at every input and heatmap size, so a baseline's
+# target covers the same share of cells as in MMPose's own configs.
+MSRA_SIGMA_CELLS = 1.5
+# RTMPose's face configs (rtmpose-*_8xb256-120e_*-256x256.py) use SimCC
+# sigma 5.66 bins at split ratio 2 for 256 input, i.e. 2.83 input px; the
+# studies scale it with the input size, as those configs scale it between
+# body inputs.
+SIMCC_SIGMA_AT_256 = 5.66
+
+
+def machine() -> str:
+    """CPU model, core count, Python and torch versions of this machine."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ', no GPU'
+    return (
+        f'{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}, '
+        f'torch {torch.__version__.split("+")[0]}'
+    )
+
+
+def provenance(command: str | None = None) -> dict:
+    """When, where and by which command a result was measured."""
+    if command is None:
+        module = sys.modules['__main__'].__spec__
+        name = module.name if module else sys.argv[0]
+        command = shlex.join(['python', '-m', name, *sys.argv[1:]])
+    return dict(date=str(datetime.date.today()), machine=machine(), command=command)
+
+
+def save(name: str, result: dict, tag: bool = True) -> Path:
+    """Write ``OUT/<name>.json``, tagged with its provenance unless its
+    parts carry their own (``tag=False``); returns the path."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f'{name}.json'
+    result = dict(result)
+    if tag:
+        result['provenance'] = provenance()
+    path.write_text(json.dumps(result, indent=1) + '\n')
+    return path
+
+
+def load(name: str) -> dict | None:
+    path = OUT / f'{name}.json'
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def provenance_line(tags: list[dict]) -> str:
+    """Markdown: when, where and how the results of a section were measured."""
+    unique = list({tuple(sorted(t.items())): t for t in tags}.values())
+    parts = [
+        f'{t["date"]} on {t["machine"]} by `{t["command"]}`'
+        + (f' ({t["note"]})' if t.get('note') else '')
+        for t in unique
+    ]
+    return '_Measured ' + '; '.join(parts) + '._'
+
+
+def generated_faces(data_root: Path = DATA) -> Path:
+    """The generated 300W-layout faces (1500 train, 300 test), made once."""
+    if not (data_root / 'annotations/face_landmarks_300w_test.json').is_file():
+        from rr_mmpose.datasets import generate_dataset
+
+        generate_dataset(data_root)
+    return data_root
+
+
+def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
+    """Median wall time of ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def msra_codec(input_size: int, heatmap_size: int, dark: bool = False) -> dict:
+    """MMPose's MSRAHeatmap at the studies' sigma rule (optionally DARK)."""
+    return dict(
+        type='MSRAHeatmap',
+        input_size=(input_size, input_size),
+        heatmap_size=(heatmap_size, heatmap_size),
+        sigma=MSRA_SIGMA_CELLS,
+        unbiased=dark,
+    )
+
+
+def msra_head(in_channels: int, num_keypoints: int, codec: dict) -> tuple[dict, dict]:
+    """MMPose's HeatmapHead with H3R's 1x1 conv + BN + ReLU block and
+    KeypointMSELoss, and its heatmap flip test: ``(head, test_cfg)``."""
+    head = dict(
+        type='HeatmapHead',
+        in_channels=in_channels,
+        out_channels=num_keypoints,
+        deconv_out_channels=None,
+        conv_out_channels=(in_channels,),
+        conv_kernel_sizes=(1,),
+        loss=dict(type='KeypointMSELoss', use_target_weight=True),
+        decoder=codec,
+    )
+    return head, dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
+
+
+def simcc_label(input_size: int, split_ratio: float = 2.0) -> dict:
+    """MMPose's SimCCLabel as RTMPose's face configs set it, sigma scaled
+    to the input."""
+    sigma = SIMCC_SIGMA_AT_256 * input_size / 256
+    return dict(
+        type='SimCCLabel',
+        input_size=(input_size, input_size),
+        sigma=(sigma, sigma),
+        simcc_split_ratio=split_ratio,
+        normalize=False,
+        use_dark=False,
+    )
+
+
+def use_codec(cfg, codec: dict) -> None:
+    """Make ``codec`` the config's one codec: variable, head decoder and
+    every ``GenerateTarget`` encoder."""
+    cfg.codec = codec
+    cfg.model.head.decoder = codec
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for step in cfg[loader].dataset.pipeline:
+            if step.type == 'GenerateTarget':
+                step.encoder = codec
+
+
+def set_input_size(cfg, size: int) -> None:
+    """Every ``TopdownAffine`` of the config crops to ``size`` x ``size``."""
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for step in cfg[loader].dataset.pipeline:
+            if step.type == 'TopdownAffine':
+                step.input_size = (size, size)
+
+
+# ------------------------------------------------------- train and evaluate
+
+
+class NMECurve(Hook):
+    """Records NME (%) after every validation; ``redecoders`` (name ->
+    codec config) re-validate the same weights with another decoder (e.g.
+    DARK on an MSRA model), each recorded as a curve of its own."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, redecoders: dict[str, dict] | None = None) -> None:
+        self.redecoders = redecoders or {}
+        self.nme: list[float] = []
+        self.redecoded: dict[str, list[float]] = {name: [] for name in self.redecoders}
+        self._busy = False
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if self._busy:  # the re-validations below call this hook too
+            return
+        from mmpose.registry import KEYPOINT_CODECS
+
+        self.nme.append(100 * float(metrics['NME']))
+        head = runner.model.head
+        plain = head.decoder
+        self._busy = True
+        try:
+            for name, codec in self.redecoders.items():
+                head.decoder = KEYPOINT_CODECS.build(codec)
+                self.redecoded[name].append(100 * float(runner.val_loop.run()['NME']))
+        finally:
+            self._busy = False
+            head.decoder = plain
+
+
+def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
+    """Train ``cfg`` with MMEngine's Runner, validating every
+    ``val_interval`` epochs. Returns the NME curve (``nme``), one curve per
+    re-decoder (``redecoded``) and the training wall time."""
+    from mmengine.runner import Runner
+
+    runner = Runner.from_cfg(cfg)
+    curve = NMECurve(redecoders)
+    runner.register_hook(curve, priority='LOWEST')
+    start = time.perf_counter()
+    runner.train()
+    seconds = time.perf_counter() - start
+    return dict(nme=curve.nme, redecoded=curve.redecoded, train_seconds=seconds)
+
+
+def scale_schedule(cfg, epochs: int, iterations_per_epoch: int, warmup_share: float) -> None:
+    """Shrink a config's LinearLR warm-up + MultiStepLR schedule to
+    ``epochs``: the warm-up keeps ``warmup_share`` of the iterations and the
+    steps keep their share of the epochs. A CosineAnnealingLR (RTMPose)
+    keeps its share of the epochs likewise."""
+    scheduled = []
+    total = epochs * iterations_per_epoch
+    for s in cfg.param_scheduler:
+        s = dict(s)
+        if s['type'] == 'LinearLR':
+            s.update(begin=0, end=max(1, round(warmup_share * total)), by_epoch=False)
+        elif s['type'] == 'MultiStepLR':
+            s['milestones'] = [round(m * epochs / s['end']) for m in s['milestones']]
+            s.update(begin=0, end=epochs)
+        elif s['type'] == 'CosineAnnealingLR':
+            begin, end = (
+                round(e * epochs / cfg.train_cfg.max_epochs) for e in (s['begin'], s['end'])
+            )
+            s.update(begin=begin, end=end, T_max=end - begin)
+        scheduled.append(s)
+    cfg.param_scheduler = scheduled
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
+    cfg.auto_scale_lr = dict(enable=False)
+    cfg.pop('custom_hooks', None)  # RTMPose's EMA / pipeline switch: epochs are rescaled
+
+
+def summarise_seeds(values: list[float]) -> dict:
+    return dict(mean=float(np.mean(values)), half_spread=float(np.ptp(values) / 2))
