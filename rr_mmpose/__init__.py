@@ -13,13 +13,20 @@ Everything for H3R's released models is in :mod:`rr_mmpose.h3r`.
 
 Configs load it with ``custom_imports = dict(imports=['rr_mmpose'])``;
 ``rr_mmpose.config_path(name)`` gives the path of a shipped config.
+Importing it also silences, by message, the upstream warnings listed in
+:mod:`rr_mmpose.upstream_noise`.
 """
 
-from . import codecs, datasets, h3r, models  # noqa: F401  (registration side effects)
-from .utils.checkpoint import allow_mmengine_checkpoints
-from .utils.config_path import config_path
-from .version import __version__
+from .upstream_noise import silence_upstream_logs, silence_upstream_warnings
+
+silence_upstream_warnings()  # before mmengine is imported
+
+from . import codecs, datasets, h3r, models  # noqa: E402, F401  (registration side effects)
+from .utils.checkpoint import allow_mmengine_checkpoints  # noqa: E402
+from .utils.config_path import config_path  # noqa: E402
+from .version import __version__  # noqa: E402
 
 allow_mmengine_checkpoints()
+silence_upstream_logs()
 
 __all__ = ['__version__', 'allow_mmengine_checkpoints', 'config_path']

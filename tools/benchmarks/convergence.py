@@ -210,7 +210,7 @@ def section(result: dict) -> str:
             '',
             describe(),
             '',
-            table(result['summary']),
+            table(summarise(result['runs'])),
             '',
             '![NME against epoch](benchmarks/convergence.png)',
         ]

@@ -1,0 +1,371 @@
+"""Randomized rounding for SimCC's 1-D coordinate classification (RTMPose)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+from mmpose.codecs.base import BaseKeypointCodec
+from mmpose.registry import KEYPOINT_CODECS
+from torch import Tensor
+
+from .randomized_rounding_heatmap import TARGET_MODES, _as_real_array, _as_size, randomized_round
+
+
+@KEYPOINT_CODECS.register_module()
+class RandomizedRoundingSimCC(BaseKeypointCodec):
+    """Represent keypoints as randomized rounding one-hot SimCC vectors, for
+    MMPose's :class:`RTMCCHead` unchanged (RTMPose).
+
+    SimCC classifies each coordinate axis separately into bins of
+    ``1 / simcc_split_ratio`` input pixels. Here each axis is rounded to the
+    bin ``floor(u)`` or ``floor(u) + 1`` at random, taking ``floor(u) + 1``
+    with probability ``frac(u)``, so the target bin is unbiased (``E = u``)
+    at any split ratio, drawn afresh on every call. The expected target is a
+    two-hot vector (``target_mode='expected'`` returns it deterministically).
+
+    Decoding is consistent with the loss: ``p = softmax(beta * logits)`` over
+    the whole vector, then the mean bin of ``p`` within ``window`` bins of
+    the argmax, renormalised. At the loss optimum that returns the
+    coordinate exactly, with MMPose's flip test too (see Loss).
+
+    Bin convention:
+
+        Input coordinate ``x`` (pixel ``i`` covers ``[i - 0.5, i + 0.5]``)
+        lies at bin position ``u = (x + 0.5) * s - 0.5``, with
+        ``s = simcc_split_ratio``; decoding inverts it,
+        ``x = (u + 0.5) / s - 0.5``. The vectors have ``Wx = w * s`` and
+        ``Wy = h * s`` bins, which must be whole numbers (:class:`RTMCCHead`
+        makes ``int(w * s)``). Why this offset: the flip test
+        (:func:`mmpose.models.utils.tta.flip_vectors`) reverses the bins,
+        ``j -> Wx - 1 - j``, while keypoints flip as ``x -> w - 1 - x``
+        (:func:`mmpose.structures.keypoint.flip_keypoints`). An affine map
+        ``u = a * x + b`` commutes with both flips only when
+        ``b = (Wx - 1 - a * (w - 1)) / 2``, i.e. ``b = (s - 1) / 2`` for
+        ``a = s``. Stock :class:`SimCCLabel` uses ``u = x * s``, so its
+        flipped branch is off by ``1 - 1 / s`` px, and the flip-test average
+        by half that (minus half a pixel at ``s = 0.5``, plus a quarter at
+        ``s = 2``, before its argmax quantises it); at ``s = 1`` the two
+        conventions agree.
+
+    Loss:
+
+        MMPose's own :class:`KLDiscretLoss` with ``label_softmax=False`` and
+        ``beta`` equal to this codec's ``beta``::
+
+            dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
+                 label_softmax=False)
+
+        With a one-hot label on bin ``j``, its ``KLDivLoss`` reduces
+        (``0 * log 0 = 0``) to the cross-entropy ``-log p_j``,
+        ``p = softmax(beta * l)``, averaged over the ``W`` bins (a constant
+        factor). Decoding its optimum is exact:
+
+        1. The loss is linear in the one-hot target, so training on random
+           draws minimises the loss of the expected two-hot target ``q``
+           (``1 - frac(u)`` on ``floor(u)``, ``frac(u)`` on
+           ``floor(u) + 1``): ``-sum_i q_i log p_i``.
+        2. By Gibbs' inequality its minimum over the probability simplex is
+           ``p = q``, i.e. ``softmax(beta * l) = q``.
+        3. ``q`` has (at most) two adjacent non-zero bins; the argmax is one
+           of them and ``window >= 1`` covers both, so the windowed softmax
+           weights equal ``q`` and ``u_hat = sum_i q_i * i = u`` exactly.
+        4. The flip test averages the logits of the plain pass and of the
+           mirrored pass mapped back by ``flip_vectors``. Under this bin
+           convention both optima are the same ``q`` (logits ``log q / beta``
+           plus per-vector constants, which cancel in the softmax), so the
+           average decodes to ``u`` too, at any ``s != 1`` as at ``s = 1``.
+
+        RTMPose's configs set ``label_softmax=True``, which trains towards
+        ``softmax(label_beta * label)``: a one-hot label keeps
+        ``e^label_beta / (e^label_beta + W - 1)`` on its bin and spreads the
+        rest uniformly over all ``W`` bins (``511 / (e^10 + 511)``, about
+        1/44, at ``label_beta = 10``, ``W = 512``). The optimum is then ``q``
+        plus that uniform floor, which biases decoding towards the floor's
+        mean, the vector centre: a soft-argmax over the whole vector moves
+        by the floor's share of the distance to the centre (about 1/87 at
+        ``W = 256``: 1.4 bins near an end, as the tests measure). The window
+        keeps only ``2 * window + 1`` floor bins, centred on the argmax,
+        which shrinks the error to ``(2 * window + 1) * (argmax - u) /
+        (e^label_beta + 2 * window)`` bins (about 1e-4), but only
+        ``label_softmax=False`` makes the optimum ``q`` itself.
+
+    Scores:
+
+        The score per axis is the probability mass in the window, in
+        ``[0, 1]``; the keypoint score, their product, is the probability,
+        under the model, that the keypoint lies in the decoded window box.
+
+    Usage:
+
+        An RTMPose config changes in three lines::
+
+            custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
+            codec = dict(type='RandomizedRoundingSimCC', input_size=(192, 256),
+                         simcc_split_ratio=2.0, beta=10.0)
+            # model.head, otherwise unchanged:
+            loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
+                      label_softmax=False),
+
+    Note:
+
+        - instance number: N
+        - keypoint number: K
+        - keypoint dimension: D = 2
+        - image size: [w, h]
+        - vector lengths: Wx = w * s, Wy = h * s
+
+    Encoded:
+
+        - keypoint_x_labels (np.ndarray): one-hot (``'random'``) or two-hot
+          (``'expected'``) x labels in shape (N, K, Wx), float32
+        - keypoint_y_labels (np.ndarray): likewise for y, (N, K, Wy), float32
+        - keypoint_weights (np.ndarray): target weights in shape (N, K),
+          float32
+
+    What bad input gets:
+
+        - a keypoint that is invisible (visibility <= 0), has a NaN or
+          infinite coordinate, or whose bin position falls outside
+          ``[0, W - 1]`` on either axis: weight 0 and all-zero label vectors.
+          For ``s < 1`` that range excludes input coordinates within
+          ``(1 - s) / (2 * s)`` px of the border (``x < 0.5`` at ``s = 0.5``),
+          where the rounding could not stay unbiased;
+        - keypoints not in shape (N, K, 2), visibilities not in (N, K), or
+          vectors whose last dimension is not Wx / Wy: ``ValueError``;
+        - non-numeric or complex dtypes: ``TypeError``;
+        - a non-positive split ratio, ``w * s`` or ``h * s`` not whole, a
+          ``window`` below 1 or wider than the shorter vector, non-positive
+          ``beta`` or sizes: ``ValueError`` at construction.
+
+    Args:
+        input_size (tuple): Image size in [w, h]
+        simcc_split_ratio (float): Bins per input pixel, ``s``. ``w * s`` and
+            ``h * s`` must be whole numbers. Defaults to 2.0
+        beta (float): Temperature of the softmax over the logits. Must equal
+            the ``beta`` of the head's :class:`KLDiscretLoss`. Defaults to
+            10.0, as in RTMPose's configs
+        window (int): Half-width, in bins, of the decoding window around the
+            argmax. Must be at least 1. Defaults to 2
+        target_mode (str): ``'random'`` (one-hot randomized rounding, for
+            training) or ``'expected'`` (two-hot expectation, deterministic)
+        seed (int, optional): Seed of a private generator. ``None`` (default)
+            draws from numpy's global generator, which MMEngine seeds per
+            worker through ``randomness=dict(seed=...)``
+    """
+
+    label_mapping_table = dict(
+        keypoint_x_labels='keypoint_x_labels',
+        keypoint_y_labels='keypoint_y_labels',
+        keypoint_weights='keypoint_weights',
+    )
+
+    def __init__(
+        self,
+        input_size: tuple[int, int],
+        simcc_split_ratio: float = 2.0,
+        beta: float = 10.0,
+        window: int = 2,
+        target_mode: str = 'random',
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = _as_size(input_size, 'input_size')
+        split = float(simcc_split_ratio)
+        if not (math.isfinite(split) and split > 0):
+            raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio}')
+        self.simcc_split_ratio = split
+        self.simcc_size = tuple(_num_bins(n, split, axis) for n, axis in zip(self.input_size, 'wh'))
+        beta = float(beta)
+        if not (math.isfinite(beta) and beta > 0):
+            raise ValueError(f'beta must be positive, got {beta}')
+        self.beta = beta
+        if int(window) != window or window < 1:
+            raise ValueError(f'window must be an integer >= 1, got {window}')
+        if 2 * int(window) + 1 > min(self.simcc_size):
+            raise ValueError(
+                f'window larger than the vector: 2 * {window} + 1 bins exceed the '
+                f'{min(self.simcc_size)} bins of the shorter vector (Wx, Wy = {self.simcc_size})'
+            )
+        self.window = int(window)
+        if target_mode not in TARGET_MODES:
+            raise ValueError(f'target_mode must be one of {TARGET_MODES}, got {target_mode!r}')
+        self.target_mode = target_mode
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray | None = None) -> dict:
+        """Encode keypoints into randomized rounding SimCC labels.
+
+        Args:
+            keypoints (np.ndarray): Keypoint coordinates in input space, in
+                shape (N, K, 2)
+            keypoints_visible (np.ndarray, optional): Keypoint visibilities
+                (used as weights) in shape (N, K). Defaults to all ones
+
+        Returns:
+            dict:
+            - keypoint_x_labels (np.ndarray): x labels in shape (N, K, Wx),
+              float32
+            - keypoint_y_labels (np.ndarray): y labels in shape (N, K, Wy),
+              float32
+            - keypoint_weights (np.ndarray): weights in shape (N, K), float32
+        """
+        keypoints = _as_real_array(keypoints, 'keypoints')
+        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
+            raise ValueError(f'keypoints must have shape (N, K, 2), got {keypoints.shape}')
+        shape = keypoints.shape[:2]
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(shape, dtype=np.float32)
+        keypoints_visible = _as_real_array(keypoints_visible, 'keypoints_visible')
+        if keypoints_visible.shape != shape:
+            raise ValueError(
+                f'keypoints_visible must have shape {shape} (N, K) to match keypoints '
+                f'{keypoints.shape}, got {keypoints_visible.shape}'
+            )
+
+        s = self.simcc_split_ratio
+        last_bin = np.array(self.simcc_size) - 1
+        with np.errstate(invalid='ignore', over='ignore'):
+            points = (keypoints + 0.5) * s - 0.5  # (N, K, 2) bin positions
+            # Comparisons with NaN are False: NaN points drop out here.
+            in_range = ((points >= 0) & (points <= last_bin)).all(axis=-1)
+        active = (keypoints_visible > 0) & in_range
+        weights = np.where(active, keypoints_visible, 0).astype(np.float32)
+        points = np.where(active[..., None], points, 0.0).reshape(-1, 2)
+        rows = np.flatnonzero(active)
+
+        if self.target_mode == 'random':
+            bins = randomized_round(points, self._uniform(points.shape))
+        labels = []
+        for axis, num_bins in enumerate(self.simcc_size):
+            label = np.zeros((points.shape[0], num_bins), dtype=np.float32)
+            if self.target_mode == 'random':
+                label[rows, bins[rows, axis]] = 1.0
+            else:
+                low = np.floor(points[:, axis]).astype(np.int64)
+                frac = points[:, axis] - low
+                label[rows, low[rows]] = 1 - frac[rows]
+                # A zero-weight neighbour may sit one past the end (u = W - 1).
+                up = rows[frac[rows] > 0]
+                label[up, low[up] + 1] = frac[up]
+            labels.append(label.reshape(*shape, num_bins))
+        return dict(
+            keypoint_x_labels=labels[0], keypoint_y_labels=labels[1], keypoint_weights=weights
+        )
+
+    def decode(self, simcc_x: np.ndarray, simcc_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decode keypoints from SimCC logits.
+
+        Args:
+            simcc_x (np.ndarray): x logits in shape (K, Wx) (one instance, as
+                :meth:`BaseHead.decode` passes it) or (N, K, Wx)
+            simcc_y (np.ndarray): y logits in shape (K, Wy) or (N, K, Wy)
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): coordinates in input space, (N, K, 2)
+              (N = 1 for 2-D input)
+            - scores (np.ndarray): probability mass in the window box, (N, K)
+        """
+        simcc_x = _as_real_array(simcc_x, 'simcc_x')
+        simcc_y = _as_real_array(simcc_y, 'simcc_y')
+        if simcc_x.ndim != simcc_y.ndim or simcc_x.ndim not in (2, 3):
+            raise ValueError(
+                'decode expects simcc_x (K, Wx) and simcc_y (K, Wy), or (N, K, Wx) and '
+                f'(N, K, Wy), got {simcc_x.shape} and {simcc_y.shape}'
+            )
+        if simcc_x.ndim == 2:
+            simcc_x, simcc_y = simcc_x[None], simcc_y[None]
+        keypoints, scores = self.decode_tensor(
+            torch.from_numpy(simcc_x.astype(np.float32)),
+            torch.from_numpy(simcc_y.astype(np.float32)),
+        )
+        return keypoints.numpy(), scores.numpy()
+
+    def batch_decode(self, batch_x: Tensor, batch_y: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Decode a batch of SimCC logits on their own device, as
+        :meth:`BaseHead.decode` calls it (one instance per sample).
+
+        Args:
+            batch_x (Tensor): x logits in shape (B, K, Wx)
+            batch_y (Tensor): y logits in shape (B, K, Wy)
+
+        Returns:
+            tuple:
+            - keypoints (np.ndarray): coordinates in input space, (B, 1, K, 2)
+            - scores (np.ndarray): probability mass in the window box,
+              (B, 1, K)
+        """
+        batch_x, batch_y = torch.as_tensor(batch_x), torch.as_tensor(batch_y)
+        keypoints, scores = self.decode_tensor(batch_x.detach(), batch_y.detach())
+        return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
+
+    def decode_tensor(self, simcc_x: Tensor, simcc_y: Tensor) -> tuple[Tensor, Tensor]:
+        """Torch-only decode, differentiable and exportable to ONNX.
+
+        Args:
+            simcc_x (Tensor): x logits in shape (B, K, Wx)
+            simcc_y (Tensor): y logits in shape (B, K, Wy)
+
+        Returns:
+            tuple:
+            - keypoints (Tensor): coordinates in input space, (B, K, 2)
+            - scores (Tensor): probability mass in the window box, (B, K)
+        """
+        for name, vectors in (('simcc_x', simcc_x), ('simcc_y', simcc_y)):
+            if vectors.is_complex() or vectors.dtype == torch.bool:
+                raise TypeError(f'{name} must hold real logits, got dtype {vectors.dtype}')
+        Wx, Wy = self.simcc_size
+        with warnings.catch_warnings():
+            # Traced for ONNX export, the sizes are tensors; the check is
+            # meant to run once, on the example inputs.
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            x_shape, y_shape = tuple(map(int, simcc_x.shape)), tuple(map(int, simcc_y.shape))
+        if (
+            len(x_shape) != 3
+            or len(y_shape) != 3
+            or x_shape[-1] != Wx
+            or y_shape[-1] != Wy
+            or x_shape[:2] != y_shape[:2]
+        ):
+            raise ValueError(
+                f'simcc_x {x_shape} and simcc_y {y_shape} must have shapes (B, K, Wx = {Wx}) '
+                f'and (B, K, Wy = {Wy}) for input_size {self.input_size} and '
+                f'simcc_split_ratio {self.simcc_split_ratio}'
+            )
+        u_x, score_x = self._windowed_mean(simcc_x, Wx)
+        u_y, score_y = self._windowed_mean(simcc_y, Wy)
+        keypoints = (torch.stack((u_x, u_y), dim=-1) + 0.5) / self.simcc_split_ratio - 0.5
+        return keypoints, score_x * score_y
+
+    def _windowed_mean(self, logits: Tensor, num_bins: int) -> tuple[Tensor, Tensor]:
+        """Mean bin and probability mass of ``softmax(beta * logits)`` within
+        ``window`` bins of the argmax; (B, K, W) to (B, K) and (B, K)."""
+        logits = logits.float()
+        probs = torch.softmax(logits * self.beta, dim=-1)
+        bins = torch.arange(num_bins, dtype=probs.dtype, device=probs.device)
+        peak = logits.argmax(dim=-1, keepdim=True).to(probs.dtype)
+        # A mask, not a gather: bins past either end simply do not exist.
+        inside = ((bins - peak).abs() <= self.window).to(probs.dtype)
+        weights = probs * inside
+        mass = weights.sum(dim=-1)
+        return (weights * bins).sum(dim=-1) / mass, mass
+
+    def _uniform(self, shape: tuple[int, ...]) -> np.ndarray:
+        if self._rng is None:
+            return np.random.random_sample(shape)
+        return self._rng.random(shape)
+
+
+def _num_bins(size: int, split: float, axis: str) -> int:
+    """``size * split`` as a whole number of bins, as RTMCCHead's ``int``."""
+    bins = size * split
+    if abs(bins - round(bins)) > 1e-6 or int(bins) != round(bins):
+        raise ValueError(
+            f'{axis} * simcc_split_ratio = {size} * {split} = {bins!r} must be a whole number '
+            '(RTMCCHead makes int(w * s) bins, which must match the codec)'
+        )
+    return round(bins)

@@ -1,0 +1,64 @@
+"""Silence the upstream warnings a user can do nothing about, each by its
+message, so that what is left in a log is worth reading.
+
+Each entry says where the warning comes from and why nothing is to be done:
+
+- ``pkg_resources is deprecated``: mmengine 0.10.7 imports
+  ``pkg_resources`` to find packages; setuptools is pinned below its
+  removal for that reason (tools/setup_env.sh).
+- ``The metainfo config file ... does not exist``: MMPose's face datasets
+  name their metainfo by a path relative to MMPose's own checkout and then
+  find it inside the installed package, which is right.
+- ``Use the existing "bbox_center" and "bbox_scale"``: MMPose's
+  ``GetBBoxCenterScale`` on datasets that store both, which its face
+  datasets do; the padding is applied as intended.
+- ``The prefix is not set in metric class NME``, ``"FileClient" will be
+  deprecated``, ``"HardDiskBackend" is the alias of "LocalBackend"``:
+  mmengine logs these when MMPose's ``NME`` (which has no default prefix)
+  and MMPose's own loaders are built.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+WARNINGS = (
+    (UserWarning, r'pkg_resources is deprecated as an API'),
+    (UserWarning, r'The metainfo config file ".*" does not exist'),
+    (UserWarning, r'Use the existing "bbox_center" and "bbox_scale"'),
+)
+LOG_MESSAGES = re.compile(
+    r'The prefix is not set in metric class NME\.'
+    r'|"FileClient" will be deprecated in future'
+    r'|"HardDiskBackend" is the alias of "LocalBackend"'
+)
+
+
+def is_upstream_noise(record: logging.LogRecord) -> bool:
+    """Whether a log record is one of the messages listed above."""
+    return bool(LOG_MESSAGES.match(record.getMessage()))
+
+
+def silence_upstream_warnings() -> None:
+    """Filter the Python warnings above, by message. Needs no import, so
+    ``rr_mmpose`` calls it before importing mmengine."""
+    for category, message in WARNINGS:
+        warnings.filterwarnings('ignore', message=message, category=category)
+
+
+def silence_upstream_logs() -> None:
+    """Drop mmengine's log messages above through ``MMLogger``'s filter
+    (every MMEngine logger instance). Idempotent."""
+    from mmengine.logging import MMLogger
+
+    if getattr(MMLogger.filter, 'drops_upstream_noise', False):
+        return
+    keep = MMLogger.filter
+
+    def filter(self, record):  # noqa: A001  (logging.Filterer's name)
+        return not is_upstream_noise(record) and keep(self, record)
+
+    filter.drops_upstream_noise = True
+    MMLogger.filter = filter
