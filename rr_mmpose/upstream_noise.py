@@ -12,6 +12,18 @@ Each entry says where the warning comes from and why nothing is to be done:
 - ``Use the existing "bbox_center" and "bbox_scale"``: MMPose's
   ``GetBBoxCenterScale`` on datasets that store both, which its face
   datasets do; the padding is applied as intended.
+- ``... is not pixel-level transformations``: MMPose's ``Albumentation``
+  looks for Blur, MedianBlur and CoarseDropout in a module albumentations
+  1.4 moved them out of; they are pixel-level, as RTMPose's recipe uses them.
+- ``` `max_holes` is deprecated``` (and the other five CoarseDropout size
+  names): RTMPose's recipe, which the rr_simcc configs keep, gives hole
+  sizes as fractions of the image; albumentations 1.4.24's new names refuse
+  fractions (its issue 2227, fixed after the 1.4 line), the old ones still
+  work.
+- ``A new version of Albumentations is available``: albumentations asks
+  PyPI for a newer release on import; RTMPose's recipes need the pinned
+  1.4 line. ``NO_ALBUMENTATIONS_UPDATE=1`` (set here unless set) skips the
+  network call too.
 - ``The prefix is not set in metric class NME``, ``"FileClient" will be
   deprecated``, ``"HardDiskBackend" is the alias of "LocalBackend"``:
   mmengine logs these when MMPose's ``NME`` (which has no default prefix)
@@ -21,6 +33,7 @@ Each entry says where the warning comes from and why nothing is to be done:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import warnings
 
@@ -28,6 +41,9 @@ WARNINGS = (
     (UserWarning, r'pkg_resources is deprecated as an API'),
     (UserWarning, r'The metainfo config file ".*" does not exist'),
     (UserWarning, r'Use the existing "bbox_center" and "bbox_scale"'),
+    (UserWarning, r'A new version of Albumentations is available'),
+    (UserWarning, r'(Blur|MedianBlur|CoarseDropout) is not pixel-level transformations'),
+    (DeprecationWarning, r'`(max|min)_(holes|height|width)` is deprecated'),
 )
 LOG_MESSAGES = re.compile(
     r'The prefix is not set in metric class NME\.'
@@ -46,6 +62,7 @@ def silence_upstream_warnings() -> None:
     ``rr_mmpose`` calls it before importing mmengine."""
     for category, message in WARNINGS:
         warnings.filterwarnings('ignore', message=message, category=category)
+    os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 
 def silence_upstream_logs() -> None:

@@ -2,7 +2,8 @@
 
 1. generate the dataset if missing (seconds);
 2. train the MobileNetV2 H3R model at 128x128 with MMPose's own
-   tools/train.py (the one inside the installed mmpose package);
+   tools/train.py (the one inside the installed mmpose package, run by
+   ``python -m rr_mmpose.tools.train``);
 3. test it with MMPose's own tools/test.py (NME, inter-ocular);
 4. run MMPoseInferencer with this repository's config and the new
    checkpoint on a few test images, drawing the predicted landmarks;
@@ -25,9 +26,8 @@ DATA = REPO / 'data' / 'synthetic_faces'
 
 
 def run_tool(name: str, args) -> None:
-    from rr_mmpose.utils import mmpose_tool
-
-    cmd = [sys.executable, str(mmpose_tool(name)), *map(str, args)]
+    """MMPose's tools/<name>.py, through rr_mmpose.tools (quiet logs)."""
+    cmd = [sys.executable, '-m', f'rr_mmpose.tools.{name}', *map(str, args)]
     print('$', ' '.join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=REPO)
 
@@ -87,12 +87,12 @@ def main() -> None:
 
     t = time.perf_counter()
     options = ['--cfg-options', f'train_cfg.max_epochs={args.epochs}'] if args.epochs else []
-    run_tool('train.py', [CONFIG, '--work-dir', work_dir, *options])
+    run_tool('train', [CONFIG, '--work-dir', work_dir, *options])
     checkpoint = Path((work_dir / 'last_checkpoint').read_text().strip())
     times['train'] = time.perf_counter() - t
 
     t = time.perf_counter()
-    run_tool('test.py', [CONFIG, checkpoint, '--work-dir', work_dir / 'test'])
+    run_tool('test', [CONFIG, checkpoint, '--work-dir', work_dir / 'test'])
     nme = 100 * latest_test_metrics(work_dir / 'test')['NME']
     times['test'] = time.perf_counter() - t
 

@@ -85,8 +85,11 @@ fi
 log "installing the OpenMMLab stack"
 "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl \
     "$NUMPY_WHEELS"/xtcocotools-"$XTCOCOTOOLS_VERSION"-*.whl
-grep -v '^mmpose==' requirements/stack.txt | "${PIP[@]}" install -q -r /dev/stdin
-"${PIP[@]}" install -q --no-deps "$(grep '^mmpose==' requirements/stack.txt)"
+# Installed without their dependencies (see requirements/stack.txt): mmpose
+# (chumpy does not build), albumentations and albucore (a second cv2).
+NO_DEPS='^(mmpose|albumentations|albucore)=='
+grep -Ev "$NO_DEPS" requirements/stack.txt | "${PIP[@]}" install -q -r /dev/stdin
+grep -E "$NO_DEPS" requirements/stack.txt | "${PIP[@]}" install -q --no-deps -r /dev/stdin
 "${PIP[@]}" install -q -r requirements/dev.txt
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 

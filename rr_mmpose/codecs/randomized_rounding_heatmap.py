@@ -9,8 +9,7 @@ from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
 from .topk_decoding import topk_soft_argmax
-
-TARGET_MODES = ('random', 'expected')
+from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
@@ -93,8 +92,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = _as_size(input_size, 'input_size')
-        self.heatmap_size = _as_size(heatmap_size, 'heatmap_size')
+        self.input_size = as_size(input_size, 'input_size')
+        self.heatmap_size = as_size(heatmap_size, 'heatmap_size')
         for axis, (n_in, n_hm) in enumerate(zip(self.input_size, self.heatmap_size)):
             if n_in % n_hm:
                 raise ValueError(
@@ -105,12 +104,10 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         num_cells = self.heatmap_size[0] * self.heatmap_size[1]
         if not 1 <= int(topk) <= num_cells:
             raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
-        if target_mode not in TARGET_MODES:
-            raise ValueError(f'target_mode must be one of {TARGET_MODES}, got {target_mode!r}')
         self.topk = int(topk)
-        self.target_mode = target_mode
+        self.target_mode = check_target_mode(target_mode)
         self.seed = seed
-        self._rng = None if seed is None else np.random.default_rng(seed)
+        self._uniform = UniformSource(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
         self._last_cell = np.array(self.heatmap_size) - 1
 
@@ -128,7 +125,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             - heatmaps (np.ndarray): targets in shape (K, H, W), float32
             - keypoint_weights (np.ndarray): weights in shape (1, K), float32
         """
-        keypoints = _as_real_array(keypoints, 'keypoints')
+        keypoints = as_real_array(keypoints, 'keypoints')
         if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
             raise ValueError(f'keypoints must have shape (1, K, 2), got {keypoints.shape}')
         if keypoints.shape[0] != 1:
@@ -139,7 +136,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         num_keypoints = keypoints.shape[1]
         if keypoints_visible is None:
             keypoints_visible = np.ones((1, num_keypoints), dtype=np.float32)
-        keypoints_visible = _as_real_array(keypoints_visible, 'keypoints_visible')
+        keypoints_visible = as_real_array(keypoints_visible, 'keypoints_visible')
         if keypoints_visible.shape != (1, num_keypoints):
             raise ValueError(
                 f'keypoints_visible must have shape (1, {num_keypoints}), '
@@ -208,27 +205,14 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         (B, K, H, W) log-probability maps to input-space coordinates
         (B, K, 2) and scores (B, K)."""
         W, H = self.heatmap_size
-        if tuple(maps.shape[-2:]) != (H, W):
+        # Traced for ONNX export, sizes are tensors: check given tensors only.
+        if not torch.jit.is_tracing() and tuple(maps.shape[-2:]) != (H, W):
             raise ValueError(
                 f'maps of size {tuple(maps.shape[-2:])} (H, W) do not match heatmap_size '
                 f'{self.heatmap_size} (W, H)'
             )
         coords, scores = topk_soft_argmax(maps, self.topk)
         return coords * coords.new_tensor(self.scale_factor), scores
-
-    def _uniform(self, shape: tuple[int, ...]) -> np.ndarray:
-        if self._rng is None:
-            return np.random.random_sample(shape)
-        return self._rng.random(shape)
-
-
-def randomized_round(points: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """Round each coordinate up with probability equal to its fractional part.
-
-    Given ``uniform`` ~ U[0, 1), ``E[result] = points`` exactly.
-    """
-    low = np.floor(points)
-    return (low + (uniform < points - low)).astype(np.int64)
 
 
 def _scatter_bilinear(heatmaps: np.ndarray, points: np.ndarray, active: np.ndarray) -> None:
@@ -244,16 +228,3 @@ def _scatter_bilinear(heatmaps: np.ndarray, points: np.ndarray, active: np.ndarr
             keep = active & (w > 0) & (x < W) & (y < H)
             k = np.flatnonzero(keep)
             heatmaps[k, y[k], x[k]] += w[k]
-
-
-def _as_size(size, name: str) -> tuple[int, int]:
-    if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
-        raise ValueError(f'{name} must be two positive integers (w, h), got {size}')
-    return int(size[0]), int(size[1])
-
-
-def _as_real_array(value, name: str) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in 'biuf':  # bool, signed, unsigned, float
-        raise TypeError(f'{name} must be a real numeric array, got dtype {array.dtype}')
-    return array.astype(np.float64, copy=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -11,7 +10,7 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .randomized_rounding_heatmap import TARGET_MODES, _as_real_array, _as_size, randomized_round
+from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
@@ -172,7 +171,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = _as_size(input_size, 'input_size')
+        self.input_size = as_size(input_size, 'input_size')
         split = float(simcc_split_ratio)
         if not (math.isfinite(split) and split > 0):
             raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio}')
@@ -190,11 +189,9 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
                 f'{min(self.simcc_size)} bins of the shorter vector (Wx, Wy = {self.simcc_size})'
             )
         self.window = int(window)
-        if target_mode not in TARGET_MODES:
-            raise ValueError(f'target_mode must be one of {TARGET_MODES}, got {target_mode!r}')
-        self.target_mode = target_mode
+        self.target_mode = check_target_mode(target_mode)
         self.seed = seed
-        self._rng = None if seed is None else np.random.default_rng(seed)
+        self._uniform = UniformSource(seed)
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray | None = None) -> dict:
         """Encode keypoints into randomized rounding SimCC labels.
@@ -213,13 +210,13 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
               float32
             - keypoint_weights (np.ndarray): weights in shape (N, K), float32
         """
-        keypoints = _as_real_array(keypoints, 'keypoints')
+        keypoints = as_real_array(keypoints, 'keypoints')
         if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
             raise ValueError(f'keypoints must have shape (N, K, 2), got {keypoints.shape}')
         shape = keypoints.shape[:2]
         if keypoints_visible is None:
             keypoints_visible = np.ones(shape, dtype=np.float32)
-        keypoints_visible = _as_real_array(keypoints_visible, 'keypoints_visible')
+        keypoints_visible = as_real_array(keypoints_visible, 'keypoints_visible')
         if keypoints_visible.shape != shape:
             raise ValueError(
                 f'keypoints_visible must have shape {shape} (N, K) to match keypoints '
@@ -270,8 +267,8 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
               (N = 1 for 2-D input)
             - scores (np.ndarray): probability mass in the window box, (N, K)
         """
-        simcc_x = _as_real_array(simcc_x, 'simcc_x')
-        simcc_y = _as_real_array(simcc_y, 'simcc_y')
+        simcc_x = as_real_array(simcc_x, 'simcc_x')
+        simcc_y = as_real_array(simcc_y, 'simcc_y')
         if simcc_x.ndim != simcc_y.ndim or simcc_x.ndim not in (2, 3):
             raise ValueError(
                 'decode expects simcc_x (K, Wx) and simcc_y (K, Wy), or (N, K, Wx) and '
@@ -319,23 +316,22 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
             if vectors.is_complex() or vectors.dtype == torch.bool:
                 raise TypeError(f'{name} must hold real logits, got dtype {vectors.dtype}')
         Wx, Wy = self.simcc_size
-        with warnings.catch_warnings():
-            # Traced for ONNX export, the sizes are tensors; the check is
-            # meant to run once, on the example inputs.
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            x_shape, y_shape = tuple(map(int, simcc_x.shape)), tuple(map(int, simcc_y.shape))
-        if (
-            len(x_shape) != 3
-            or len(y_shape) != 3
-            or x_shape[-1] != Wx
-            or y_shape[-1] != Wy
-            or x_shape[:2] != y_shape[:2]
-        ):
-            raise ValueError(
-                f'simcc_x {x_shape} and simcc_y {y_shape} must have shapes (B, K, Wx = {Wx}) '
-                f'and (B, K, Wy = {Wy}) for input_size {self.input_size} and '
-                f'simcc_split_ratio {self.simcc_split_ratio}'
-            )
+        # Traced for ONNX export, sizes are tensors: the check runs on
+        # tensors given at run time only.
+        if not torch.jit.is_tracing():
+            x_shape, y_shape = tuple(simcc_x.shape), tuple(simcc_y.shape)
+            if (
+                len(x_shape) != 3
+                or len(y_shape) != 3
+                or x_shape[-1] != Wx
+                or y_shape[-1] != Wy
+                or x_shape[:2] != y_shape[:2]
+            ):
+                raise ValueError(
+                    f'simcc_x {x_shape} and simcc_y {y_shape} must have shapes '
+                    f'(B, K, Wx = {Wx}) and (B, K, Wy = {Wy}) for input_size '
+                    f'{self.input_size} and simcc_split_ratio {self.simcc_split_ratio}'
+                )
         u_x, score_x = self._windowed_mean(simcc_x, Wx)
         u_y, score_y = self._windowed_mean(simcc_y, Wy)
         keypoints = (torch.stack((u_x, u_y), dim=-1) + 0.5) / self.simcc_split_ratio - 0.5
@@ -353,11 +349,6 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         weights = probs * inside
         mass = weights.sum(dim=-1)
         return (weights * bins).sum(dim=-1) / mass, mass
-
-    def _uniform(self, shape: tuple[int, ...]) -> np.ndarray:
-        if self._rng is None:
-            return np.random.random_sample(shape)
-        return self._rng.random(shape)
 
 
 def _num_bins(size: int, split: float, axis: str) -> int:

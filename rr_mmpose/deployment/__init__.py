@@ -7,7 +7,7 @@ Names load on first use, so that ``python -m`` runs the export module once
 
 from importlib import import_module
 
-__all__ = ['DecodedPoseModel', 'export_onnx']
+__all__ = ['DecodedPoseModel', 'export_graph', 'export_onnx']
 
 
 def __getattr__(name: str):

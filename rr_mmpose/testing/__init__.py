@@ -6,7 +6,9 @@
   source without MMPose or the converter, the other side of every parity
   check;
 - :mod:`~rr_mmpose.testing.h3r_parity`: converted H3R models against that
-  reference.
+  reference;
+- :mod:`~rr_mmpose.testing.rtmpose_published`: RTMPose's complexity as
+  MMPose publishes it, for the RTMPose configs here.
 
 Nothing here is imported by ``import rr_mmpose``, and the converter never
 imports the reference.

@@ -14,6 +14,7 @@ from mmpose.structures.keypoint import flip_keypoints
 from torch import nn
 
 from rr_mmpose.codecs import RandomizedRoundingSimCC
+from rr_mmpose.deployment import export_graph
 
 SIZE = 128  # square input, w = h
 BETA = 10.0
@@ -622,17 +623,8 @@ class DecodeOnly(nn.Module):
 def test_onnx_decoding_matches_pytorch(tmp_path, rng):
     codec = make_codec(simcc_split_ratio=2.0)
     path = tmp_path / 'decode.onnx'
-    names = ['simcc_x', 'simcc_y', 'keypoints', 'scores']
-    torch.onnx.export(
-        DecodeOnly(codec),
-        (torch.zeros(2, 17, 256), torch.zeros(2, 17, 256)),
-        str(path),
-        opset_version=17,
-        dynamo=False,
-        input_names=names[:2],
-        output_names=names[2:],
-        dynamic_axes={name: {0: 'batch'} for name in names},
-    )
+    zeros = (torch.zeros(2, 17, 256), torch.zeros(2, 17, 256))
+    export_graph(DecodeOnly(codec), zeros, path, ['simcc_x', 'simcc_y'], ['keypoints', 'scores'])
     session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
     keypoints = rng.uniform(1, SIZE - 2, (3, 17, 2))
     ideal = ideal_logits(keypoints, 2.0)

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmpose.registry import KEYPOINT_CODECS, MODELS
 from torch import nn
 
-from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+from rr_mmpose.deployment import DecodedPoseModel, export_graph, export_onnx
 
 from ..helpers import DEMO_CONFIG
 
@@ -75,15 +75,12 @@ def test_decoding_graph_is_lossless(tmp_path, rng):
     maps = np.stack(
         [np.log(np.maximum(expected.encode(k[None])['heatmaps'], 1e-30)) for k in keypoints]
     ).astype(np.float32)
-    path = tmp_path / 'decode.onnx'
-    torch.onnx.export(
+    path = export_graph(
         DecodeOnly(codec),
-        (torch.from_numpy(maps),),
-        str(path),
-        dynamo=False,
-        input_names=['maps'],
-        output_names=['keypoints', 'scores'],
-        dynamic_axes={'maps': {0: 'batch'}},
+        [torch.from_numpy(maps)],
+        tmp_path / 'decode.onnx',
+        ['maps'],
+        ['keypoints', 'scores'],
     )
     decoded, _ = session(path).run(None, {'maps': maps})
     assert np.abs(decoded - keypoints).max() < 1e-3 * 4  # 1e-3 heatmap px

@@ -1,0 +1,269 @@
+# RTMPose-t (CSPNeXt, RTMCCHead) with randomized rounding SimCC targets
+# (RandomizedRoundingSimCC) on 300W (68 points), P2 boxes, 128x128 input, 256
+# bins per axis (simcc_split_ratio 2).
+#
+# MMPose has no RTMPose 300W config: this is MMPose's RTMPose WFLW recipe,
+# face_2d_keypoint/rtmpose/wflw/rtmpose-m_8xb64-60e_wflw-256x256.py (under
+# MMPose's configs/), with 300W's 68 points.
+#
+# Schedule: AdamW 4e-3, 60 epochs, linear warm-up, cosine decay over the second
+# half, EMA; the last 10 epochs switch to a milder pipeline.
+#
+# RTMPose-t: the recipe's schedule, augmentation and batch unchanged, with
+# RTMPose-t's backbone and head from MMPose's
+# face_2d_keypoint/rtmpose/face6/rtmpose-t_8xb256-120e_face6-256x256.py:
+# CSPNeXt deepen_factor 0.167 / widen_factor 0.375 with its ImageNet
+# checkpoint, RTMCCHead in_channels 384 (its gau_cfg and
+# final_layer_kernel_size 7 are RTMPose-m's too). The rest of the face6 recipe
+# (no weight decay, gradient clipping, no EMA, six datasets) is not used.
+#
+# 128x128 input instead of 256x256: in_featuremap_size follows it (4, 4), and
+# each SimCC vector has 256 bins.
+#
+# Changed lines:
+#
+# - codec: RandomizedRoundingSimCC instead of SimCCLabel (Gaussian labels,
+#   sigma 5.66). Each coordinate's bin position is rounded to one of its two
+#   neighbouring bins at random, the upper one with the probability of its
+#   fractional part: an unbiased one-hot target, drawn afresh every time a
+#   sample is loaded. The same `codec` is the head's decoder and
+#   GenerateTarget's encoder, as in MMPose's configs.
+# - loss: KLDiscretLoss(label_softmax=False) instead of label_softmax=True.
+#   With a one-hot label it is the cross-entropy against the drawn target;
+#   trained on random draws, its optimum is the expected two-hot target, which
+#   the codec decodes exactly (flip test included). label_softmax=True would
+#   train towards a softmax of the label, which puts a uniform floor over all
+#   bins and biases decoding towards the vector centre. beta=10.0 is RTMPose's
+#   and equals the codec's.
+# - data: dataset type, data_root, annotation files, data_prefix and the NME
+#   evaluators (normalised by the outer eye corners, points 36 and 45) are this
+#   repository's P2 heatmap configs'
+#   (configs/face_2d_keypoint/rr_heatmap/300w/td-hm_hrnetv2-w18_rr-8xb64-60e_300w-p2-256x256.py),
+#   since our converters write those files.
+#
+# Kept as MMPose has them: the pretrained backbone (init_cfg, downloaded on
+# first use), norm_cfg=dict(type='SyncBN') (MMEngine's Runner reverts it to
+# BatchNorm when it trains in one process), the pipelines (mmdet's
+# YOLOXHSVRandomAug, Albumentation, and the stage-2 pipeline that the
+# PipelineSwitchHook switches to for the last 10 epochs), the EMAHook, the
+# loaders' batch sizes and workers, and flip test.
+#
+# Albumentation's CoarseDropout keeps MMPose's arguments (max_holes=1,
+# max_height=0.4, max_width=0.4, min_holes=1, min_height=0.2, min_width=0.2:
+# one hole, 0.2 to 0.4 of the image side). albumentations 1.4.24 deprecates
+# them (a DeprecationWarning per build) for num_holes_range=(1, 1),
+# hole_height_range=(0.2, 0.4), hole_width_range=(0.2, 0.4), but rejects those
+# fractions at construction: a validator added in 1.4.23 requires values >= 1
+# (pixels), against its own docstring (albumentations issue 2227, fixed after
+# the 1.4 line). The deprecated names reach the same fractional ranges.
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
+
+# runtime
+max_epochs = 60
+stage2_num_epochs = 10
+base_lr = 4e-3
+
+train_cfg = dict(max_epochs=max_epochs, val_interval=1)
+randomness = dict(seed=21)
+
+# optimizer
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=base_lr, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0, bias_decay_mult=0, bypass_duplicate=True),
+)
+
+# learning rate
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1.0e-5, by_epoch=False, begin=0, end=1000),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=base_lr * 0.05,
+        begin=max_epochs // 2,
+        end=max_epochs,
+        T_max=max_epochs // 2,
+        by_epoch=True,
+        convert_to_iter_based=True,
+    ),
+]
+
+# automatically scaling LR based on the actual training batch size
+auto_scale_lr = dict(base_batch_size=512)
+
+# codec settings: randomized rounding one-hot SimCC targets
+codec = dict(
+    type='RandomizedRoundingSimCC', input_size=(128, 128), simcc_split_ratio=2.0, beta=10.0
+)
+
+# model settings
+model = dict(
+    type='TopdownPoseEstimator',
+    data_preprocessor=dict(
+        type='PoseDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+    ),
+    backbone=dict(
+        _scope_='mmdet',
+        type='CSPNeXt',
+        arch='P5',
+        expand_ratio=0.5,
+        deepen_factor=0.167,
+        widen_factor=0.375,
+        out_indices=(4,),
+        channel_attention=True,
+        norm_cfg=dict(type='SyncBN'),
+        act_cfg=dict(type='SiLU'),
+        init_cfg=dict(
+            type='Pretrained',
+            prefix='backbone.',
+            checkpoint='https://download.openmmlab.com/mmdetection/v3.0/'
+            'rtmdet/cspnext_rsb_pretrain/cspnext-tiny_imagenet_600e-3a2dd350.pth',
+        ),
+    ),
+    head=dict(
+        type='RTMCCHead',
+        in_channels=384,
+        out_channels=68,
+        input_size=codec['input_size'],
+        in_featuremap_size=tuple([s // 32 for s in codec['input_size']]),
+        simcc_split_ratio=codec['simcc_split_ratio'],
+        final_layer_kernel_size=7,
+        gau_cfg=dict(
+            hidden_dims=256,
+            s=128,
+            expansion_factor=2,
+            dropout_rate=0.0,
+            drop_path=0.0,
+            act_fn='SiLU',
+            use_rel_bias=False,
+            pos_enc=False,
+        ),
+        loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0, label_softmax=False),
+        decoder=codec,
+    ),
+    test_cfg=dict(flip_test=True),
+)
+
+# base dataset settings (python -m rr_mmpose.datasets.converters.face300w, P2 boxes)
+dataset_type = 'Face300WDataset'
+data_mode = 'topdown'
+data_root = 'data/300w/'
+
+backend_args = dict(backend='local')
+
+# pipelines
+train_pipeline = [
+    dict(type='LoadImage', backend_args=backend_args),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', scale_factor=[0.6, 1.4], rotate_factor=80),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='mmdet.YOLOXHSVRandomAug'),
+    dict(
+        type='Albumentation',
+        transforms=[
+            dict(type='Blur', p=0.1),
+            dict(type='MedianBlur', p=0.1),
+            dict(
+                type='CoarseDropout',
+                max_holes=1,
+                max_height=0.4,
+                max_width=0.4,
+                min_holes=1,
+                min_height=0.2,
+                min_width=0.2,
+                p=1.0,
+            ),
+        ],
+    ),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImage', backend_args=backend_args),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs'),
+]
+train_pipeline_stage2 = [
+    dict(type='LoadImage', backend_args=backend_args),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', shift_factor=0.0, scale_factor=[0.75, 1.25], rotate_factor=60),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='mmdet.YOLOXHSVRandomAug'),
+    dict(
+        type='Albumentation',
+        transforms=[
+            dict(type='Blur', p=0.1),
+            dict(type='MedianBlur', p=0.1),
+            dict(
+                type='CoarseDropout',
+                max_holes=1,
+                max_height=0.4,
+                max_width=0.4,
+                min_holes=1,
+                min_height=0.2,
+                min_width=0.2,
+                p=0.5,
+            ),
+        ],
+    ),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+
+# data loaders
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=10,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/p2/face_landmarks_300w_train.json',
+        data_prefix=dict(img='images/'),
+        pipeline=train_pipeline,
+    ),
+)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=10,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/p2/face_landmarks_300w_test_full.json',
+        data_prefix=dict(img='images/'),
+        test_mode=True,
+        pipeline=val_pipeline,
+    ),
+)
+test_dataloader = val_dataloader
+
+# hooks
+default_hooks = dict(checkpoint=dict(save_best='NME', rule='less', max_keep_ckpts=1, interval=1))
+
+custom_hooks = [
+    dict(
+        type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.0002, update_buffers=True, priority=49
+    ),
+    dict(
+        type='mmdet.PipelineSwitchHook',
+        switch_epoch=max_epochs - stage2_num_epochs,
+        switch_pipeline=train_pipeline_stage2,
+    ),
+]
+
+# evaluators: NME normalised by the outer eye corners, as this repository's P2 configs
+val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[36, 45])
+test_evaluator = val_evaluator
