@@ -20,6 +20,8 @@ Each entry says where the warning comes from and why nothing is to be done:
   sizes as fractions of the image; albumentations 1.4.24's new names refuse
   fractions (its issue 2227, fixed after the 1.4 line), the old ones still
   work.
+- ``torch.cuda.amp.autocast(args...)`` is deprecated: mmdet 3.3's
+  CSPNeXt blocks (RTMPose's backbone) call the old API on every forward.
 - ``A new version of Albumentations is available``: albumentations asks
   PyPI for a newer release on import; RTMPose's recipes need the pinned
   1.4 line. ``NO_ALBUMENTATIONS_UPDATE=1`` (set here unless set) skips the
@@ -44,6 +46,7 @@ WARNINGS = (
     (UserWarning, r'A new version of Albumentations is available'),
     (UserWarning, r'(Blur|MedianBlur|CoarseDropout) is not pixel-level transformations'),
     (DeprecationWarning, r'`(max|min)_(holes|height|width)` is deprecated'),
+    (FutureWarning, r'`torch\.cuda\.amp\.autocast\(args\.\.\.\)` is deprecated'),
 )
 LOG_MESSAGES = re.compile(
     r'The prefix is not set in metric class NME\.'

@@ -8,10 +8,19 @@ from mmpose.utils import register_all_modules
 
 import rr_mmpose  # noqa: F401  (registers the codecs, heads and losses)
 from rr_mmpose.datasets import generate_dataset
+from rr_mmpose.upstream_noise import WARNINGS
 
 # MMPose's scope, as its tools set it: models built straight from a config's
 # `model` dict find MMPose's data preprocessor whatever test runs first.
 register_all_modules()
+
+
+def pytest_configure(config):
+    """Ignore the upstream warnings nothing here can act on, each named by
+    its message: the list ``import rr_mmpose`` silences (its module says
+    why). Every other warning shows in the summary."""
+    for category, message in WARNINGS:
+        config.addinivalue_line('filterwarnings', f'ignore:{message}:{category.__name__}')
 
 
 @pytest.fixture(scope='session')

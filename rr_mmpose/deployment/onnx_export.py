@@ -77,8 +77,8 @@ def export_graph(
     path = Path(path)
     names = [*input_names, *output_names]
     with warnings.catch_warnings(), torch.no_grad(), atomic_output(path, '.onnx') as tmp:
-        for category, message, module in EXPORT_NOISE:
-            warnings.filterwarnings('ignore', message, category, module)
+        for category, message, origin in EXPORT_NOISE:
+            warnings.filterwarnings('ignore', message, category, origin)
         torch.onnx.export(
             module.eval(),
             tuple(example_inputs),

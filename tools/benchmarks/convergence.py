@@ -33,8 +33,15 @@ PAPER_CONFIGS = {
     arch: f'face_2d_keypoint/rr_heatmap/300w/td-hm_{arch}_rr-8xb64-60e_300w-p2-{size}x{size}.py'
     for arch, size in (('mobilenetv2', 128), ('hrnetv2-w18', 256))
 }
-# The paper configs' warm-up: 500 iterations of 60 epochs x ceil(7500 / 512).
-PAPER_WARMUP_SHARE = 500 / (60 * 15)
+# The full recipes run 60 epochs of ceil(7500 / 512) = 15 iterations on WFLW.
+FULL_ITERATIONS = 60 * 15
+# Their warm-ups: the paper configs' 500 iterations, RTMPose's 1000 (which
+# outlasts its WFLW run: its learning rate never finishes warming up).
+PAPER_WARMUP_SHARE = 500 / FULL_ITERATIONS
+# RTMPose-t on 300W: MMPose's RTMPose WFLW recipe with RTMPose-t's backbone
+# and head, and randomized rounding; the stock rows put SimCCLabel back.
+RTMPOSE_CONFIG = 'face_2d_keypoint/rr_simcc/300w/rtmpose-t_rr-8xb64-60e_300w-128x128.py'
+RTMPOSE_WARMUP_SHARE = 1000 / FULL_ITERATIONS
 HEATMAP_LOSSES = {
     'two-class per-pixel': 'PixelwiseTwoClassCELoss',
     'two-class spatial': 'TwoClassSpatialSoftmaxCELoss',
@@ -62,10 +69,25 @@ class Row:
         return (DARK,) if self.objective == 'MSRA' else ()
 
 
+# RTMPose-t objectives: (codec, split ratio s); 'SimCCLabel' is RTMPose's
+# own (face settings: Gaussian labels, sigma scaled to the input, loss with
+# label softmax), 'RR' RandomizedRoundingSimCC with its loss setting.
+SIMCC_OBJECTIVES = {
+    'SimCCLabel s=2': ('SimCCLabel', 2.0),
+    'RR s=2': ('random', 2.0),
+    'RR s=1': ('random', 1.0),
+    'RR s=0.5': ('random', 0.5),
+    'RR expected s=1': ('expected', 1.0),
+}
 ROWS = [
     *(Row('mobilenetv2', objective, 128) for objective in HEATMAP_LOSSES),
     Row('hrnetv2-w18', 'two-class spatial', 128, seeds=(0,)),
     Row('hrnetv2-w18', 'MSRA', 128, seeds=(0,)),
+    *(Row('rtmpose-t', objective, 128) for objective in SIMCC_OBJECTIVES),
+    Row('mobilenetv2', 'two-class spatial', 64),
+    Row('mobilenetv2', 'MSRA', 64),
+    Row('rtmpose-t', 'SimCCLabel s=2', 64),
+    Row('rtmpose-t', 'RR s=1', 64),
 ]
 
 
@@ -92,9 +114,36 @@ def heatmap_config(arch: str, objective: str, size: int):
     return cfg
 
 
+def rtmpose_config(objective: str, size: int):
+    """The shipped RTMPose-t 300W config at ``size`` input with the codec
+    (and, for stock SimCC, the loss) of ``objective``."""
+    from mmengine.config import Config
+
+    from rr_mmpose import config_path
+
+    cfg = Config.fromfile(config_path(RTMPOSE_CONFIG))
+    study.set_input_size(cfg, size)
+    target, split = SIMCC_OBJECTIVES[objective]
+    head = cfg.model.head
+    head.update(input_size=(size, size), in_featuremap_size=(size // 32, size // 32))
+    head.simcc_split_ratio = split
+    if target == 'SimCCLabel':
+        codec = study.simcc_label(size, split)
+        head.loss.label_softmax = True  # RTMPose's own setting
+    else:
+        codec = dict(cfg.codec, input_size=(size, size), simcc_split_ratio=split)
+        codec['target_mode'] = target
+    study.use_codec(cfg, codec)
+    return cfg
+
+
 def row_config(row: Row, seed: int, epochs: int, data_root: Path, work_dir: Path):
-    cfg = heatmap_config(row.arch, row.objective, row.input)
-    warmup_share = PAPER_WARMUP_SHARE
+    if row.arch == 'rtmpose-t':
+        cfg = rtmpose_config(row.objective, row.input)
+        warmup_share = RTMPOSE_WARMUP_SHARE
+    else:
+        cfg = heatmap_config(row.arch, row.objective, row.input)
+        warmup_share = PAPER_WARMUP_SHARE
     from rr_mmpose.testing import on_generated_faces
 
     on_generated_faces(
@@ -107,7 +156,7 @@ def row_config(row: Row, seed: int, epochs: int, data_root: Path, work_dir: Path
         work_dir=work_dir,
     )
     cfg.randomness = dict(seed=seed)
-    study.scale_schedule(cfg, epochs, NUM_TRAIN // BATCH, warmup_share)
+    study.scale_schedule(cfg, epochs, NUM_TRAIN // BATCH, warmup_share, FULL_ITERATIONS)
     return cfg
 
 
@@ -173,48 +222,92 @@ def summarise(runs: list[dict]) -> list[dict]:
     return out
 
 
-def table(summary: list[dict]) -> str:
-    lines = [
+def table(summary: list[dict], costs: dict | None = None) -> str:
+    """The study's table; with ``costs`` (``tools.benchmarks.costs``) each
+    row also says what it costs: parameters, FLOPs, latency, throughput."""
+    cost = {(c['arch'], c['input'], c['row']): c for c in (costs or {}).get('rows', [])}
+    head = (
         '| backbone | input | objective | final NME % (mean ± half-spread) | seeds | '
-        f'first epoch < {NME_GOAL:g} % (per seed) |',
-        '|---|---|---|---|---|---|',
-    ]
+        f'first epoch < {NME_GOAL:g} % (per seed) |'
+    )
+    if cost:
+        head += (
+            ' params (M) | GFLOPs | latency ms: onnxruntime + host decode | '
+            'train img/s vs stock | inference img/s vs stock |'
+        )
+    lines = [head, '|---' * head.count(' | ') + '|---|']
     for s in summary:
         reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
-        lines.append(
+        line = (
             f'| {s["arch"]} | {s["input"]} | {s["row"]} | {s["final_mean"]:.2f} ± '
             f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {reached} |'
         )
+        c = cost.get((s['arch'], s['input'], s['row']))
+        if c:
+            line += (
+                f' {c["params_m"]:.2f} | {c["gflops"]:.3f} | {c["onnxruntime_ms"]:.2f} + '
+                f'{c["host_decode_ms"]:.2f} | {c["train_vs_stock"]:.2f} | '
+                f'{c["infer_vs_stock"]:.2f} |'
+            )
+        elif cost:
+            line += ' - | - | - | - | - |'
+        lines.append(line)
     return '\n'.join(lines)
 
 
 DESCRIPTION = (
     'Each row trains a shipped config from scratch on the generated faces with only its head, '
-    'loss and codec changed: MobileNetV2 and HRNet-W18 are the 300W P2 paper configs (Adam '
-    '2e-3, warm-up over {warmup:.0f} % of the iterations as their 500 of 60 x 15 on WFLW, x0.1 '
-    'steps at 2/3 and 11/12 of the epochs, their augmentation). One epoch is {num_train} '
-    'generated faces at batch {batch} ({iterations} iterations, as one WFLW epoch at 8x64); '
-    '{epochs} epochs. NME (outer eye corners) on {num_test} generated test faces after every '
-    "epoch, flip test on. MSRA is MMPose's MSRAHeatmap (sigma {sigma} cells, MMPose's face "
-    'recipe) with KeypointMSELoss and a HeatmapHead with the same 1x1 conv block as the RR '
-    'head; "MSRA + DARK" decodes the same weights with DARK.'
+    'loss, codec and input size changed, its own recipe scaled to the CPU: one epoch is '
+    '{num_train} generated faces at batch {batch} ({iterations} iterations, as one WFLW epoch at '
+    '8x64), {epochs} epochs; warm-ups keep their share of the iterations, learning-rate steps '
+    'and stage switches their share of the epochs. MobileNetV2 and HRNet-W18 are the 300W P2 '
+    'paper configs (Adam 2e-3, warm-up over {warmup:.0f} % of the iterations as their 500 of '
+    '60 x 15 on WFLW, x0.1 steps at 2/3 and 11/12 of the epochs). RTMPose-t is the shipped '
+    "`rr_simcc/300w` RTMPose-t config, MMPose's RTMPose WFLW recipe (AdamW 4e-3, warm-up "
+    "longer than the run, cosine decay over the second half, EMA, MMPose's augmentation with "
+    'Albumentation and a milder last stage); its rows change the SimCC split ratio s and the '
+    "codec: `SimCCLabel` is RTMPose's own (Gaussian labels, sigma {simcc_sigma} bins at 256 "
+    'input and s = 2, scaled to the input; KLDiscretLoss beta 10 with label softmax), `RR` is '
+    '`RandomizedRoundingSimCC` with KLDiscretLoss(label_softmax=False), `RR expected` trains on '
+    'its two-hot expectation instead of random draws. NME (outer eye corners) on {num_test} '
+    "generated test faces after every epoch, flip test on. MSRA is MMPose's MSRAHeatmap "
+    "(sigma {sigma} cells, MMPose's face recipe) with KeypointMSELoss and a HeatmapHead with "
+    'the same 1x1 conv block as the RR head; "MSRA + DARK" decodes the same weights with DARK.'
 )
 
 
 def section(result: dict) -> str:
-    return '\n'.join(
-        [
-            '## Convergence',
+    costs = study.load('costs')
+    lines = [
+        '## Convergence',
+        '',
+        study.provenance_line([r['provenance'] for r in result['runs']]),
+        '',
+        describe(),
+        '',
+        table(summarise(result['runs']), costs),
+        '',
+        '![NME against epoch](benchmarks/convergence.png)',
+    ]
+    if costs:
+        lines += [
             '',
-            study.provenance_line([r['provenance'] for r in result['runs']]),
+            'Costs: ' + study.provenance_line([costs['provenance']]) + ' ' + COSTS,
             '',
-            describe(),
-            '',
-            table(summarise(result['runs'])),
-            '',
-            '![NME against epoch](benchmarks/convergence.png)',
+            '![NME against GFLOPs](benchmarks/convergence_gflops.png)',
         ]
-    )
+    return '\n'.join(lines)
+
+
+COSTS = (
+    "Params and GFLOPs as MMPose counts them, at the row's input. Latency: batch 1, two "
+    'onnxruntime threads, medians; randomized rounding rows carry their decode in the graph '
+    "(host decode 0), the others decode on the host with their MMPose codec, as MMPose's "
+    'heads do. Throughput: training is the train pipeline of a batch of 16 generated faces '
+    '(loading, augmentation, targets) plus one optimiser step, inference is `test_step` with '
+    'flip test on 16 crops; rows timed in turn over 5 rounds, medians, as ratios against the '
+    'stock row of the same backbone and input (MSRA, or SimCCLabel for RTMPose-t).'
+)
 
 
 def describe() -> str:
@@ -226,18 +319,21 @@ def describe() -> str:
         epochs=EPOCHS,
         num_test=NUM_TEST,
         sigma=study.MSRA_SIGMA_CELLS,
+        simcc_sigma=study.SIMCC_SIGMA_AT_256,
     )
 
 
-def plot(summary: list[dict], path: Path) -> None:
+def plot(summary: list[dict], path: Path, costs: dict | None = None) -> None:
+    """NME against epoch; with ``costs``, also NME against GFLOPs beside it
+    (``convergence_gflops.png``)."""
     import matplotlib
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fig, ax = plt.subplots(figsize=(8, 5))
     for s in summary:
-        style = '-' if s['arch'] == 'mobilenetv2' else '--'
+        style = {'mobilenetv2': '-', 'hrnetv2-w18': '--'}.get(s['arch'], ':')
         epochs = np.arange(1, len(s['curve_mean']) + 1)
         label = f'{s["arch"]} {s["input"]}: {s["row"]}'
         ax.plot(epochs, s['curve_mean'], style, marker='.', label=label)
@@ -246,9 +342,31 @@ def plot(summary: list[dict], path: Path) -> None:
     ax.set_ylim(top=150)  # DARK on the flat maps of the first epochs runs far off
     ax.set(xlabel='epoch', ylabel='NME % (generated test faces, mean of seeds)')
     ax.set_title('Convergence, shipped recipes scaled to the CPU')
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=6, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    if not costs:
+        return
+    cost = {(c['arch'], c['input'], c['row']): c for c in costs['rows']}
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for s in summary:
+        c = cost.get((s['arch'], s['input'], s['row']))
+        if c is None or s['final_mean'] > 20:  # the per-pixel loss does not learn
+            continue
+        marker = 'o' if s['input'] == 128 else 's'
+        ax.scatter(c['gflops'], s['final_mean'], marker=marker)
+        ax.annotate(
+            f'{s["arch"]} {s["input"]} {s["row"]}',
+            (c['gflops'], s['final_mean']),
+            fontsize=6,
+            xytext=(3, 3),
+            textcoords='offset points',
+        )
+    ax.set(xscale='log', xlabel='GFLOPs (MMPose counting)', ylabel='final NME %')
+    ax.set_title('Accuracy per compute (o: 128 input, s: 64 input)')
+    fig.tight_layout()
+    fig.savefig(path.with_name('convergence_gflops.png'), dpi=110)
     plt.close(fig)
 
 
@@ -269,7 +387,7 @@ def run(rows: list[Row], seeds: tuple[int, ...] | None, epochs: int) -> dict:
             result = dict(runs=list(runs.values()))
             result['summary'] = summarise(result['runs'])
             study.save('convergence', result, tag=False)  # runs carry their own
-    plot(result['summary'], study.OUT / 'convergence.png')
+    plot(result['summary'], study.OUT / 'convergence.png', study.load('costs'))
     return result
 
 

@@ -159,21 +159,32 @@ def simcc_label(input_size: int, split_ratio: float = 2.0) -> dict:
     )
 
 
+def pipelines(cfg) -> list[list]:
+    """Every data pipeline of a config: its loaders' and the one a
+    ``PipelineSwitchHook`` switches to (RTMPose's second stage)."""
+    found = [cfg[name].dataset.pipeline for name in LOADERS]
+    found += [h.switch_pipeline for h in cfg.get('custom_hooks', []) if 'switch_pipeline' in h]
+    return found
+
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
 def use_codec(cfg, codec: dict) -> None:
     """Make ``codec`` the config's one codec: variable, head decoder and
     every ``GenerateTarget`` encoder."""
     cfg.codec = codec
     cfg.model.head.decoder = codec
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for step in cfg[loader].dataset.pipeline:
+    for pipeline in pipelines(cfg):
+        for step in pipeline:
             if step.type == 'GenerateTarget':
                 step.encoder = codec
 
 
 def set_input_size(cfg, size: int) -> None:
     """Every ``TopdownAffine`` of the config crops to ``size`` x ``size``."""
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        for step in cfg[loader].dataset.pipeline:
+    for pipeline in pipelines(cfg):
+        for step in pipeline:
             if step.type == 'TopdownAffine':
                 step.input_size = (size, size)
 
@@ -227,30 +238,40 @@ def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
     return dict(nme=curve.nme, redecoded=curve.redecoded, train_seconds=seconds)
 
 
-def scale_schedule(cfg, epochs: int, iterations_per_epoch: int, warmup_share: float) -> None:
-    """Shrink a config's LinearLR warm-up + MultiStepLR schedule to
-    ``epochs``: the warm-up keeps ``warmup_share`` of the iterations and the
-    steps keep their share of the epochs. A CosineAnnealingLR (RTMPose)
-    keeps its share of the epochs likewise."""
-    scheduled = []
+def scale_schedule(
+    cfg, epochs: int, iterations_per_epoch: int, warmup_share: float, full_iterations: int
+) -> None:
+    """Shrink a config's schedule to ``epochs`` of ``iterations_per_epoch``:
+    the LinearLR warm-up keeps ``warmup_share`` of the iterations, epoch
+    milestones (MultiStepLR steps, CosineAnnealingLR's span, RTMPose's
+    pipeline switch) keep their share of the epochs, and RTMPose's EMA its
+    momentum schedule's share of the iterations (``full_iterations``: those
+    of the full recipe)."""
+    full_epochs = cfg.train_cfg.max_epochs
     total = epochs * iterations_per_epoch
+
+    def epoch(e: int) -> int:
+        return round(e * epochs / full_epochs)
+
+    scheduled = []
     for s in cfg.param_scheduler:
         s = dict(s)
         if s['type'] == 'LinearLR':
             s.update(begin=0, end=max(1, round(warmup_share * total)), by_epoch=False)
         elif s['type'] == 'MultiStepLR':
-            s['milestones'] = [round(m * epochs / s['end']) for m in s['milestones']]
-            s.update(begin=0, end=epochs)
+            s.update(begin=0, end=epochs, milestones=[epoch(m) for m in s['milestones']])
         elif s['type'] == 'CosineAnnealingLR':
-            begin, end = (
-                round(e * epochs / cfg.train_cfg.max_epochs) for e in (s['begin'], s['end'])
-            )
-            s.update(begin=begin, end=end, T_max=end - begin)
+            s.update(begin=epoch(s['begin']), end=epoch(s['end']))
+            s['T_max'] = s['end'] - s['begin']
         scheduled.append(s)
     cfg.param_scheduler = scheduled
+    for hook in cfg.get('custom_hooks', []):
+        if 'switch_epoch' in hook:
+            hook.switch_epoch = epoch(hook.switch_epoch)
+        if hook.get('ema_type') == 'ExpMomentumEMA':  # its momentum decays with gamma steps
+            hook.gamma = hook.get('gamma', 2000) * total / full_iterations
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
-    cfg.pop('custom_hooks', None)  # RTMPose's EMA / pipeline switch: epochs are rescaled
 
 
 def summarise_seeds(values: list[float]) -> dict:

@@ -1,0 +1,158 @@
+"""What each model of the convergence study costs: parameters, FLOPs,
+onnxruntime latency with the decode included, and training and inference
+throughput as ratios against the stock codec of its family, measured side
+by side in one run.
+
+    python -m tools.benchmarks.costs
+
+- Latency: batch 1, ``THREADS`` onnxruntime threads, medians. Randomized
+  rounding models export with their decode in the graph
+  (``rr_mmpose.deployment.export_onnx``); the others export the network
+  and decode on the host with their MMPose codec, as MMPose's heads do, and
+  that decode time is added.
+- Throughput: training is the train pipeline (loading, augmentation,
+  target encoding) of a batch of ``BATCH`` generated faces plus one
+  optimiser step; inference is ``test_step`` (flip test, decode) on a batch
+  of ``BATCH`` crops. Rows are timed in turn, ``REPEATS`` rounds, medians;
+  ratios are against the stock row of the same backbone and input (MSRA for
+  heatmaps, SimCCLabel for RTMPose).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import convergence, study
+
+THREADS, BATCH, REPEATS = 2, 16, 5
+STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
+
+
+def row_models(row: convergence.Row) -> list[tuple[str, object, dict]]:
+    """(objective, config, decoder) for the row and its re-decoded rows."""
+    cfg = convergence.row_config(row, 0, convergence.EPOCHS, study.generated_faces(), study.WORK)
+    models = [(row.objective, cfg, cfg.codec)]
+    models += [(name, cfg, convergence.redecoder(row, name)) for name in row.redecoded]
+    return models
+
+
+def build(cfg):
+    from mmengine.model import revert_sync_batchnorm
+    from mmpose.registry import MODELS
+
+    return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+
+
+def latency_ms(cfg, decoder: dict) -> dict:
+    """Median onnxruntime latency at batch 1, and the host decode added."""
+    import onnxruntime as ort
+    from mmpose.registry import KEYPOINT_CODECS
+
+    from rr_mmpose.deployment import export_graph, export_onnx
+
+    model = build(cfg)
+    w, h = cfg.codec['input_size']
+    crop = torch.randn(1, 3, h, w)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    in_graph = decoder['type'].startswith('RandomizedRounding')
+    with tempfile.TemporaryDirectory() as tmp:
+        if in_graph:
+            path = export_onnx(model, Path(tmp) / 'm.onnx')
+        else:
+            network = Network(model)
+            names = ['x', 'y'] if decoder['type'] == 'SimCCLabel' else ['maps']
+            path = export_graph(network, [crop], Path(tmp) / 'm.onnx', ['input'], names)
+        session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+        run = partial(session.run, None, {'input': crop.numpy()})
+        graph = study.median_seconds(run, 20, warmup=3)
+        host = 0.0
+        if not in_graph:
+            codec = KEYPOINT_CODECS.build(decoder)
+            outputs = [o[0] for o in run()]  # one instance, as MMPose's heads decode
+            host = study.median_seconds(partial(codec.decode, *outputs), 20, warmup=3)
+    return dict(onnxruntime_ms=1e3 * graph, host_decode_ms=1e3 * host)
+
+
+class Network(nn.Module):
+    """Backbone, neck and head, without decoding: what a stock model exports."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model.head.forward(self.model.extract_feat(inputs))
+
+
+def throughput_steps(cfg, decoder: dict):
+    """(train step, inference step) callables for one model."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.optim import build_optim_wrapper
+    from mmpose.registry import DATASETS, KEYPOINT_CODECS
+
+    model = build(cfg)
+    model.head.decoder = KEYPOINT_CODECS.build(decoder)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    train_set = DATASETS.build(cfg.train_dataloader.dataset)
+    val_set = DATASETS.build(cfg.val_dataloader.dataset)
+    val_batch = pseudo_collate([val_set[i] for i in range(BATCH)])
+
+    def train() -> None:
+        picks = np.random.randint(len(train_set), size=BATCH)
+        batch = pseudo_collate([train_set[i] for i in picks])
+        model.train()
+        model.train_step(batch, optim)
+
+    def infer() -> None:
+        model.eval()
+        with torch.no_grad():
+            model.test_step(val_batch)
+
+    return train, infer
+
+
+def measure() -> dict:
+    from rr_mmpose.utils import model_complexity
+
+    torch.set_num_threads(THREADS)
+    rows, steps = [], {}
+    for row in convergence.ROWS:
+        for objective, cfg, decoder in row_models(row):
+            count = model_complexity(cfg, (row.input, row.input))
+            entry = dict(arch=row.arch, input=row.input, row=objective)
+            entry.update(params_m=count.params_m, gflops=count.gflops)
+            entry.update(latency_ms(cfg, decoder))
+            rows.append(entry)
+            steps[objective, row.arch, row.input] = throughput_steps(cfg, decoder)
+            print(entry, flush=True)
+    times = {key: ([], []) for key in steps}
+    for _ in range(REPEATS):  # in turn, so that a busy moment hits every row
+        for key, (train, infer) in steps.items():
+            times[key][0].append(study.median_seconds(train, 1, warmup=0))
+            times[key][1].append(study.median_seconds(infer, 1, warmup=0))
+    for entry in rows:
+        train_s, infer_s = times[entry['row'], entry['arch'], entry['input']]
+        entry['train_img_s'] = BATCH / float(np.median(train_s))
+        entry['infer_img_s'] = BATCH / float(np.median(infer_s))
+    by_key = {(r['arch'], r['input'], r['row']): r for r in rows}
+    for entry in rows:
+        stock = by_key[entry['arch'], entry['input'], STOCK[entry['arch']]]
+        entry['train_vs_stock'] = entry['train_img_s'] / stock['train_img_s']
+        entry['infer_vs_stock'] = entry['infer_img_s'] / stock['infer_img_s']
+    return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=rows)
+
+
+def run() -> dict:
+    study.save('costs', measure())
+    return study.load('costs')
+
+
+if __name__ == '__main__':
+    print(run())
