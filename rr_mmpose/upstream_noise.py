@@ -30,6 +30,9 @@ Each entry says where the warning comes from and why nothing is to be done:
   deprecated``, ``"HardDiskBackend" is the alias of "LocalBackend"``:
   mmengine logs these when MMPose's ``NME`` (which has no default prefix)
   and MMPose's own loaders are built.
+- ``Failed to search registry with scope "mmpose" in the "function"
+  registry tree``: MMPose's inferencer looks its collate function up in a
+  registry MMPose does not have, then uses mmengine's, which is right.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ LOG_MESSAGES = re.compile(
     r'The prefix is not set in metric class NME\.'
     r'|"FileClient" will be deprecated in future'
     r'|"HardDiskBackend" is the alias of "LocalBackend"'
+    r'|Failed to search registry with scope "mmpose" in the "function" registry tree'
 )
 
 
