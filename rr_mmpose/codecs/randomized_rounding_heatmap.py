@@ -9,7 +9,14 @@ from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
 from .topk_decoding import topk_soft_argmax
-from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
+from .utils import (
+    UniformSource,
+    as_real_array,
+    as_size,
+    check_score_temperature,
+    check_target_mode,
+    randomized_round,
+)
 
 
 @KEYPOINT_CODECS.register_module()
@@ -75,6 +82,10 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         seed (int, optional): Seed of a private generator. ``None`` (default)
             draws from numpy's global generator, which MMEngine seeds per
             worker through ``randomness=dict(seed=...)``
+        score_temperature (float): ``T`` of the scores (see
+            :func:`topk_soft_argmax`); coordinates do not depend on it. 1
+            (default) is the model's own probability; a fitted value
+            calibrates it (:func:`rr_mmpose.evaluation.fit_score_temperature`)
 
     .. _`Heatmap Regression via Randomized Rounding`:
         https://arxiv.org/abs/2009.00225
@@ -90,6 +101,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         topk: int = 9,
         target_mode: str = 'random',
         seed: int | None = None,
+        score_temperature: float = 1.0,
     ) -> None:
         super().__init__()
         self.input_size = as_size(input_size, 'input_size')
@@ -106,6 +118,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
         self.topk = int(topk)
         self.target_mode = check_target_mode(target_mode)
+        self.score_temperature = check_score_temperature(score_temperature)
         self.seed = seed
         self._uniform = UniformSource(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
@@ -211,7 +224,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
                 f'maps of size {tuple(maps.shape[-2:])} (H, W) do not match heatmap_size '
                 f'{self.heatmap_size} (W, H)'
             )
-        coords, scores = topk_soft_argmax(maps, self.topk)
+        coords, scores = topk_soft_argmax(maps, self.topk, self.score_temperature)
         return coords * coords.new_tensor(self.scale_factor), scores
 
 

@@ -10,7 +10,14 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
+from .utils import (
+    UniformSource,
+    as_real_array,
+    as_size,
+    check_score_temperature,
+    check_target_mode,
+    randomized_round,
+)
 
 
 @KEYPOINT_CODECS.register_module()
@@ -153,6 +160,10 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         seed (int, optional): Seed of a private generator. ``None`` (default)
             draws from numpy's global generator, which MMEngine seeds per
             worker through ``randomness=dict(seed=...)``
+        score_temperature (float): ``T`` of the scores, which are computed
+            from ``softmax(beta * logits / T)``; coordinates do not depend
+            on it. 1 (default) is the model's own probability; a fitted value
+            calibrates it (:func:`rr_mmpose.evaluation.fit_score_temperature`)
     """
 
     label_mapping_table = dict(
@@ -169,6 +180,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         window: int = 2,
         target_mode: str = 'random',
         seed: int | None = None,
+        score_temperature: float = 1.0,
     ) -> None:
         super().__init__()
         self.input_size = as_size(input_size, 'input_size')
@@ -190,6 +202,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
             )
         self.window = int(window)
         self.target_mode = check_target_mode(target_mode)
+        self.score_temperature = check_score_temperature(score_temperature)
         self.seed = seed
         self._uniform = UniformSource(seed)
 
@@ -347,8 +360,10 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         # A mask, not a gather: bins past either end simply do not exist.
         inside = ((bins - peak).abs() <= self.window).to(probs.dtype)
         weights = probs * inside
-        mass = weights.sum(dim=-1)
-        return (weights * bins).sum(dim=-1) / mass, mass
+        mean = (weights * bins).sum(dim=-1) / weights.sum(dim=-1)
+        if self.score_temperature != 1.0:  # the score only: the mean stays
+            probs = torch.softmax(logits * (self.beta / self.score_temperature), dim=-1)
+        return mean, (probs * inside).sum(dim=-1)
 
 
 def _num_bins(size: int, split: float, axis: str) -> int:

@@ -1,5 +1,7 @@
 """COCO-style face landmark annotations, as MMPose's face datasets read them."""
 
+from __future__ import annotations
+
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -19,7 +21,11 @@ def tight_box(keypoints: np.ndarray) -> np.ndarray:
 
 
 def face_annotation(
-    ann_id: int, image_id: int, keypoints: np.ndarray, box: Sequence[float]
+    ann_id: int,
+    image_id: int,
+    keypoints: np.ndarray,
+    box: Sequence[float],
+    visibility: np.ndarray | None = None,
 ) -> dict:
     """One instance in the layout of MMPose's face datasets.
 
@@ -28,6 +34,8 @@ def face_annotation(
         image_id (int): Id of the image holding the face
         keypoints (np.ndarray): (K, 2) landmarks in image pixels, 0-based
         box (Sequence[float]): (x_min, y_min, x_max, y_max) face box
+        visibility (np.ndarray, optional): (K,) COCO flags, 2 visible, 1
+            labelled but occluded. Defaults to 2 for all
 
     Returns:
         dict: with ``bbox`` (x, y, w, h; read by ``LapaDataset``) and
@@ -44,7 +52,13 @@ def face_annotation(
     if not (np.isfinite([x0, y0, x1, y1]).all() and x1 > x0 and y1 > y0):
         raise ValueError(f'invalid face box {box}')
     w, h = x1 - x0, y1 - y0
-    triplets = np.concatenate([keypoints, np.full((len(keypoints), 1), 2.0)], axis=1)
+    flags = np.full(len(keypoints), 2.0) if visibility is None else np.asarray(visibility, float)
+    if flags.shape != (len(keypoints),) or not np.isin(flags, (1, 2)).all():
+        raise ValueError(
+            f'visibility must be {len(keypoints)} flags of 1 (occluded) or 2 (visible), '
+            f'got {flags.tolist()}'
+        )
+    triplets = np.concatenate([keypoints, flags[:, None]], axis=1)
     return dict(
         id=int(ann_id),
         image_id=int(image_id),

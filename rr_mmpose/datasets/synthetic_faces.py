@@ -36,6 +36,7 @@ from .face_template import (
     Expression,
     face_points_3d,
 )
+from .hard_cases import HardCases, apply_hard_cases
 
 SHIFT = 4  # OpenCV draws at 1/16 pixel precision with shift=4.
 SPLITS = ('train', 'test')
@@ -81,6 +82,15 @@ def render_face(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, 
         - keypoints (np.ndarray): (68, 2) landmarks in pixels (pixel centres
           at integer coordinates, as MMPose and OpenCV use)
     """
+    image, keypoints, _ = render_face_with_occlusion(rng, size)
+    return image, keypoints
+
+
+def render_face_with_occlusion(
+    rng: np.random.Generator, size: int = 256
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`render_face` (the same draws, the same face), and which
+    landmarks its occluding object covers: (K,) bool."""
     expr = Expression(
         jaw_width=rng.uniform(-1, 1),
         face_length=rng.uniform(-1, 1),
@@ -201,6 +211,7 @@ def render_face(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, 
             image, [_poly(keypoints[JAW])], False, tuple(skin * 0.6), 1, cv2.LINE_AA, SHIFT
         )
 
+    occluded = np.zeros(len(keypoints), bool)
     if rng.random() < 0.3:  # partial occlusion by an object
         box = np.sort(rng.uniform(keypoints.min(0), keypoints.max(0), (2, 2)), axis=0)
         box[1] = box[0] + (box[1] - box[0]) * 0.6
@@ -208,12 +219,14 @@ def render_face(rng: np.random.Generator, size: int = 256) -> tuple[np.ndarray, 
         x0, y0 = np.floor(box[0]).astype(int)
         x1, y1 = np.ceil(box[1]).astype(int)
         image[y0:y1, x0:x1] = occluder[y0:y1, x0:x1]
+        cells = np.round(keypoints)  # the pixel each landmark lies in
+        occluded = ((cells >= [x0, y0]) & (cells < [x1, y1])).all(axis=1)
 
     if rng.random() < 0.5:
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.2))
     noise = rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(0, 8)
     image = np.clip(image + noise, 0, 255).astype(np.uint8)
-    return image, keypoints
+    return image, keypoints, occluded
 
 
 def generate_dataset(
@@ -222,30 +235,50 @@ def generate_dataset(
     num_test: int = 300,
     image_size: int = 256,
     seed: int = 0,
+    hard_cases: bool | HardCases = False,
 ) -> dict:
     """Write a 300W-layout dataset: ``images/{train,test}/*.jpg`` and
     ``annotations/face_landmarks_300w_{train,test}.json`` (P1 boxes).
 
     Each split draws from its own seeded stream, so the test split is the
-    same whatever ``num_train`` is. Returns the annotation file paths.
+    same whatever ``num_train`` is. With ``hard_cases`` (True: the defaults
+    of :class:`HardCases`) faces also get occluders, blur and low light,
+    drawn from a stream of their own (the faces stay the same), and every
+    landmark under an occluder, the faces' own occluding objects included,
+    is flagged 1 (labelled, not visible: COCO's convention) instead of 2;
+    MMPose's loaders keep the flags in each sample's ``raw_ann_info``.
+    Returns the annotation file paths.
     """
     out_dir = Path(out_dir)
+    cases = HardCases() if hard_cases is True else hard_cases or None
     paths = {}
     for split_index, (split, count) in enumerate(zip(SPLITS, (num_train, num_test))):
         rng = np.random.default_rng([seed, split_index])
+        hard_rng = np.random.default_rng([seed, split_index, 1])
         image_dir = out_dir / 'images' / split
         image_dir.mkdir(parents=True, exist_ok=True)
         images, annotations = [], []
         for i in range(count):
-            image, keypoints = render_face(rng, image_size)
+            image, keypoints, occluded = render_face_with_occlusion(rng, image_size)
+            visibility = None
+            if cases is not None:
+                image, hidden = apply_hard_cases(hard_rng, image, keypoints, cases)
+                visibility = np.where(occluded | hidden, 1, 2)
             file_name = f'{split}/{i:05d}.jpg'
             if not cv2.imwrite(
                 str(out_dir / 'images' / file_name), image, [cv2.IMWRITE_JPEG_QUALITY, 95]
             ):
                 raise OSError(f'could not write {out_dir / "images" / file_name}')
             images.append(image_record(i, file_name, image_size, image_size))
-            annotations.append(face_annotation(i, i, keypoints, tight_box(keypoints)))
-        doc = coco_document(images, annotations, generator='rr_mmpose synthetic faces', seed=seed)
+            box = tight_box(keypoints)
+            annotations.append(face_annotation(i, i, keypoints, box, visibility))
+        doc = coco_document(
+            images,
+            annotations,
+            generator='rr_mmpose synthetic faces',
+            seed=seed,
+            hard_cases=cases is not None,
+        )
         paths[split] = write_json_atomic(
             doc, out_dir / 'annotations' / f'face_landmarks_300w_{split}.json'
         )
@@ -259,9 +292,12 @@ def main(argv=None) -> None:
     parser.add_argument('--num-test', type=int, default=300)
     parser.add_argument('--image-size', type=int, default=256)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--hard-cases', action='store_true', help='occluders (flagged), blur and low light'
+    )
     args = parser.parse_args(argv)
     paths = generate_dataset(
-        args.out_dir, args.num_train, args.num_test, args.image_size, args.seed
+        args.out_dir, args.num_train, args.num_test, args.image_size, args.seed, args.hard_cases
     )
     for split, path in paths.items():
         print(f'{split}: {path}')
