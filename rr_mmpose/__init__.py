@@ -2,11 +2,13 @@
 
 Importing the package registers, in MMPose's registries:
 
-- ``KEYPOINT_CODECS``: ``RandomizedRoundingHeatmap``
+- ``KEYPOINT_CODECS``: ``RandomizedRoundingHeatmap``, ``RandomizedRoundingSimCC``
 - ``MODELS``: ``RandomizedRoundingHead``, ``TwoClassSpatialSoftmaxCELoss``,
   ``SpatialSoftmaxCELoss``, ``PixelwiseTwoClassCELoss``, ``TruncatedMobileNetV2``,
   ``H3RDataPreprocessor``
-- ``DATASETS``: ``FaceLandmarkBoxDataset``
+- ``DATASETS``: ``FaceLandmarkBoxDataset``, ``FlaggedFace300WDataset``,
+  ``FlaggedWFLWDataset``
+- ``METRICS``: ``FaceLandmarkMetric``
 - ``TRANSFORMS``: ``H3RCropResize``
 
 Everything for H3R's released models is in :mod:`rr_mmpose.h3r`.
@@ -21,7 +23,7 @@ from .upstream_noise import silence_upstream_logs, silence_upstream_warnings
 
 silence_upstream_warnings()  # before mmengine is imported
 
-from . import codecs, datasets, h3r, models  # noqa: E402, F401  (registration side effects)
+from . import codecs, datasets, evaluation, h3r, models  # noqa: E402, F401  (registrations)
 from .utils.checkpoint import allow_mmengine_checkpoints  # noqa: E402
 from .utils.config_path import config_path  # noqa: E402
 from .version import __version__  # noqa: E402

@@ -3,7 +3,9 @@
 Each row: 196 landmark coordinates (x0 y0 ... x97 y97), the dataset's box
 (x_min y_min x_max y_max), six attribute flags (pose, expression,
 illumination, make-up, occlusion, blur) and the image path relative to
-``WFLW_images``.
+``WFLW_images``. Every annotation keeps its flags as ``attributes``, a dict
+of bools keyed by ``ATTRIBUTES`` (read by ``FaceLandmarkMetric`` for its
+per-subset NME).
 """
 
 from __future__ import annotations
@@ -42,10 +44,11 @@ def parse_wflw_list(list_file: Path, image_root: Path) -> dict[str, SplitWriter]
             raise ConversionError(list_file, f'empty box {box.tolist()}', line_no)
         file_name = cols[-1]
         size = image_size(Path(image_root) / file_name, list_file, line_no)
-        full.add(file_name, size, keypoints, box)
-        for attribute, flag in zip(ATTRIBUTES, flags):
+        attributes = {a: bool(flag) for a, flag in zip(ATTRIBUTES, flags)}
+        full.add(file_name, size, keypoints, box, attributes=attributes)
+        for attribute, flag in attributes.items():
             if flag:
-                subsets[attribute].add(file_name, size, keypoints, box)
+                subsets[attribute].add(file_name, size, keypoints, box, attributes=attributes)
     return {'': full, **subsets}
 
 

@@ -127,5 +127,9 @@ test_dataloader = val_dataloader
 
 # evaluators: NME over sqrt(w * h) of the ground-truth landmark box, which
 # the converter stores as `box_size` and FaceLandmarkBoxDataset packs.
-val_evaluator = dict(type='NME', norm_mode='use_norm_item', norm_item='box_size')
+val_evaluator = [
+    dict(type='NME', norm_mode='use_norm_item', norm_item='box_size'),
+    # NME per face, failure rate, AUC, percentiles, per-subset NME and score calibration
+    dict(type='FaceLandmarkMetric', norm_mode='use_norm_item', norm_item='box_size'),
+]
 test_evaluator = val_evaluator

@@ -160,5 +160,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # evaluators: NME normalised by the outer eye corners, as H3R's test scripts
-val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[66, 79])
+val_evaluator = [
+    dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[66, 79]),
+    # NME per face, failure rate, AUC, percentiles, per-subset NME and score calibration
+    dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', keypoint_indices=[66, 79]),
+]
 test_evaluator = val_evaluator

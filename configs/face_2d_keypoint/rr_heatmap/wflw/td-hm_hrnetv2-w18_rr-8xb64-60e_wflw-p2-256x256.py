@@ -105,7 +105,8 @@ model = dict(
 )
 
 # base dataset settings (converted by tools/dataset_converters/wflw2coco.py)
-dataset_type = 'WFLWDataset'
+# WFLWDataset keeping each face's attribute flags, for FaceLandmarkMetric's subsets
+dataset_type = 'FlaggedWFLWDataset'
 data_mode = 'topdown'
 data_root = 'data/wflw/'
 
@@ -160,5 +161,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # evaluators: NME normalised by the outer eye corners, as H3R's test scripts
-val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[60, 72])
+val_evaluator = [
+    dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[60, 72]),
+    # NME per face, failure rate, AUC, percentiles, per-subset NME and score calibration
+    dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', keypoint_indices=[60, 72]),
+]
 test_evaluator = val_evaluator

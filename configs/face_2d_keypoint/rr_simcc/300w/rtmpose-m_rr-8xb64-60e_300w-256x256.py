@@ -254,5 +254,9 @@ custom_hooks = [
 ]
 
 # evaluators: NME normalised by the outer eye corners, as this repository's P2 configs
-val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[36, 45])
+val_evaluator = [
+    dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[36, 45]),
+    # NME per face, failure rate, AUC, percentiles, per-subset NME and score calibration
+    dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', keypoint_indices=[36, 45]),
+]
 test_evaluator = val_evaluator

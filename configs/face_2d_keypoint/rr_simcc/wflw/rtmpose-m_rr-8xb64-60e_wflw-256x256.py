@@ -138,7 +138,8 @@ model = dict(
 )
 
 # base dataset settings (python -m rr_mmpose.datasets.converters.wflw, P2 boxes)
-dataset_type = 'WFLWDataset'
+# WFLWDataset keeping each face's attribute flags, for FaceLandmarkMetric's subsets
+dataset_type = 'FlaggedWFLWDataset'
 data_mode = 'topdown'
 data_root = 'data/wflw/'
 
@@ -254,5 +255,9 @@ custom_hooks = [
 ]
 
 # evaluators: NME normalised by the outer eye corners, as this repository's P2 configs
-val_evaluator = dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[60, 72])
+val_evaluator = [
+    dict(type='NME', norm_mode='keypoint_distance', keypoint_indices=[60, 72]),
+    # NME per face, failure rate, AUC, percentiles, per-subset NME and score calibration
+    dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', keypoint_indices=[60, 72]),
+]
 test_evaluator = val_evaluator

@@ -1,0 +1,437 @@
+"""Face-landmark figures for ``val_evaluator``: per-face NME, failure rate,
+the CED's AUC, NME percentiles, NME per annotated subset, and how well the
+predicted keypoint scores are calibrated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from mmengine.logging import MMLogger
+from mmpose.evaluation.metrics import NME
+from mmpose.registry import METRICS
+from scipy.stats import rankdata
+
+NORM_MODES = ('use_norm_item', 'keypoint_distance')
+PERCENTILES = (50, 90, 99)
+# COCO's visibility flag of a keypoint that is labelled but not visible.
+OCCLUDED_FLAG = 1
+
+
+@METRICS.register_module()
+class FaceLandmarkMetric(NME):
+    """WFLW-style face landmark figures, normalised as MMPose's ``NME`` is.
+
+    Subclasses MMPose's :class:`~mmpose.evaluation.metrics.NME` for its
+    normalisation options and its ``process()``: ``norm_mode='keypoint_distance'``
+    divides by the distance between the ground-truth keypoints
+    ``keypoint_indices`` (by default the outer eye corners of the dataset
+    named in ``dataset_meta``, ``NME.DEFAULT_KEYPOINT_INDICES``);
+    ``norm_mode='use_norm_item'`` by ``gt_instances[norm_item]`` (``'bbox_size'``:
+    ``max(w, h)`` of ``gt_instances.bboxes``; ``'box_size'``: the ``sqrt(w * h)``
+    that :class:`FaceLandmarkBoxDataset` packs for AFLW2000-3D).
+
+    Each data sample holds one face (top-down), fed as MMPose feeds ``NME``:
+    ``pred_instances.keypoints`` (1, K, D), ``gt_instances.keypoints``
+    (1, K, D), ``gt_instances.keypoints_visible`` (1, K) or (1, K, 1), and
+    optionally ``pred_instances.keypoint_scores`` (1, K) and the metainfo
+    ``raw_ann_info`` / ``attributes``. A keypoint is *scored* where
+    ``keypoints_visible`` is non-zero; the others are left out of every
+    figure, as ``NME`` leaves them out. Per face::
+
+        e_ik  = ||pred_ik - gt_ik|| / normaliser_i      (scored keypoints k)
+        NME_i = mean_k e_ik
+
+    Reported (key names below, prefixed ``face/`` by default):
+
+    - ``NME``: mean of ``NME_i`` over faces, in percent. MMPose's ``NME``
+      reports a fraction and pools the keypoints of all faces, so the two
+      agree (up to the factor 100) when every face has the same number of
+      scored keypoints, and differ slightly when visibility masks differ.
+    - ``FR@<t>`` (``t = failure_threshold``, ``FR@0.1``): percent of faces
+      with ``NME_i > t``.
+    - ``AUC@<t>``: area under the cumulative error distribution
+      ``CED(x) = #{i: NME_i <= x} / n`` over ``[0, t]``, divided by ``t``: a
+      fraction in [0, 1], as WFLW papers report it. The CED is a step
+      function, so the integral is exact: each face contributes
+      ``max(0, t - NME_i)``, hence ``AUC = mean_i max(0, 1 - NME_i / t)``
+      (the limit of the papers' fine-grid trapezoid sums).
+    - ``p50``, ``p90``, ``p99``: percentiles of ``NME_i`` (numpy's linear
+      interpolation), in percent.
+    - ``NME/<subset>``: ``NME`` over the faces flagged with ``<subset>``,
+      for every subset that flags at least one face. Flags are read from
+      the metainfo ``attributes``, else ``raw_ann_info['attributes']``: a
+      dict of bools (the WFLW converter writes one with the keys ``pose``,
+      ``expression``, ``illumination``, ``makeup``, ``occlusion``, ``blur``)
+      or a list of subset names.
+    - ``ECE``: expected calibration error (a fraction) of the scored
+      keypoints' ``keypoint_scores`` against the event
+      ``e_ik < calibration_threshold``: ``num_bins`` equal-width bins
+      ``[b / B, (b + 1) / B)`` (the last one closed), each weighing
+      ``|mean event - mean score|`` by its share of keypoints.
+    - ``AUROC/failed``: AUROC (a fraction) of ``1 - score`` for detecting
+      the scored keypoints with ``e_ik > failure_threshold``.
+    - ``AUROC/occluded``: AUROC of ``1 - score`` for detecting occluded
+      keypoints, over the faces whose ``raw_ann_info`` marks occlusion: a
+      per-keypoint ``keypoints_occluded`` list if present, else the COCO
+      flags of ``raw_ann_info['keypoints']`` (``v = 1``: labelled, not
+      visible; ``v = 2``: visible), which MMPose's loaders collapse into
+      ``keypoints_visible = min(1, v)``. Raw keypoints whose count is not
+      ``K`` (e.g. COCO-WholeBody's body keypoints) are not read.
+
+    AUROC is the Mann-Whitney rank statistic, ties counted half. Each
+    AUROC is left out when its positives or its negatives are empty; the
+    three calibration figures are left out when no sample has
+    ``keypoint_scores``, and ``AUROC/occluded`` when no face carries
+    occlusion flags. The log names every figure left out, and why.
+
+    How annotations reach ``process()``: ``BaseCocoStyleDataset.parse_data_info``
+    keeps the whole COCO annotation as ``data_info['raw_ann_info']``,
+    ``PackPoseInputs``'s default ``meta_keys`` pack it into the sample's
+    metainfo, and the ``Evaluator`` hands the metric
+    ``data_sample.to_dict()``, where it is a top-level key. MMPose's
+    ``WFLWDataset``, ``Face300WDataset``, ``AFLWDataset``,
+    ``CocoWholeBodyFaceDataset`` and ``Face300VWDataset`` override
+    ``parse_data_info`` and drop it (``LapaDataset``, ``COFWDataset`` and
+    ``Face300WLPDataset`` keep it): with those, the subset and occlusion
+    figures need a dataset that keeps ``raw_ann_info`` (a subclass whose
+    ``parse_data_info`` adds it back), or one that puts ``attributes`` in
+    ``data_info`` with ``PackPoseInputs(meta_keys=(..., 'attributes'))``.
+
+    Use it beside MMPose's ``NME`` (whose keys are unprefixed)::
+
+        val_evaluator = [
+            dict(type='NME', norm_mode='keypoint_distance'),
+            dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance'),
+        ]
+        default_hooks = dict(checkpoint=dict(save_best='face/NME', rule='less'))
+
+    Args:
+        norm_mode (str): ``'keypoint_distance'`` or ``'use_norm_item'``
+        norm_item (str, optional): the ``gt_instances`` item to normalise by
+            (``'use_norm_item'``; ``'bbox_size'`` reads ``bboxes``)
+        keypoint_indices (Sequence[int], optional): the two keypoints whose
+            distance normalises (``'keypoint_distance'``); ``None``: the
+            dataset's default
+        failure_threshold (float): the NME above which a face, or the
+            normalised error above which a keypoint, has failed. Default
+            ``0.1``
+        calibration_threshold (float): the normalised keypoint error below
+            which a keypoint counts as correct for ``ECE``. Default ``0.05``
+        num_bins (int): the number of ``ECE`` bins. Default ``15``
+        calibration (bool): read ``keypoint_scores``; ``False`` for scores
+            that are not probabilities (then no calibration figure).
+            Default ``True``
+        collect_device (str): ``'cpu'`` or ``'gpu'``, as for ``NME``
+        prefix (str, optional): the key prefix; default ``'face'``
+
+    Raises:
+        ValueError: an unknown ``norm_mode``, a missing ``norm_item``, a
+            threshold that is not finite and positive, ``keypoint_indices``
+            that are not two distinct keypoints; in ``process()``, a
+            prediction whose keypoint count differs from the ground truth's,
+            more than one face in a sample, scores outside [0, 1] or not
+            finite; in ``compute_metrics()``, a zero or non-finite
+            normaliser (naming the sample).
+        KeyError: ``norm_item`` missing from a sample's ``gt_instances``.
+    """
+
+    default_prefix: str | None = 'face'
+
+    def __init__(
+        self,
+        norm_mode: str,
+        norm_item: str | None = None,
+        keypoint_indices: Sequence[int] | None = None,
+        failure_threshold: float = 0.1,
+        calibration_threshold: float = 0.05,
+        num_bins: int = 15,
+        calibration: bool = True,
+        collect_device: str = 'cpu',
+        prefix: str | None = None,
+    ) -> None:
+        if norm_mode not in NORM_MODES:
+            raise ValueError(f'norm_mode must be one of {NORM_MODES}, got {norm_mode!r}')
+        if norm_mode == 'use_norm_item' and not norm_item:
+            raise ValueError(
+                "norm_mode='use_norm_item' needs norm_item, the gt_instances item to "
+                "normalise by (e.g. 'bbox_size' or 'box_size')"
+            )
+        if keypoint_indices is not None:
+            keypoint_indices = [int(i) for i in keypoint_indices]
+            if len(keypoint_indices) != 2 or keypoint_indices[0] == keypoint_indices[1]:
+                raise ValueError(
+                    f'keypoint_indices must name two distinct keypoints, got {keypoint_indices}'
+                )
+        for name, value in (
+            ('failure_threshold', failure_threshold),
+            ('calibration_threshold', calibration_threshold),
+        ):
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f'{name} must be finite and positive, got {value}')
+        if int(num_bins) != num_bins or num_bins < 1:
+            raise ValueError(f'num_bins must be a positive integer, got {num_bins}')
+        super().__init__(
+            norm_mode=norm_mode,
+            norm_item=norm_item,
+            keypoint_indices=keypoint_indices,
+            collect_device=collect_device,
+            prefix=prefix,
+        )
+        self.failure_threshold = float(failure_threshold)
+        self.calibration_threshold = float(calibration_threshold)
+        self.num_bins = int(num_bins)
+        self.calibration = bool(calibration)
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """Check each sample, let ``NME.process`` store its coordinates, mask
+        and normaliser item, and add the scores, occlusion flags and subsets.
+
+        Args:
+            data_batch (Any): the batch from the dataloader (unused)
+            data_samples (Sequence[dict]): ``PoseDataSample.to_dict()`` each
+        """
+        for data_sample in data_samples:
+            name = _sample_name(data_sample, len(self.results))
+            pred, gt = data_sample['pred_instances'], data_sample['gt_instances']
+            pred_shape = np.shape(pred['keypoints'])
+            gt_shape = np.shape(gt['keypoints'])
+            if len(pred_shape) != 3 or len(gt_shape) != 3:
+                raise ValueError(
+                    f'{name}: keypoints must have shape (1, K, D), got {pred_shape} predicted '
+                    f'and {gt_shape} in the ground truth'
+                )
+            if pred_shape[1] != gt_shape[1]:
+                raise ValueError(
+                    f'{name}: the prediction has {pred_shape[1]} keypoints but the ground '
+                    f'truth has {gt_shape[1]}'
+                )
+            if pred_shape != gt_shape or gt_shape[0] != 1:
+                raise ValueError(
+                    f'{name}: expected one face of shape (1, K, D) in prediction and ground '
+                    f'truth, got {pred_shape} and {gt_shape}'
+                )
+            required = 'bboxes' if self.norm_item == 'bbox_size' else self.norm_item
+            if required and required not in gt:
+                raise KeyError(
+                    f'{name}: gt_instances has no {required!r} to normalise by '
+                    f'(norm_item={self.norm_item!r})'
+                )
+            num_keypoints = gt_shape[1]
+            super().process(data_batch, [data_sample])
+            result = self.results[-1]
+            result['name'] = name
+            result['scores'] = self._scores(pred, num_keypoints, name)
+            raw = data_sample.get('raw_ann_info')
+            if isinstance(raw, (list, tuple)):
+                raw = raw[0] if len(raw) == 1 else None
+            if not isinstance(raw, dict):
+                raw = None
+            result['occluded'] = _occlusion_flags(raw, num_keypoints, name)
+            attributes = data_sample.get('attributes')
+            if attributes is None and raw is not None:
+                attributes = raw.get('attributes')
+            result['subsets'] = _subset_names(attributes, name)
+
+    def _scores(self, pred: dict, num_keypoints: int, name: str) -> np.ndarray | None:
+        """(1, K) keypoint scores checked to lie in [0, 1], or ``None``."""
+        if not self.calibration or pred.get('keypoint_scores') is None:
+            return None
+        scores = np.asarray(pred['keypoint_scores'], dtype=np.float64).reshape(1, -1)
+        if scores.shape[1] != num_keypoints:
+            raise ValueError(
+                f'{name}: {scores.shape[1]} keypoint_scores for {num_keypoints} keypoints'
+            )
+        if not (np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1):
+            raise ValueError(
+                f'{name}: keypoint_scores must lie in [0, 1] for calibration, got values in '
+                f'[{scores.min()}, {scores.max()}] (calibration=False ignores them)'
+            )
+        return scores
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        """The figures listed in the class docstring, from all samples.
+
+        Args:
+            results (list): what ``process()`` stored, one dict per face
+
+        Returns:
+            dict[str, float]: figure name -> value (unprefixed)
+        """
+        logger = MMLogger.get_current_instance()
+        names = [r['name'] for r in results]
+        pred = np.concatenate([r['pred_coords'] for r in results]).astype(np.float64)
+        gt = np.concatenate([r['gt_coords'] for r in results]).astype(np.float64)
+        mask = np.concatenate([r['mask'] for r in results]).astype(bool)  # (N, K)
+        normaliser = self._normalisers(results, gt)  # (N,)
+
+        scored = mask.any(axis=1)
+        if not scored.any():
+            raise ValueError('no face has a scored keypoint (keypoints_visible is 0 everywhere)')
+        bad = scored & ~(np.isfinite(normaliser) & (normaliser > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f'{names[i]}: the NME normaliser ({self._normaliser_name()}) is '
+                f'{normaliser[i]}; it must be finite and positive'
+            )
+        left_out = int((~scored).sum())
+        if left_out:
+            logger.info(f'{type(self).__name__}: {left_out} faces without scored keypoints')
+
+        # e_ik, (N, K); 0 where not scored
+        safe = np.where(scored, normaliser, 1.0)
+        errors = np.linalg.norm(pred - gt, axis=-1) / safe[:, None]
+        errors = np.where(mask, errors, 0.0)
+        face_nme = errors.sum(axis=1)[scored] / mask.sum(axis=1)[scored]
+
+        t = self.failure_threshold
+        metrics = {
+            'NME': 100 * face_nme.mean(),
+            f'FR@{t:g}': 100 * np.mean(face_nme > t),
+            f'AUC@{t:g}': np.mean(np.maximum(0.0, 1.0 - face_nme / t)),
+        }
+        for q, value in zip(PERCENTILES, np.percentile(face_nme, PERCENTILES)):
+            metrics[f'p{q}'] = 100 * value
+
+        subsets = [r['subsets'] or () for r, s in zip(results, scored) if s]
+        for subset in sorted(set().union(*subsets)):
+            members = np.array([subset in s for s in subsets])
+            metrics[f'NME/{subset}'] = 100 * face_nme[members].mean()
+
+        skipped = []
+        with_scores = np.array([r['scores'] is not None for r in results])
+        with_scores &= scored
+        if with_scores.any():
+            scores = np.concatenate([r['scores'] for r, w in zip(results, with_scores) if w])
+            keep = mask[with_scores]
+            s, e = scores[keep], errors[with_scores][keep]
+            metrics['ECE'] = expected_calibration_error(
+                s, e < self.calibration_threshold, self.num_bins
+            )
+            _add_auroc(metrics, skipped, 'AUROC/failed', -s, e > t, 'failed keypoint')
+            with_flags = with_scores & np.array([r['occluded'] is not None for r in results])
+            if with_flags.any():
+                flagged = [r for r, f in zip(results, with_flags) if f]
+                keep = mask[with_flags]
+                s = np.concatenate([r['scores'] for r in flagged])[keep]
+                occluded = np.concatenate([r['occluded'] for r in flagged])[keep]
+                _add_auroc(metrics, skipped, 'AUROC/occluded', -s, occluded, 'occluded keypoint')
+            else:
+                skipped.append('AUROC/occluded (no face with occlusion flags and scores)')
+        else:
+            skipped.append('ECE, AUROC/failed, AUROC/occluded (no keypoint_scores)')
+        if skipped:
+            logger.info(f'{type(self).__name__} does not report: ' + '; '.join(skipped))
+        return {k: float(v) for k, v in metrics.items()}
+
+    def _normaliser_name(self) -> str:
+        if self.norm_mode == 'use_norm_item':
+            return f'norm_item {self.norm_item!r}'
+        return f'distance between keypoints {self.keypoint_indices or "(dataset default)"}'
+
+    def _normalisers(self, results: list, gt: np.ndarray) -> np.ndarray:
+        """(N,) per-face normalisers, from ``norm_item`` or the distance of
+        two ground-truth keypoints (gt: (N, K, D))."""
+        if self.norm_mode == 'use_norm_item':
+            values = [np.asarray(r[self.norm_item], dtype=np.float64).reshape(-1) for r in results]
+            for name, value in zip((r['name'] for r in results), values):
+                if value.size != 1:
+                    raise ValueError(
+                        f'{name}: {self.norm_item!r} must hold one value per face, got {value.size}'
+                    )
+            return np.concatenate(values)
+        indices = self.keypoint_indices
+        if indices is None:
+            dataset_name = (self.dataset_meta or {}).get('dataset_name')
+            if dataset_name not in self.DEFAULT_KEYPOINT_INDICES:
+                raise ValueError(
+                    "norm_mode='keypoint_distance' without keypoint_indices needs "
+                    f'dataset_meta["dataset_name"] among {sorted(self.DEFAULT_KEYPOINT_INDICES)}, '
+                    f'got {dataset_name!r}'
+                )
+            indices = self.DEFAULT_KEYPOINT_INDICES[dataset_name]
+        i, j = indices
+        num_keypoints = gt.shape[1]
+        if not (0 <= min(i, j) and max(i, j) < num_keypoints):
+            raise ValueError(
+                f'keypoint_indices {[i, j]} out of range for {num_keypoints} keypoints'
+            )
+        return np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+
+
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, num_bins: int = 15
+) -> float:
+    """ECE of confidences (M,) in [0, 1] against boolean outcomes (M,):
+    ``sum_b (n_b / M) |mean(correct in b) - mean(confidence in b)|`` over
+    ``num_bins`` equal-width bins ``[b / B, (b + 1) / B)``, the last closed."""
+    confidence = np.asarray(confidence, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, num_bins + 1)
+    bins = np.digitize(confidence, edges[1:-1])  # 0 .. num_bins - 1
+    gap = np.bincount(bins, weights=np.asarray(correct, dtype=np.float64), minlength=num_bins)
+    gap -= np.bincount(bins, weights=confidence, minlength=num_bins)
+    return float(np.abs(gap).sum() / confidence.size)
+
+
+def auroc(scores: np.ndarray, positives: np.ndarray) -> float | None:
+    """Exact AUROC of ``scores`` (M,) for boolean labels (M,): the
+    Mann-Whitney U over ``n_pos * n_neg``, ties counted half (average
+    ranks); ``None`` when either class is empty."""
+    positives = np.asarray(positives, dtype=bool)
+    n_pos = int(positives.sum())
+    n_neg = positives.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(scores)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _add_auroc(
+    metrics: dict, skipped: list, key: str, scores: np.ndarray, positives: np.ndarray, what: str
+) -> None:
+    value = auroc(scores, positives)
+    if value is None:
+        kind = 'no' if not np.any(positives) else 'only'
+        skipped.append(f'{key} ({kind} {what}s)')
+    else:
+        metrics[key] = value
+
+
+def _sample_name(data_sample: dict, index: int) -> str:
+    """'sample 3 (id 17, img_path a/1.jpg)': the sample's position and ids."""
+    parts = [f'{k} {data_sample[k]}' for k in ('id', 'img_id', 'img_path') if k in data_sample]
+    return f'sample {index}' + (f' ({", ".join(parts)})' if parts else '')
+
+
+def _occlusion_flags(raw: dict | None, num_keypoints: int, name: str) -> np.ndarray | None:
+    """(1, K) bool occlusion of a face from its raw annotation, or ``None``."""
+    if raw is None:
+        return None
+    if raw.get('keypoints_occluded') is not None:
+        occluded = np.asarray(raw['keypoints_occluded']).astype(bool).reshape(-1)
+        if occluded.size != num_keypoints:
+            raise ValueError(
+                f'{name}: raw_ann_info has {occluded.size} keypoints_occluded flags for '
+                f'{num_keypoints} keypoints'
+            )
+        return occluded[None]
+    keypoints = raw.get('keypoints')
+    if keypoints is None or np.size(keypoints) != 3 * num_keypoints:
+        return None
+    flags = np.asarray(keypoints, dtype=np.float64).reshape(-1, 3)[:, 2]
+    return (flags == OCCLUDED_FLAG)[None]
+
+
+def _subset_names(attributes: Any, name: str) -> tuple[str, ...] | None:
+    """The subsets a face belongs to, from a dict of flags or a list of names."""
+    if attributes is None:
+        return None
+    if isinstance(attributes, dict):
+        return tuple(sorted(str(k) for k, flag in attributes.items() if flag))
+    if isinstance(attributes, (list, tuple, set)) and all(isinstance(a, str) for a in attributes):
+        return tuple(sorted(attributes))
+    raise ValueError(
+        f'{name}: attributes must be a dict of flags or a list of subset names, got {attributes!r}'
+    )
