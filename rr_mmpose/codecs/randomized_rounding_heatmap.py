@@ -85,7 +85,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         score_temperature (float): ``T`` of the scores (see
             :func:`topk_soft_argmax`); coordinates do not depend on it. 1
             (default) is the model's own probability; a fitted value
-            calibrates it (:func:`rr_mmpose.evaluation.fit_score_temperature`)
+            calibrates it (``python -m rr_mmpose.tools.calibrate``)
 
     .. _`Heatmap Regression via Randomized Rounding`:
         https://arxiv.org/abs/2009.00225

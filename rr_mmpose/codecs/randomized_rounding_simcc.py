@@ -163,7 +163,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         score_temperature (float): ``T`` of the scores, which are computed
             from ``softmax(beta * logits / T)``; coordinates do not depend
             on it. 1 (default) is the model's own probability; a fitted value
-            calibrates it (:func:`rr_mmpose.evaluation.fit_score_temperature`)
+            calibrates it (``python -m rr_mmpose.tools.calibrate``)
     """
 
     label_mapping_table = dict(

@@ -20,7 +20,7 @@ def topk_soft_argmax(
     T)``, ``T = score_temperature``: with ``T = 1`` and normalised maps,
     the model's own probability that the keypoint lies in the cells the
     estimate is made of; a fitted ``T`` calibrates it
-    (:func:`rr_mmpose.evaluation.fit_score_temperature`). It is in
+    (``python -m rr_mmpose.tools.calibrate``). It is in
     ``[0, 1]`` whatever the maps, and ``T`` never moves the coordinates.
 
     Args:

@@ -1,5 +1,14 @@
-"""Evaluation metrics; importing registers ``FaceLandmarkMetric`` in MMPose's ``METRICS``."""
+"""Evaluation: ``FaceLandmarkMetric`` (registered in MMPose's ``METRICS``),
+score calibration, and the video stability figures."""
 
+from .calibration import CachedPredictions, calibrate, fit_temperature
 from .face_landmark_metric import FaceLandmarkMetric, auroc, expected_calibration_error
 
-__all__ = ['FaceLandmarkMetric', 'auroc', 'expected_calibration_error']
+__all__ = [
+    'CachedPredictions',
+    'FaceLandmarkMetric',
+    'auroc',
+    'calibrate',
+    'expected_calibration_error',
+    'fit_temperature',
+]

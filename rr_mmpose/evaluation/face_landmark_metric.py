@@ -260,30 +260,11 @@ class FaceLandmarkMetric(NME):
             dict[str, float]: figure name -> value (unprefixed)
         """
         logger = MMLogger.get_current_instance()
-        names = [r['name'] for r in results]
-        pred = np.concatenate([r['pred_coords'] for r in results]).astype(np.float64)
-        gt = np.concatenate([r['gt_coords'] for r in results]).astype(np.float64)
-        mask = np.concatenate([r['mask'] for r in results]).astype(bool)  # (N, K)
-        normaliser = self._normalisers(results, gt)  # (N,)
-
+        errors, mask = self.keypoint_errors(results)
         scored = mask.any(axis=1)
-        if not scored.any():
-            raise ValueError('no face has a scored keypoint (keypoints_visible is 0 everywhere)')
-        bad = scored & ~(np.isfinite(normaliser) & (normaliser > 0))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f'{names[i]}: the NME normaliser ({self._normaliser_name()}) is '
-                f'{normaliser[i]}; it must be finite and positive'
-            )
         left_out = int((~scored).sum())
         if left_out:
             logger.info(f'{type(self).__name__}: {left_out} faces without scored keypoints')
-
-        # e_ik, (N, K); 0 where not scored
-        safe = np.where(scored, normaliser, 1.0)
-        errors = np.linalg.norm(pred - gt, axis=-1) / safe[:, None]
-        errors = np.where(mask, errors, 0.0)
         face_nme = errors.sum(axis=1)[scored] / mask.sum(axis=1)[scored]
 
         t = self.failure_threshold
@@ -325,6 +306,28 @@ class FaceLandmarkMetric(NME):
         if skipped:
             logger.info(f'{type(self).__name__} does not report: ' + '; '.join(skipped))
         return {k: float(v) for k, v in metrics.items()}
+
+    def keypoint_errors(self, results: list) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised keypoint errors ``e_ik`` (N, K), 0 where not scored,
+        and the scored mask (N, K), from what ``process()`` stored."""
+        names = [r['name'] for r in results]
+        pred = np.concatenate([r['pred_coords'] for r in results]).astype(np.float64)
+        gt = np.concatenate([r['gt_coords'] for r in results]).astype(np.float64)
+        mask = np.concatenate([r['mask'] for r in results]).astype(bool)  # (N, K)
+        normaliser = self._normalisers(results, gt)  # (N,)
+        scored = mask.any(axis=1)
+        if not scored.any():
+            raise ValueError('no face has a scored keypoint (keypoints_visible is 0 everywhere)')
+        bad = scored & ~(np.isfinite(normaliser) & (normaliser > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f'{names[i]}: the NME normaliser ({self._normaliser_name()}) is '
+                f'{normaliser[i]}; it must be finite and positive'
+            )
+        safe = np.where(scored, normaliser, 1.0)
+        errors = np.linalg.norm(pred - gt, axis=-1) / safe[:, None]
+        return np.where(mask, errors, 0.0), mask
 
     def _normaliser_name(self) -> str:
         if self.norm_mode == 'use_norm_item':

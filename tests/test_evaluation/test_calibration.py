@@ -1,0 +1,75 @@
+"""Score temperature calibration: the fit itself, and the tool on a real
+(briefly trained) model, where it must leave the coordinates alone."""
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmpose.apis import init_model
+
+from rr_mmpose.evaluation import fit_temperature
+from rr_mmpose.tools.calibrate import main as calibrate_main
+
+from ..helpers import tiny_run_config
+
+
+def test_fit_recovers_the_temperature_of_overconfident_scores(rng):
+    """Scores sharpened by a factor 2.5 in logit space: the fit, applied as
+    the inverse sharpening, finds T near 2.5 and its ECE falls."""
+    true = rng.uniform(0.05, 0.95, 20000)
+    correct = rng.random(true.size) < true
+    logit = np.log(true / (1 - true))
+
+    def scores_at(temperature):
+        return 1 / (1 + np.exp(-2.5 * logit / temperature))
+
+    assert fit_temperature(scores_at, correct) == pytest.approx(2.5, rel=0.05)
+
+
+@pytest.mark.parametrize('correct', [np.ones(10, bool), np.zeros(10, bool)])
+def test_nothing_to_fit_is_an_error(correct):
+    with pytest.raises(ValueError, match='cannot fit a temperature: all 10 keypoints'):
+        fit_temperature(lambda t: np.full(10, 0.5), correct)
+
+
+def test_scores_of_the_wrong_shape_are_an_error():
+    with pytest.raises(ValueError, match=r'scores of shape \(3,\) for \(4,\) keypoints'):
+        fit_temperature(lambda t: np.full(3, 0.5), np.array([1, 0, 1, 0], bool))
+
+
+@pytest.mark.slow  # trains
+def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_path):
+    cfg = tiny_run_config(tiny_faces, tmp_path / 'train', epochs=2)
+    Runner.from_cfg(cfg).train()
+    checkpoint = tmp_path / 'train' / 'epoch_2.pth'
+    config = tmp_path / 'config.py'
+    cfg.dump(config)
+    result = calibrate_main([str(config), str(checkpoint), '--out', str(tmp_path / 'cal.py')])
+    assert result['temperature'] != 1.0 and result['ece_after'] <= result['ece_before'] + 1e-9
+
+    calibrated = Config.fromfile(tmp_path / 'cal.py')
+    assert calibrated.model.head.decoder.score_temperature == pytest.approx(result['temperature'])
+    inputs = torch.randn(2, 3, 128, 128, generator=torch.Generator().manual_seed(0))
+    outputs = []
+    for path in (config, tmp_path / 'cal.py'):
+        model = init_model(str(path), str(checkpoint), device='cpu')
+        with torch.no_grad():
+            maps = model.head.score_maps(model.head.forward(model.extract_feat(inputs)))
+        outputs.append(model.head.decoder.decode_tensor(maps))
+    torch.testing.assert_close(outputs[0][0], outputs[1][0])  # the same keypoints
+    assert not torch.allclose(outputs[0][1], outputs[1][1])  # other scores
+    assert ((outputs[1][1] >= 0) & (outputs[1][1] <= 1)).all()
+
+
+def test_a_codec_without_score_temperature_is_refused():
+    from rr_mmpose.evaluation import CachedPredictions
+
+    class Decoder:
+        pass
+
+    class Model:
+        head = type('Head', (), {'decoder': Decoder()})()
+
+    with pytest.raises(TypeError, match='has no score_temperature'):
+        CachedPredictions(Model(), [])
