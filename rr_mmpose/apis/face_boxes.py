@@ -47,6 +47,50 @@ class FixedFaceBoxes:
         return _predictions(self.boxes, np.ones(len(self.boxes)))
 
 
+class SequenceFaceBoxes:
+    """One box per frame, in order, for a video: the ``i``-th call returns
+    frame ``i``'s box (x_min, y_min, x_max, y_max) in pixels.
+
+    ``boxes`` is (T, 4), one face per frame, or (T, N, 4), N faces per
+    frame. Running out of boxes raises ``IndexError`` (not ``ValueError``:
+    MMPose 1.3.2 catches a detector's ``ValueError`` and calls it again, as
+    for an old mmdet). Call :meth:`reset` before running another video.
+    """
+
+    def __init__(self, boxes: Sequence[Sequence[float]]) -> None:
+        boxes = np.asarray(boxes, dtype=np.float32)
+        if boxes.ndim == 2:
+            boxes = boxes[:, None]
+        if boxes.ndim != 3 or boxes.shape[-1] != 4 or not boxes.size:
+            raise ValueError(f'boxes must be (T, 4) or (T, N, 4) with T, N > 0, got {boxes.shape}')
+        bad = ~np.isfinite(boxes).all(-1) | (boxes[..., 2:] <= boxes[..., :2]).any(-1)  # (T, N)
+        if bad.any():
+            raise ValueError(
+                'boxes must be finite (x_min, y_min, x_max, y_max); those of frames '
+                f'{np.flatnonzero(bad.any(1)).tolist()} are not'
+            )
+        self.boxes = boxes
+        self.index = 0
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def reset(self) -> None:
+        """Start again from the first frame's box."""
+        self.index = 0
+
+    def __call__(self, image, **kwargs) -> dict:
+        if self.index >= len(self.boxes):
+            raise IndexError(
+                f'SequenceFaceBoxes holds boxes for {len(self.boxes)} frames, and frame '
+                f'{self.index} (0-based) asked for one: the video is longer than the boxes '
+                '(or reset() was not called before a new video)'
+            )
+        boxes = self.boxes[self.index]
+        self.index += 1
+        return _predictions(boxes, np.ones(len(boxes)))
+
+
 class HaarFaceDetector:
     """OpenCV's frontal-face Haar cascade (shipped inside the opencv wheel).
 

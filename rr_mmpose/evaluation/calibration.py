@@ -55,20 +55,15 @@ def fit_temperature(
 
 class CachedPredictions:
     """A model's features on a validation loader, computed once, so that
-    the head can decode them again at any score temperature.
+    the head can decode them again (at any score temperature, for the
+    randomized rounding codecs).
 
     Args:
-        model: An MMPose ``TopdownPoseEstimator`` whose head's decoder is a
-            randomized rounding codec (it has ``score_temperature``)
+        model: An MMPose ``TopdownPoseEstimator``
         dataloader: The validation loader (what ``val_dataloader`` builds)
     """
 
     def __init__(self, model, dataloader) -> None:
-        if not hasattr(model.head.decoder, 'score_temperature'):
-            raise TypeError(
-                f'{type(model.head.decoder).__name__} has no score_temperature: only the '
-                'randomized rounding codecs calibrate their scores'
-            )
         self.model = model.eval()
         self.batches = []
         flip = model.test_cfg.get('flip_test', False)
@@ -81,13 +76,23 @@ class CachedPredictions:
                     feats = [feats, model.extract_feat(inputs.flip(-1))]
                 self.batches.append((feats, samples))
 
-    def data_samples(self, temperature: float) -> list[dict]:
-        """Every sample's prediction (image space) at ``temperature``, as
-        the ``Evaluator`` hands them to a metric."""
+    def data_samples(self, temperature: float | None = None) -> list[dict]:
+        """Every sample's prediction (image space), as the ``Evaluator``
+        hands them to a metric; at ``temperature`` if given.
+
+        Raises:
+            TypeError: a temperature for a codec without ``score_temperature``
+        """
         model = self.model
         decoder = model.head.decoder
-        keep = decoder.score_temperature
-        decoder.score_temperature = temperature
+        if temperature is not None and not hasattr(decoder, 'score_temperature'):
+            raise TypeError(
+                f'{type(decoder).__name__} has no score_temperature: only the randomized '
+                'rounding codecs calibrate their scores'
+            )
+        keep = getattr(decoder, 'score_temperature', None)
+        if temperature is not None:
+            decoder.score_temperature = temperature
         out = []
         try:
             with torch.no_grad():
@@ -96,7 +101,8 @@ class CachedPredictions:
                     samples = model.add_pred_to_datasample(preds, None, samples)
                     out += [s.to_dict() for s in samples]
         finally:
-            decoder.score_temperature = keep
+            if temperature is not None:
+                decoder.score_temperature = keep
         return out
 
 

@@ -65,6 +65,9 @@ class FaceLandmarkMetric(NME):
       dict of bools (the WFLW converter writes one with the keys ``pose``,
       ``expression``, ``illumination``, ``makeup``, ``occlusion``, ``blur``)
       or a list of subset names.
+    - Calibration figures need scores that are probabilities: where any
+      face's ``keypoint_scores`` leave [0, 1] (a Gaussian heatmap's maximum,
+      a SimCC logit), the three below are left out, and the log says so.
     - ``ECE``: expected calibration error (a fraction) of the scored
       keypoints' ``keypoint_scores`` against the event
       ``e_ik < calibration_threshold``: ``num_bins`` equal-width bins
@@ -131,9 +134,9 @@ class FaceLandmarkMetric(NME):
             threshold that is not finite and positive, ``keypoint_indices``
             that are not two distinct keypoints; in ``process()``, a
             prediction whose keypoint count differs from the ground truth's,
-            more than one face in a sample, scores outside [0, 1] or not
-            finite; in ``compute_metrics()``, a zero or non-finite
-            normaliser (naming the sample).
+            more than one face in a sample, scores that are not finite; in
+            ``compute_metrics()``, a zero or non-finite normaliser (naming
+            the sample).
         KeyError: ``norm_item`` missing from a sample's ``gt_instances``.
     """
 
@@ -243,11 +246,8 @@ class FaceLandmarkMetric(NME):
             raise ValueError(
                 f'{name}: {scores.shape[1]} keypoint_scores for {num_keypoints} keypoints'
             )
-        if not (np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1):
-            raise ValueError(
-                f'{name}: keypoint_scores must lie in [0, 1] for calibration, got values in '
-                f'[{scores.min()}, {scores.max()}] (calibration=False ignores them)'
-            )
+        if not np.isfinite(scores).all():
+            raise ValueError(f'{name}: keypoint_scores must be finite, got {scores.tolist()}')
         return scores
 
     def compute_metrics(self, results: list) -> dict[str, float]:
@@ -284,7 +284,18 @@ class FaceLandmarkMetric(NME):
         skipped = []
         with_scores = np.array([r['scores'] is not None for r in results])
         with_scores &= scored
-        if with_scores.any():
+        outside = [
+            r for r in results if r['scores'] is not None and not _probabilities(r['scores'])
+        ]
+        if outside:  # e.g. a Gaussian heatmap's maximum, a SimCC logit
+            first = outside[0]
+            skipped.append(
+                f'ECE, AUROC/failed, AUROC/occluded (scores are not probabilities: '
+                f'{first["name"]} has values in [{first["scores"].min():.3g}, '
+                f'{first["scores"].max():.3g}])'
+            )
+            with_scores[:] = False
+        elif with_scores.any():
             scores = np.concatenate([r['scores'] for r, w in zip(results, with_scores) if w])
             keep = mask[with_scores]
             s, e = scores[keep], errors[with_scores][keep]
@@ -301,7 +312,7 @@ class FaceLandmarkMetric(NME):
                 _add_auroc(metrics, skipped, 'AUROC/occluded', -s, occluded, 'occluded keypoint')
             else:
                 skipped.append('AUROC/occluded (no face with occlusion flags and scores)')
-        else:
+        elif not skipped:
             skipped.append('ECE, AUROC/failed, AUROC/occluded (no keypoint_scores)')
         if skipped:
             logger.info(f'{type(self).__name__} does not report: ' + '; '.join(skipped))
@@ -362,6 +373,10 @@ class FaceLandmarkMetric(NME):
                 f'keypoint_indices {[i, j]} out of range for {num_keypoints} keypoints'
             )
         return np.linalg.norm(gt[:, i] - gt[:, j], axis=-1)
+
+
+def _probabilities(scores: np.ndarray) -> bool:
+    return bool(scores.min() >= 0 and scores.max() <= 1)
 
 
 def expected_calibration_error(

@@ -30,6 +30,7 @@ def on_generated_faces(
     work_dir: str | Path | None = None,
     checkpoints: bool = False,
     log_interval: int = 50,
+    dataset_type: str = 'Face300WDataset',
 ) -> Config:
     """Point ``cfg``'s loaders at a dataset written by
     :func:`rr_mmpose.datasets.generate_dataset` (300W layout, 68 points)
@@ -45,6 +46,8 @@ def on_generated_faces(
         work_dir: Where MMEngine writes logs (and checkpoints)
         checkpoints: Keep the config's checkpoint hook (else none is saved)
         log_interval: Iterations between log lines
+        dataset_type: The loaders' dataset: a 300W-layout one
+            (``FlaggedFace300WDataset`` keeps the hard cases' occlusion flags)
     """
     if work_dir is not None:
         cfg.work_dir = str(work_dir)
@@ -62,7 +65,7 @@ def on_generated_faces(
         loader.num_workers = num_workers
         loader.persistent_workers = num_workers > 0
         loader.dataset.update(
-            type='Face300WDataset',
+            type=dataset_type,
             data_root=str(data_root),
             ann_file=ann_file,
             data_prefix=dict(img='images/'),

@@ -70,6 +70,10 @@ def test_a_codec_without_score_temperature_is_refused():
 
     class Model:
         head = type('Head', (), {'decoder': Decoder()})()
+        test_cfg = {}
+
+        def eval(self):
+            return self
 
     with pytest.raises(TypeError, match='has no score_temperature'):
-        CachedPredictions(Model(), [])
+        CachedPredictions(Model(), []).data_samples(2.0)

@@ -299,13 +299,23 @@ def test_missing_norm_item_and_default_indices():
         run(metric, [sample(square(10), square(10))])
 
 
-@pytest.mark.parametrize('bad_score', [1.2, -0.1, np.nan])
-def test_scores_outside_unit_interval(bad_score):
+def test_non_finite_scores_are_an_error():
+    face = sample(square(10), square(10) + 0.5, scores=[0.5, 0.5, np.nan, 0.5], index=2)
+    metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
+    with pytest.raises(ValueError, match=r'sample 0 \(id 2.*must be finite'):
+        metric.process([], [face.to_dict()])
+
+
+@pytest.mark.parametrize('bad_score', [1.2, -0.1])
+def test_scores_that_are_not_probabilities_get_no_calibration_figures(bad_score):
+    """A Gaussian heatmap's maximum or a SimCC logit: NME and friends only,
+    and the log says why (one such face is enough)."""
     scores = [0.5, 0.5, bad_score, 0.5]
+    good = sample(square(10), square(10) + 0.5, scores=[0.5] * 4, index=1)
     face = sample(square(10), square(10) + 0.5, scores=scores, index=2)
     metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
-    with pytest.raises(ValueError, match=r'sample 0 \(id 2.*must lie in \[0, 1\]'):
-        metric.process([], [face.to_dict()])
+    got = run(metric, [good, face])
+    assert 'face/NME' in got and 'face/ECE' not in got and 'face/AUROC/failed' not in got
     # calibration=False reads no scores: NME and friends only
     metric = FaceLandmarkMetric(
         norm_mode='keypoint_distance', keypoint_indices=[0, 1], calibration=False
