@@ -4,9 +4,12 @@ A clip is ONE face drawn by :func:`~rr_mmpose.datasets.synthetic_faces.render_fa
 at the clip size, moved by a smooth affine motion: every frame is that still
 image warped with ``cv2.warpAffine`` (bilinear, reflected border) and its
 landmarks are mapped by exactly the same 2 x 3 matrix, so the per-frame
-ground truth is exact. The motion is slow and mostly sub-pixel per frame,
-the regime where a quantising decoder shows steps (a "staircase") and a
-smoothing filter shows lag (:mod:`rr_mmpose.evaluation.video_metrics`).
+ground truth is exact. (The pixels are resampled bilinearly: a dot drawn at
+a landmark and warped lands on the mapped landmark to within a few
+hundredths of a pixel, the resampling's own error.) The motion is slow and
+mostly sub-pixel per frame, the regime where a quantising decoder shows
+steps (a "staircase") and a smoothing filter shows lag
+(:mod:`rr_mmpose.evaluation.video_metrics`).
 
 The motion of frame ``t`` of ``T``, with ``u = (t - (T - 1) / 2) / (T - 1)``
 running from -1/2 to 1/2 over the clip (0 for a one-frame clip)::

@@ -185,7 +185,7 @@ def lag(pred, gt, max_lag: int = 10) -> int:
     ``r[d]``, the correlation between the predicted displacements ``d``
     frames later and the true ones (the smallest such ``d`` on a tie). A
     predictor that looks at each frame alone follows the truth at once:
-    lag 0, whatever its noise. A causal smoothing filter makes the
+    lag 0 (unless its noise swamps the motion). A causal smoothing filter makes the
     landmarks trail the face: the lag grows with the smoothing. A
     prediction that repeats the truth ``d`` frames late has lag ``d``.
 

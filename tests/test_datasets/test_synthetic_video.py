@@ -67,12 +67,13 @@ def test_a_dot_at_a_landmark_lands_where_the_clip_says():
     """OpenCV's warp and the landmark mapping agree on the convention
     (pixel centres at integer coordinates): a dot drawn at a landmark of the
     still face and warped with a frame's matrix is centred on that frame's
-    landmark."""
+    landmark, up to bilinear resampling's own error on a scaled dot (about
+    a hundredth of a pixel at this width), far below a half-pixel slip."""
     clip = render_clip(np.random.default_rng(3), num_frames=120, size=128, rotation=8, zoom=0.1)
     for t in (0, 60, 119):
         for k in (0, 30, 36, 45, 57):
-            dot = warp(blob(128, clip.face_keypoints[k]), clip.matrices[t])
-            np.testing.assert_allclose(centroid(dot), clip.keypoints[t, k], atol=0.02)
+            dot = warp(blob(128, clip.face_keypoints[k], sigma=2.5), clip.matrices[t])
+            np.testing.assert_allclose(centroid(dot), clip.keypoints[t, k], atol=0.025)
 
 
 def test_the_motion_is_the_documented_one(rng):

@@ -29,6 +29,7 @@ from . import (
     h3r_released_models,
     model_index,
     onnx_latency,
+    quality,
     quantization,
     study,
 )
@@ -37,6 +38,7 @@ from . import (
 # own: its figures are columns of the convergence table.
 SECTIONS = {
     'convergence': convergence,
+    'quality': quality,
     'quantization': quantization,
     'codec_speed': codec_speed,
     'complexity': complexity,
@@ -56,6 +58,9 @@ def measure(name: str) -> None:
     module = STUDIES[name]
     if name == 'convergence':
         module.run(module.ROWS, None, module.EPOCHS)
+        return
+    if name == 'quality':
+        module.run(module.ROWS, convergence.SEEDS, convergence.EPOCHS)
         return
     if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
