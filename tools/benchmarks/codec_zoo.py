@@ -110,6 +110,52 @@ def rr_expected_decoder(heatmap: int, literal_two_class: bool = False):
     return run
 
 
+def simcc_vectors(name: str, heatmap: int) -> tuple[object, Callable]:
+    """A SimCC-style codec at the study's split ratio for ``heatmap`` and a
+    function keypoints (1, K, 2) -> its ideal logits (x (K, Wx), y (K, Wy)):
+    SimCCLabel's own Gaussian labels, or the log of RandomizedRoundingSimCC's
+    expected target over its loss temperature."""
+    if name == 'SimCCLabel':
+        codec = simcc_codec(heatmap)
+
+        def logits(kp):
+            enc = codec.encode(kp)
+            return enc['keypoint_x_labels'][0], enc['keypoint_y_labels'][0]
+
+        return codec, logits
+    split = 8.0 * heatmap / INPUT
+    size = dict(type='RandomizedRoundingSimCC', input_size=(INPUT, INPUT), simcc_split_ratio=split)
+    codec, expected = build(size), build(dict(size, target_mode='expected'))
+
+    def logits(kp):
+        enc = expected.encode(kp)
+        return tuple(
+            np.log(np.maximum(enc[key][0], 1e-30)) / codec.beta
+            for key in ('keypoint_x_labels', 'keypoint_y_labels')
+        )
+
+    return codec, logits
+
+
+def simcc_decoder(name: str, heatmap: int, flip_test: bool) -> Callable:
+    """The decoded ideal logits of a SimCC codec; with ``flip_test``, as
+    RTMCCHead's flip test makes them: the mirrored image's x logits
+    reversed (``flip_vectors``, each point its own mirror here) and averaged
+    with the plain ones."""
+    codec, logits = simcc_vectors(name, heatmap)
+
+    def run(kp):
+        x, y = logits(kp)
+        if flip_test:
+            mirrored = kp.copy()
+            mirrored[..., 0] = INPUT - 1 - mirrored[..., 0]  # MMPose's flip_keypoints
+            x_flip, y_flip = logits(mirrored)
+            x, y = (x + x_flip[:, ::-1]) / 2, (y + y_flip) / 2
+        return codec.decode(x, y)[0]
+
+    return run
+
+
 def torch_batch(maps: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
 
@@ -117,6 +163,9 @@ def torch_batch(maps: np.ndarray) -> torch.Tensor:
 def all_ideal_decoders(heatmap: int) -> dict[str, Callable]:
     decoders = {name: ideal_decoder(name, c) for name, c in gaussian_codecs(heatmap).items()}
     decoders['SimCCLabel'] = ideal_decoder('SimCCLabel', simcc_codec(heatmap))
+    decoders['SimCCLabel, flip test'] = simcc_decoder('SimCCLabel', heatmap, True)
+    decoders['RR-SimCC expected (consistent)'] = simcc_decoder('RR', heatmap, False)
+    decoders['RR-SimCC expected, flip test'] = simcc_decoder('RR', heatmap, True)
     decoders['RR expected (consistent)'] = rr_expected_decoder(heatmap)
     decoders['RR two-class, H3R literal decoder'] = rr_expected_decoder(heatmap, True)
     for n in (1, 8, 64):

@@ -91,7 +91,10 @@ def section(result: dict) -> str:
             f"{study.MSRA_SIGMA_CELLS} cells (the studies' rule), DARK blur 11; SimCC split "
             "ratio 8 / stride (2.0 at stride 4, as RTMPose), sigma as RTMPose's 256x256 face "
             'configs in input px; randomized rounding top-k 9 decoding log-probabilities. '
-            '"RR mean of N draws" decodes the average of N binary targets; "H3R literal '
+            '"RR mean of N draws" decodes the average of N binary targets; the SimCC rows '
+            "(split ratio 8 / stride) decode their ideal logits alone or as RTMCCHead's flip "
+            "test averages them with the mirrored image's, and `RR-SimCC` is "
+            '`RandomizedRoundingSimCC` on its loss optimum; "H3R literal '
             'decoder" applies H3R\'s softmax of raw keypoint logits to the per-pixel two-class '
             'loss optimum (l0 = 0). At stride 32 most points lie within 3 sigma of the map '
             "border, where MMPose's Gaussian targets with a fractional radius (3 x 1.5 cells) "
