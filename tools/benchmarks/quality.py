@@ -12,8 +12,7 @@ are each codec's own: randomized rounding's probability mass of the decoded
 cells (also calibrated: a score temperature fitted on a separate generated
 set, ``rr_mmpose.evaluation.calibrate``), MSRA's and DARK's heatmap maximum,
 stock SimCC's logit maximum, the last two clipped to [0, 1] for ECE (the
-AUROCs are rank statistics). The last checkpoint of seed 0 is kept for the
-video study.
+AUROCs are rank statistics).
 """
 
 from __future__ import annotations
@@ -50,8 +49,8 @@ def hard_faces() -> tuple[Path, Path]:
     return DATA, CALIBRATION
 
 
-def checkpoint_path(row: convergence.Row, seed: int) -> Path:
-    return study.WORK / 'quality' / f'{row.name.replace(" ", "_")}-seed{seed}' / 'last.pth'
+def work_dir(row: convergence.Row, seed: int) -> Path:
+    return study.WORK / 'quality' / f'{row.name.replace(" ", "_")}-seed{seed}'
 
 
 def figures(model, loader, randomized: bool, temperature: float | None = None) -> dict:
@@ -98,18 +97,16 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration = hard_faces()
-    work_dir = checkpoint_path(row, seed).parent
-    cfg = convergence.row_config(row, seed, epochs, data, work_dir)
+    cfg = convergence.row_config(row, seed, epochs, data, work_dir(row, seed))
     on_generated_faces(
         cfg,
         data,
         batch_size=convergence.BATCH,
         num_workers=1,
         num_train=convergence.NUM_TRAIN,
-        work_dir=work_dir,
+        work_dir=work_dir(row, seed),
         dataset_type='FlaggedFace300WDataset',
     )
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     cfg.val_dataloader.dataset.pop('indices', None)  # all the hard-case test faces
     cfg.train_cfg.val_interval = epochs  # validated at the end only
     runner = Runner.from_cfg(cfg)

@@ -32,6 +32,7 @@ from . import (
     quality,
     quantization,
     study,
+    video,
 )
 
 # In the order of docs/benchmarks.md. The costs study has no section of its
@@ -39,6 +40,7 @@ from . import (
 SECTIONS = {
     'convergence': convergence,
     'quality': quality,
+    'video': video,
     'quantization': quantization,
     'codec_speed': codec_speed,
     'complexity': complexity,
