@@ -224,7 +224,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
                 f'maps of size {tuple(maps.shape[-2:])} (H, W) do not match heatmap_size '
                 f'{self.heatmap_size} (W, H)'
             )
-        coords, scores = topk_soft_argmax(maps, self.topk, self.score_temperature)
+        coords, scores = topk_soft_argmax(maps, self.topk, self.score_temperature, (H, W))
         return coords * coords.new_tensor(self.scale_factor), scores
 
 

@@ -6,7 +6,10 @@ from torch import Tensor
 
 
 def topk_soft_argmax(
-    log_probs: Tensor, topk: int, score_temperature: float = 1.0
+    log_probs: Tensor,
+    topk: int,
+    score_temperature: float = 1.0,
+    map_size: tuple[int, int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Weighted mean position of the ``topk`` best cells of each map, and
     the probability that the keypoint lies in those cells.
@@ -35,6 +38,8 @@ def topk_soft_argmax(
         log_probs (Tensor): Maps in shape (B, K, H, W)
         topk (int): Number of cells to keep
         score_temperature (float): ``T`` of the score. Defaults to 1
+        map_size (tuple, optional): ``(H, W)`` when known ahead (the codec's
+            heatmap size), so that a traced graph reads no size off a tensor
 
     Returns:
         tuple:
@@ -42,7 +47,7 @@ def topk_soft_argmax(
         - scores (Tensor): probability mass of the top-k cells, shape (B, K)
     """
     maps = log_probs.float()
-    height, width = maps.shape[-2:]
+    height, width = map_size if map_size is not None else maps.shape[-2:]
     rows = min(topk, height)
     _, row_index = maps.amax(dim=-1).topk(rows, dim=-1)  # (B, K, rows)
     if torch.jit.is_tracing():  # ONNX: a gather keeps the batch dynamic

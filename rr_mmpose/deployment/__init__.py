@@ -1,16 +1,33 @@
-"""Deployment: ONNX export with the decoding in the graph
-(``python -m rr_mmpose.deployment.onnx_export``).
+"""Deployment: ONNX export with the decoding in the graph, INT8
+quantisation (``python -m rr_mmpose.deployment.onnx_export``), and a
+runtime without torch (:mod:`rr_mmpose.deployment.runtime`, a file that
+works on its own: :func:`runtime_path`).
 
 Names load on first use, so that ``python -m`` runs the export module once
 (importing it here first makes runpy warn).
 """
 
 from importlib import import_module
+from pathlib import Path
 
-__all__ = ['DecodedPoseModel', 'export_graph', 'export_onnx']
+EXPORTS = {
+    'DecodedPoseModel': 'onnx_export',
+    'export_graph': 'onnx_export',
+    'export_onnx': 'onnx_export',
+    'quantize_int8': 'onnx_export',
+    'LandmarkRuntime': 'runtime',
+}
+__all__ = [*EXPORTS, 'runtime_path']
+
+
+def runtime_path() -> Path:
+    """The file of :mod:`rr_mmpose.deployment.runtime`: it imports only
+    numpy, OpenCV and onnxruntime, so it can be copied next to a script on
+    a machine without torch or MMPose, or loaded from this path."""
+    return Path(__file__).resolve().with_name('runtime.py')
 
 
 def __getattr__(name: str):
-    if name in __all__:
-        return getattr(import_module('.onnx_export', __name__), name)
+    if name in EXPORTS:
+        return getattr(import_module(f'.{EXPORTS[name]}', __name__), name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

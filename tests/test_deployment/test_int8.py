@@ -1,0 +1,261 @@
+"""INT8 quantisation of the exported graph (static, QDQ), the decoding left
+in float, checked with onnxruntime."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from mmengine.config import Config
+from mmpose.registry import MODELS
+
+from rr_mmpose.datasets import render_face
+from rr_mmpose.deployment import export_onnx, quantize_int8
+from rr_mmpose.deployment.onnx_export import (
+    DECODE_SCOPE,
+    PREPROCESSING_KEY,
+    calibration_crops,
+    float_nodes,
+    main,
+)
+from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, normalise
+
+from ..helpers import DEMO_CONFIG, REPO
+from .test_onnx_export import RTMPOSE_CONFIG
+
+QDQ = ('QuantizeLinear', 'DequantizeLinear')
+# `make demo`'s trained checkpoint, where it has been run.
+DEMO_CHECKPOINT = REPO / 'work_dirs' / 'demo' / 'epoch_8.pth'
+
+
+def face_crops(seed: int, num: int) -> np.ndarray:
+    """Generated faces resized to 128x128 and normalised as the demo
+    config's data preprocessor does: (num, 3, 128, 128) float32."""
+    rng = np.random.default_rng(seed)
+    faces = [
+        cv2.resize(render_face(rng, 256)[0], (128, 128), interpolation=cv2.INTER_AREA)
+        for _ in range(num)
+    ]
+    mean, std = np.float32(DEFAULT_MEAN), np.float32(DEFAULT_STD)
+    return normalise(np.stack(faces), mean, std, bgr_to_rgb=True)
+
+
+def session(path) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+
+
+def decode_stays_float(model: onnx.ModelProto) -> None:
+    """No decode node reads a dequantised tensor or feeds a quantiser, and
+    the TopK / ArgMax inputs are float tensors computed in float back to the
+    head's last (float) layer."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+    consumers = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    decode = [n for n in model.graph.node if n.name.startswith(f'/{DECODE_SCOPE}/')]
+    assert decode
+    for node in decode:
+        assert node.op_type not in QDQ
+        assert not [t for t in node.input if t in producer and producer[t].op_type in QDQ], node
+        assert not [c for t in node.output for c in consumers.get(t, []) if c.op_type in QDQ]
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {v.name: v.type.tensor_type.elem_type for v in inferred.graph.value_info}
+    selectors = [n for n in decode if n.op_type in ('TopK', 'ArgMax')]
+    assert selectors
+    for node in selectors:
+        assert types[node.input[0]] == onnx.TensorProto.FLOAT
+        stack, seen = [producer[node.input[0]]], set()
+        while stack:  # back to the head's last Conv / MatMul
+            upstream = stack.pop()
+            if upstream.name in seen:
+                continue
+            seen.add(upstream.name)
+            assert upstream.op_type not in QDQ, f'{node.name} reads {upstream.name}'
+            if upstream.op_type in ('Conv', 'MatMul', 'Gemm'):
+                weight = upstream.input[1]
+                assert weight not in producer or producer[weight].op_type not in QDQ
+                continue
+            stack.extend(producer[t] for t in upstream.input if t in producer)
+
+
+@pytest.fixture(scope='module')
+def fp32_path(tmp_path_factory) -> Path:
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    torch.manual_seed(0)
+    net = MODELS.build(cfg.model)
+    net.init_weights()
+    with torch.no_grad():  # less flat maps than the 0.001-std initialisation gives
+        net.head.layers[-1].weight.mul_(1000)
+    path = tmp_path_factory.mktemp('int8') / 'demo.onnx'
+    return export_onnx(net.eval(), path, with_maps=True)
+
+
+@pytest.fixture(scope='module')
+def int8_path(fp32_path) -> Path:
+    return quantize_int8(fp32_path, fp32_path.with_name('demo.int8.onnx'), face_crops(0, 16))
+
+
+def test_float_nodes_are_the_decoding_and_the_head_output(fp32_path):
+    model = onnx.load(str(fp32_path))
+    decode = float_nodes(model, head_output=False)
+    assert decode and all(name.startswith(f'/{DECODE_SCOPE}/') for name in decode)
+    ops = {n.name: n.op_type for n in model.graph.node}
+    assert 'TopK' in {ops[name] for name in decode}
+    head_output = [name for name in float_nodes(model) if name not in decode]
+    assert [ops[name] for name in head_output] == ['Conv']  # the head's last 1x1 conv
+
+
+def test_int8_graph_is_quantised_and_keeps_the_decoding_in_float(int8_path):
+    model = onnx.load(str(int8_path))
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count('QuantizeLinear') > 20 and ops.count('DequantizeLinear') > 20
+    decode_stays_float(model)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert PREPROCESSING_KEY in props and props['rr_mmpose.precision'] == 'int8'
+
+
+def test_int8_keypoints_follow_fp32(fp32_path, int8_path):
+    """Maps and keypoints of the INT8 graph against FP32 on faces not
+    calibrated on. The untrained network's maps are nearly flat (their
+    log-probabilities span about a thousandth), so INT8's noise moves its
+    top-k cells and its keypoints by about a heatmap cell (4 crop px) even
+    though the maps keep their shape: the bound is loose, a chance error is
+    tens of pixels. A trained model's keypoints: the next test."""
+    crops = face_crops(1, 16)
+    ref_kpts, ref_scores, ref_maps = session(fp32_path).run(None, {'input': crops})
+    kpts, scores, maps = session(int8_path).run(None, {'input': crops})
+    assert kpts.shape == (16, 68, 2) and scores.shape == (16, 68)
+    err = np.linalg.norm(kpts - ref_kpts, axis=-1)
+    a = maps.reshape(16 * 68, -1) - maps.reshape(16 * 68, -1).mean(1, keepdims=True)
+    b = ref_maps.reshape(16 * 68, -1) - ref_maps.reshape(16 * 68, -1).mean(1, keepdims=True)
+    corr = (a * b).sum(1) / np.sqrt((a * a).sum(1) * (b * b).sum(1))
+    chance = np.linalg.norm(ref_kpts - ref_kpts[::-1], axis=-1)  # other faces' keypoints
+    print(
+        f'INT8 vs FP32 (random weights): keypoints median {np.median(err):.3f} mean '
+        f'{err.mean():.3f} max {err.max():.3f} px (other faces: median '
+        f'{np.median(chance):.1f} px); map correlation median {np.median(corr):.4f} '
+        f'min {corr.min():.4f}'
+    )
+    assert np.median(corr) > 0.98 and corr.min() > 0.9
+    assert np.median(err) < 8 and np.median(err) < np.median(chance) / 3
+    assert np.abs(scores - ref_scores).max() < 0.05
+
+
+@pytest.mark.skipif(not DEMO_CHECKPOINT.is_file(), reason='`make demo` has not been run')
+def test_int8_of_the_trained_demo_model_stays_sub_pixel(tmp_path):
+    """`make demo`'s trained model: INT8 keypoints within a fraction of a
+    crop pixel of FP32's for most landmarks."""
+    from mmpose.apis import init_model
+
+    model = init_model(str(DEMO_CONFIG), str(DEMO_CHECKPOINT), device='cpu')
+    fp32 = export_onnx(model, tmp_path / 'trained.onnx')
+    int8 = quantize_int8(fp32, tmp_path / 'trained.int8.onnx', face_crops(0, 16))
+    crops = face_crops(1, 16)
+    ref = session(fp32).run(None, {'input': crops})[0]
+    err = np.linalg.norm(session(int8).run(None, {'input': crops})[0] - ref, axis=-1)
+    print(
+        f'INT8 vs FP32 (trained demo model): median {np.median(err):.3f} mean '
+        f'{err.mean():.3f} p90 {np.percentile(err, 90):.3f} max {err.max():.3f} px'
+    )
+    assert np.median(err) < 0.5 and np.percentile(err, 90) < 2
+
+
+def test_rtmpose_with_randomized_rounding_quantises(tmp_path):
+    """RTMCCHead + RandomizedRoundingSimCC: exports, quantises (its last
+    MatMuls and the windowed decoding in float) and runs."""
+    from mmengine.model import revert_sync_batchnorm
+
+    cfg = Config.fromfile(str(RTMPOSE_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    net = revert_sync_batchnorm(MODELS.build(cfg.model))
+    net.init_weights()
+    fp32 = export_onnx(net.eval(), tmp_path / 'rtmpose.onnx')
+    int8 = quantize_int8(fp32, tmp_path / 'rtmpose.int8.onnx', face_crops(0, 4))
+    model = onnx.load(str(int8))
+    assert [n.op_type for n in model.graph.node].count('QuantizeLinear') > 20
+    decode_stays_float(model)
+    kpts, scores = session(int8).run(None, {'input': face_crops(1, 2)})
+    assert kpts.shape == (2, 68, 2) and scores.shape == (2, 68) and np.isfinite(kpts).all()
+
+
+def unquantisable_model(path: Path) -> Path:
+    """A graph with a named decoding that onnxruntime cannot load (an
+    operator of an unknown domain)."""
+    helper = onnx.helper
+    node = helper.make_node('Mystery', ['input'], ['keypoints'], '/decode/Mystery', domain='x.y')
+    graph = helper.make_graph(
+        [node],
+        'mystery',
+        [helper.make_tensor_value_info('input', onnx.TensorProto.FLOAT, ['B', 3, 8, 8])],
+        [helper.make_tensor_value_info('keypoints', onnx.TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid('', 17), helper.make_opsetid('x.y', 1)]
+    )
+    onnx.save(model, str(path))
+    return path
+
+
+def test_bad_inputs_raise_clear_errors_and_leave_no_file(fp32_path, tmp_path):
+    crops = face_crops(0, 2)
+    (tmp_path / 'junk.onnx').write_bytes(b'not a model')
+    (tmp_path / 'junk.npy').write_text('not an array')
+    no_decode = onnx.load(str(fp32_path))
+    for node in no_decode.graph.node:
+        node.name = node.name.replace(f'/{DECODE_SCOPE}/', '/other/')
+    onnx.save(no_decode, str(tmp_path / 'no_decode.onnx'))
+    mystery = unquantisable_model(tmp_path / 'mystery.onnx')
+    cases = [
+        (tmp_path / 'missing.onnx', crops, {}, FileNotFoundError, 'no ONNX model'),
+        (tmp_path / 'junk.onnx', crops, {}, ValueError, 'is not an ONNX model'),
+        (fp32_path, crops[:, :, :64, :64], {}, ValueError, r'shape \(N, 3, 128, 128\)'),
+        (fp32_path, crops[0], {}, ValueError, r'shape \(N, 3, 128, 128\)'),
+        (fp32_path, crops.astype(np.float64), {}, TypeError, 'float32'),
+        (fp32_path, crops[:0], {}, ValueError, 'at least one crop'),
+        (fp32_path, crops.tolist(), {}, TypeError, 'numpy array'),
+        (fp32_path, crops * np.float32('nan'), {}, ValueError, 'non-finite'),
+        (fp32_path, tmp_path / 'junk.npy', {}, ValueError, 'could not read calibration'),
+        (fp32_path, tmp_path / 'missing.npy', {}, ValueError, 'could not read calibration'),
+        (fp32_path, crops, dict(activation_type='int4'), ValueError, 'activation_type'),
+        (tmp_path / 'no_decode.onnx', crops, {}, ValueError, 'no nodes named /decode/'),
+        (mystery, face_crops(0, 1)[:, :, :8, :8], {}, RuntimeError, 'could not quantise .*mystery'),
+    ]
+    before = set(tmp_path.iterdir())
+    out = tmp_path / 'out' / 'int8.onnx'
+    for model, calibration, kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            quantize_int8(model, out, calibration, **kwargs)
+        assert set(tmp_path.iterdir()) - before <= {out.parent}
+        assert not out.parent.exists() or not list(out.parent.iterdir())  # nothing half-written
+
+
+def test_cli_calibrates_on_the_config_val_loader(tiny_faces, tmp_path):
+    """``--int8 --calib N``: N crops of the config's val_dataloader through
+    MMPose's pipeline and data preprocessor, then the FP32 and INT8 files."""
+    from rr_mmpose.testing import on_generated_faces
+
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    on_generated_faces(cfg, tiny_faces, batch_size=4)
+    config = tmp_path / 'config.py'
+    cfg.dump(str(config))
+    main([str(config), '--out', str(tmp_path / 'model.onnx'), '--int8', '--calib', '4'])
+    assert (tmp_path / 'model.onnx').is_file() and (tmp_path / 'model.int8.onnx').is_file()
+    decode_stays_float(onnx.load(str(tmp_path / 'model.int8.onnx')))
+
+    net = MODELS.build(cfg.model)
+    crops = calibration_crops(net, cfg, 3)
+    assert crops.shape == (3, 3, 128, 128) and crops.dtype == np.float32
+    with pytest.raises(ValueError, match='holds 8 only'):
+        calibration_crops(net, cfg, 9)
+    on_generated_faces(cfg, tmp_path / 'nowhere', batch_size=4)
+    with pytest.raises(FileNotFoundError, match='could not read the calibration data'):
+        calibration_crops(net, cfg, 2)
+    with pytest.raises(SystemExit):
+        main([str(config), '--out', str(tmp_path / 'x.onnx'), '--int8', '--calib', '0'])
