@@ -22,6 +22,9 @@ Each entry says where the warning comes from and why nothing is to be done:
   work.
 - ``torch.cuda.amp.autocast(args...)`` is deprecated: mmdet 3.3's
   CSPNeXt blocks (RTMPose's backbone) call the old API on every forward.
+- ``... instance named of visualizer has been created``: MMPose's
+  ``init_model`` asks mmengine for its visualizer again when a second
+  model is built in the same process; mmengine returns the existing one.
 - ``A new version of Albumentations is available``: albumentations asks
   PyPI for a newer release on import; RTMPose's recipes need the pinned
   1.4 line. ``NO_ALBUMENTATIONS_UPDATE=1`` (set here unless set) skips the
@@ -50,6 +53,7 @@ WARNINGS = (
     (UserWarning, r'(Blur|MedianBlur|CoarseDropout) is not pixel-level transformations'),
     (DeprecationWarning, r'`(max|min)_(holes|height|width)` is deprecated'),
     (FutureWarning, r'`torch\.cuda\.amp\.autocast\(args\.\.\.\)` is deprecated'),
+    (UserWarning, r'.* instance named of visualizer has been created'),
 )
 LOG_MESSAGES = re.compile(
     r'The prefix is not set in metric class NME\.'

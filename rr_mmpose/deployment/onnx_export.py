@@ -237,23 +237,27 @@ def export_onnx(
 ACTIVATION_TYPES = ('uint8', 'int8')
 
 
-def float_nodes(model, head_output: bool = True) -> list[str]:
+def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -> list[str]:
     """The nodes :func:`quantize_int8` keeps in float, by name: the
     decoding (every node named ``/decode/...``, see :data:`DECODE_SCOPE`)
     and, with ``head_output``, the head's last layer: every node from the
     decoding back to the nearest Conv / MatMul / Gemm (a bias ``Add``,
-    a ``Reshape``) and that node itself.
+    a ``Reshape``) and that node itself. Without ``decode_in_graph`` (a
+    network exported without its decoding, as a Gaussian-heatmap or stock
+    SimCC model is), the walk starts from the graph's outputs instead.
 
     Args:
         model (onnx.ModelProto): A graph written by :func:`export_onnx`
         head_output (bool): Keep the head's last layer in float too
+        decode_in_graph (bool): The graph must hold a named decoding
 
     Raises:
-        ValueError: the graph has no ``/decode/`` nodes
+        ValueError: ``decode_in_graph`` and the graph has no ``/decode/`` nodes
     """
     prefix = f'/{DECODE_SCOPE}/'
+    producer = {out: node for node in model.graph.node for out in node.output}
     decode = [node for node in model.graph.node if node.name.startswith(prefix)]
-    if not decode:
+    if decode_in_graph and not decode:
         raise ValueError(
             f'the graph has no nodes named {prefix}...: export it with '
             'rr_mmpose.deployment.export_onnx, which names its decoding so'
@@ -261,9 +265,11 @@ def float_nodes(model, head_output: bool = True) -> list[str]:
     names = [node.name for node in decode]
     if not head_output:
         return names
-    producer = {out: node for node in model.graph.node for out in node.output}
     inside = set(names)
-    stack = [producer[t] for node in decode for t in node.input if t in producer]
+    if decode:
+        stack = [producer[t] for node in decode for t in node.input if t in producer]
+    else:
+        stack = [producer[o.name] for o in model.graph.output if o.name in producer]
     while stack:
         node = stack.pop()
         if node.name in inside or node.op_type == 'Constant':
@@ -355,6 +361,7 @@ def quantize_int8(
     per_channel: bool = True,
     activation_type: str = 'uint8',
     float_head_output: bool = True,
+    decode_in_graph: bool = True,
 ) -> Path:
     """Quantise a graph written by :func:`export_onnx` to INT8 (static, QDQ
     format) with onnxruntime, the decoding left in float.
@@ -381,6 +388,8 @@ def quantize_int8(
         per_channel: Per-output-channel weight scales
         activation_type: 'uint8' or 'int8'
         float_head_output: Keep the head's last layer in float too
+        decode_in_graph: The graph holds its decoding (``export_onnx``);
+            ``False`` for a network exported without it
 
     Returns:
         Path: ``out_path``
@@ -409,7 +418,7 @@ def quantize_int8(
         raise ValueError(f'{fp32_path} is not an ONNX model: {error}') from error
     input_name, input_shape = _input_shape(fp32, fp32_path)
     crops = _crops_array(calibration_inputs, input_shape)
-    float_nodes(fp32)  # fail early on a graph without a named decoding
+    float_nodes(fp32, decode_in_graph=decode_in_graph)  # fail early: no named decoding
     metadata = {p.key: p.value for p in fp32.metadata_props}
     with tempfile.TemporaryDirectory(prefix='rr-int8-') as work:
         prepared = Path(work) / 'prepared.onnx'
@@ -419,7 +428,7 @@ def quantize_int8(
             raise RuntimeError(
                 f'onnxruntime could not prepare {fp32_path} for quantisation: {error}'
             ) from error
-        keep = float_nodes(onnx.load(str(prepared)), float_head_output)
+        keep = float_nodes(onnx.load(str(prepared)), float_head_output, decode_in_graph)
         with atomic_output(out_path, '.onnx') as tmp:
             try:
                 quantize_static(

@@ -184,6 +184,24 @@ def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
     return runs
 
 
+def trained_model(row: Row, seed: int = 0):
+    """``(model, cfg)``: the row's model trained with the study's recipe on
+    the generated faces and kept (its last checkpoint; loaded, not trained
+    again, when it exists), for the studies that use trained models."""
+    from mmengine.runner import Runner
+    from mmpose.apis import init_model
+
+    work_dir = study.WORK / 'models' / f'{row.name.replace(" ", "_")}-seed{seed}'
+    checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
+    cfg = row_config(row, seed, EPOCHS, study.generated_faces(), work_dir)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
+    cfg.train_cfg.val_interval = EPOCHS
+    if not checkpoint.is_file():
+        Runner.from_cfg(cfg).train()
+    # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
+    return init_model(cfg, str(checkpoint), device='cpu'), cfg
+
+
 def run_key(run: dict) -> tuple:
     return run['arch'], run['input'], run['row'], run['seed']
 

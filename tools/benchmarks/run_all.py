@@ -25,6 +25,7 @@ from . import (
     complexity,
     convergence,
     costs,
+    edge,
     h3r_pipeline_parity,
     h3r_released_models,
     model_index,
@@ -45,6 +46,7 @@ SECTIONS = {
     'codec_speed': codec_speed,
     'complexity': complexity,
     'onnx_latency': onnx_latency,
+    'edge': edge,
     'h3r_released_models': h3r_released_models,
     'h3r_pipeline_parity': h3r_pipeline_parity,
 }

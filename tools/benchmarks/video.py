@@ -39,23 +39,6 @@ ONE_EURO = dict(type='OneEuroFilter', min_cutoff=1.0, beta=0.05, fps=30)
 FRAMES, SIZE, SEED = 120, 256, 0
 
 
-def train(row: convergence.Row) -> tuple[object, object]:
-    """The row's seed-0 model, trained now (or loaded when trained before:
-    its last checkpoint), and its config."""
-    from mmengine.runner import Runner
-    from mmpose.apis import init_model
-
-    work_dir = study.WORK / 'video' / row.name.replace(' ', '_')
-    checkpoint = work_dir / f'epoch_{convergence.EPOCHS}.pth'
-    cfg = convergence.row_config(row, SEED, convergence.EPOCHS, study.generated_faces(), work_dir)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
-    cfg.train_cfg.val_interval = convergence.EPOCHS
-    if not checkpoint.is_file():
-        Runner.from_cfg(cfg).train()
-    # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
-    return init_model(cfg, str(checkpoint), device='cpu'), cfg
-
-
 def predict_clip(model, clip) -> np.ndarray:
     """(T, 68, 2) landmarks, one ``inference_topdown`` call per frame."""
     from mmpose.apis import inference_topdown
@@ -96,7 +79,7 @@ def measure(num_clips: int = 4) -> dict:
     clips = [render_clip(np.random.default_rng([SEED, i]), FRAMES, SIZE) for i in range(num_clips)]
     rows = []
     for row in ROWS:
-        model, cfg = train(row)
+        model, cfg = convergence.trained_model(row)
         decoders = {row.objective: None}
         decoders.update({name: convergence.redecoder(row, name) for name in row.redecoded})
         for objective, decoder in decoders.items():
