@@ -85,11 +85,9 @@ def render_section(name: str) -> str:
 # codec of each family, at 128 and 64 input.
 README_ROWS = [
     ('mobilenetv2', 128, 'two-class spatial'),
-    ('mobilenetv2', 128, 'MSRA'),
     ('mobilenetv2', 128, 'MSRA + DARK'),
     ('rtmpose-t', 128, 'SimCCLabel s=2'),
     ('rtmpose-t', 128, 'RR s=2'),
-    ('rtmpose-t', 128, 'RR s=0.5'),
     ('mobilenetv2', 64, 'two-class spatial'),
     ('mobilenetv2', 64, 'MSRA + DARK'),
     ('rtmpose-t', 64, 'SimCCLabel s=2'),
