@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / 'configs'
 FACE_CONFIGS = CONFIGS / 'face_2d_keypoint' / 'rr_heatmap'
 DEMO_CONFIG = CONFIGS / GENERATED_FACES_CONFIG
+# RTMPose-t with RandomizedRoundingSimCC, 68 points, 128x128: the small one.
+RTMPOSE_CONFIG = CONFIGS / 'face_2d_keypoint/rr_simcc/300w/rtmpose-t_rr-8xb64-60e_300w-128x128.py'
 # Every released H3R config.yaml, key for key (the weights are not here).
 H3R_MODELS = Path(__file__).resolve().parent / 'fixtures' / 'h3r_models'
 

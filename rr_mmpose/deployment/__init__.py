@@ -14,7 +14,8 @@ EXPORTS = {
     'DecodedPoseModel': 'onnx_export',
     'export_graph': 'onnx_export',
     'export_onnx': 'onnx_export',
-    'quantize_int8': 'onnx_export',
+    'quantize_int8': 'int8',
+    'calibration_crops': 'int8',
     'LandmarkRuntime': 'runtime',
 }
 __all__ = [*EXPORTS, 'runtime_path']

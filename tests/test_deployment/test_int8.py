@@ -14,17 +14,11 @@ from mmpose.registry import MODELS
 
 from rr_mmpose.datasets import render_face
 from rr_mmpose.deployment import export_onnx, quantize_int8
-from rr_mmpose.deployment.onnx_export import (
-    DECODE_SCOPE,
-    PREPROCESSING_KEY,
-    calibration_crops,
-    float_nodes,
-    main,
-)
+from rr_mmpose.deployment.int8 import calibration_crops, float_nodes
+from rr_mmpose.deployment.onnx_export import DECODE_SCOPE, PREPROCESSING_KEY, main
 from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, normalise
 
-from ..helpers import DEMO_CONFIG, REPO
-from .test_onnx_export import RTMPOSE_CONFIG
+from ..helpers import DEMO_CONFIG, REPO, RTMPOSE_CONFIG
 
 QDQ = ('QuantizeLinear', 'DequantizeLinear')
 # `make demo`'s trained checkpoint, where it has been run.

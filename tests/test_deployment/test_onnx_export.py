@@ -10,7 +10,7 @@ from torch import nn
 
 from rr_mmpose.deployment import DecodedPoseModel, export_graph, export_onnx
 
-from ..helpers import CONFIGS, DEMO_CONFIG
+from ..helpers import DEMO_CONFIG, RTMPOSE_CONFIG
 
 
 @pytest.fixture(scope='module')
@@ -84,9 +84,6 @@ def test_decoding_graph_is_lossless(tmp_path, rng):
     )
     decoded, _ = session(path).run(None, {'maps': maps})
     assert np.abs(decoded - keypoints).max() < 1e-3 * 4  # 1e-3 heatmap px
-
-
-RTMPOSE_CONFIG = CONFIGS / 'face_2d_keypoint/rr_simcc/300w/rtmpose-t_rr-8xb64-60e_300w-128x128.py'
 
 
 def test_rtmpose_with_randomized_rounding_exports_with_its_decode(tmp_path):

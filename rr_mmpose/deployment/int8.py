@@ -1,0 +1,284 @@
+"""INT8: static quantisation of an exported model with onnxruntime, its
+decoding (and the head's last layer) left in float, and the calibration
+crops it needs."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from rr_mmpose.utils.atomic_write import atomic_output
+
+from .onnx_export import DECODE_SCOPE, set_metadata
+
+# Nodes whose output the head's last layer writes (the decode reads it).
+COMPUTE_OPS = ('Conv', 'ConvTranspose', 'MatMul', 'Gemm')
+ACTIVATION_TYPES = ('uint8', 'int8')
+
+
+def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -> list[str]:
+    """The nodes :func:`quantize_int8` keeps in float, by name: the
+    decoding (every node named ``/decode/...``, see :data:`DECODE_SCOPE`)
+    and, with ``head_output``, the head's last layer: every node from the
+    decoding back to the nearest Conv / MatMul / Gemm (a bias ``Add``,
+    a ``Reshape``) and that node itself. Without ``decode_in_graph`` (a
+    network exported without its decoding, as a Gaussian-heatmap or stock
+    SimCC model is), the walk starts from the graph's outputs instead.
+
+    Args:
+        model (onnx.ModelProto): A graph written by :func:`export_onnx`
+        head_output (bool): Keep the head's last layer in float too
+        decode_in_graph (bool): The graph must hold a named decoding
+
+    Raises:
+        ValueError: ``decode_in_graph`` and the graph has no ``/decode/`` nodes
+    """
+    prefix = f'/{DECODE_SCOPE}/'
+    producer = {out: node for node in model.graph.node for out in node.output}
+    decode = [node for node in model.graph.node if node.name.startswith(prefix)]
+    if decode_in_graph and not decode:
+        raise ValueError(
+            f'the graph has no nodes named {prefix}...: export it with '
+            'rr_mmpose.deployment.export_onnx, which names its decoding so'
+        )
+    names = [node.name for node in decode]
+    if not head_output:
+        return names
+    inside = set(names)
+    if decode:
+        stack = [producer[t] for node in decode for t in node.input if t in producer]
+    else:
+        stack = [producer[o.name] for o in model.graph.output if o.name in producer]
+    while stack:
+        node = stack.pop()
+        if node.name in inside or node.op_type == 'Constant':
+            continue
+        inside.add(node.name)
+        names.append(node.name)
+        if node.op_type not in COMPUTE_OPS:
+            stack.extend(producer[t] for t in node.input if t in producer)
+    return names
+
+
+def _crops_array(calibration_inputs, input_shape: tuple[int, int, int]) -> np.ndarray:
+    """Check calibration crops (N, 3, h, w) float32 (or read them from a
+    ``.npy`` file)."""
+    if isinstance(calibration_inputs, (str, Path)):
+        try:
+            calibration_inputs = np.load(calibration_inputs, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(
+                f'could not read calibration crops from {calibration_inputs}: {error}'
+            ) from error
+    if not isinstance(calibration_inputs, np.ndarray):
+        raise TypeError(
+            'calibration_inputs must be a numpy array (N, 3, h, w) of preprocessed crops '
+            f'(or a .npy file of one), got {type(calibration_inputs).__name__}'
+        )
+    crops = calibration_inputs
+    if crops.dtype != np.float32:
+        raise TypeError(
+            f'calibration crops must be float32, preprocessed as the model input, not {crops.dtype}'
+        )
+    if crops.ndim != 4 or tuple(crops.shape[1:]) != input_shape:
+        raise ValueError(
+            f'calibration crops must have shape (N, {", ".join(map(str, input_shape))}) '
+            f'(the model input), got {crops.shape}'
+        )
+    if len(crops) < 1:
+        raise ValueError('calibration needs at least one crop (N >= 1), got none')
+    if not np.isfinite(crops).all():
+        raise ValueError('calibration crops hold non-finite values')
+    return crops
+
+
+def _input_shape(model, path: Path) -> tuple[str, tuple[int, int, int]]:
+    """Name and (3, h, w) of the graph's one input."""
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    dims = []
+    if len(inputs) == 1:
+        shape = inputs[0].type.tensor_type.shape.dim
+        dims = [d.dim_value if d.HasField('dim_value') else None for d in shape]
+    if len(dims) != 4 or None in dims[1:] or dims[1] != 3:
+        raise ValueError(
+            f'{path}: expected one input of shape (B, 3, h, w) with fixed h and w, '
+            f'as export_onnx writes, got {[i.name for i in inputs]} {dims}'
+        )
+    return inputs[0].name, tuple(dims[1:])
+
+
+def _calibration_reader(name: str, crops: np.ndarray, batch_size: int = 8):
+    """An onnxruntime ``CalibrationDataReader`` over ``crops`` (N, 3, h, w),
+    ``batch_size`` crops at a time."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class CropReader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.start = 0
+
+        def get_next(self) -> dict | None:
+            if self.start >= len(crops):
+                return None
+            batch = crops[self.start : self.start + batch_size]
+            self.start += batch_size
+            return {name: batch}
+
+        def rewind(self) -> None:
+            self.start = 0
+
+        def __len__(self) -> int:
+            return -(-len(crops) // batch_size)
+
+    return CropReader()
+
+
+def quantize_int8(
+    fp32_path: str | Path,
+    out_path: str | Path,
+    calibration_inputs: np.ndarray | str | Path,
+    per_channel: bool = True,
+    activation_type: str = 'uint8',
+    float_head_output: bool = True,
+    decode_in_graph: bool = True,
+) -> Path:
+    """Quantise a graph written by :func:`export_onnx` to INT8 (static, QDQ
+    format) with onnxruntime, the decoding left in float.
+
+    onnxruntime's ``quant_pre_process`` first (ONNX shape inference and
+    graph optimisation; its symbolic shape inference is skipped: it asserts
+    on the graph's ``Reshape``), then ``quantize_static`` with MinMax
+    calibration on ``calibration_inputs``: weights INT8 (per output channel
+    with ``per_channel``), activations ``activation_type``: 'uint8' (the x86
+    fast path: 'int8' activations ran no faster than FP32 on an x86 CPU
+    without VNNI) or 'int8' (ARM); both are asymmetric, hence equally
+    accurate. The nodes of :func:`float_nodes` stay in float: the decoding
+    (top-k or window) and, with ``float_head_output``, the head's last
+    layer, so that the decoding reads float logits rather than 8-bit ones
+    (8-bit logits move the top-k weights and, on near ties, the cells).
+    The model's metadata (crop, normalisation) is copied. The file appears
+    whole or not at all.
+
+    Args:
+        fp32_path: The float model
+        out_path: Where to write the INT8 model
+        calibration_inputs: Preprocessed crops (N, 3, h, w) float32, as the
+            model takes them (or a ``.npy`` file holding them), N >= 1
+        per_channel: Per-output-channel weight scales
+        activation_type: 'uint8' or 'int8'
+        float_head_output: Keep the head's last layer in float too
+        decode_in_graph: The graph holds its decoding (``export_onnx``);
+            ``False`` for a network exported without it
+
+    Returns:
+        Path: ``out_path``
+
+    Raises:
+        FileNotFoundError: no file at ``fp32_path``
+        ValueError, TypeError: a file that is not an ONNX model written by
+            :func:`export_onnx`, or calibration crops that cannot be read or
+            are not (N >= 1, 3, h, w) float32
+        RuntimeError: onnxruntime could not quantise the model
+    """
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    fp32_path, out_path = Path(fp32_path), Path(out_path)
+    if activation_type not in ACTIVATION_TYPES:
+        raise ValueError(
+            f'activation_type must be one of {ACTIVATION_TYPES}, not {activation_type!r}'
+        )
+    if not fp32_path.is_file():
+        raise FileNotFoundError(f'no ONNX model at {fp32_path}')
+    try:
+        fp32 = onnx.load(str(fp32_path))
+    except Exception as error:  # protobuf raises its own DecodeError
+        raise ValueError(f'{fp32_path} is not an ONNX model: {error}') from error
+    input_name, input_shape = _input_shape(fp32, fp32_path)
+    crops = _crops_array(calibration_inputs, input_shape)
+    float_nodes(fp32, decode_in_graph=decode_in_graph)  # fail early: no named decoding
+    metadata = {p.key: p.value for p in fp32.metadata_props}
+    with tempfile.TemporaryDirectory(prefix='rr-int8-') as work:
+        prepared = Path(work) / 'prepared.onnx'
+        try:
+            quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+        except Exception as error:
+            raise RuntimeError(
+                f'onnxruntime could not prepare {fp32_path} for quantisation: {error}'
+            ) from error
+        keep = float_nodes(onnx.load(str(prepared)), float_head_output, decode_in_graph)
+        with atomic_output(out_path, '.onnx') as tmp:
+            try:
+                quantize_static(
+                    str(prepared),
+                    str(tmp),
+                    _calibration_reader(input_name, crops),
+                    quant_format=QuantFormat.QDQ,
+                    per_channel=per_channel,
+                    activation_type=QuantType.QUInt8
+                    if activation_type == 'uint8'
+                    else QuantType.QInt8,
+                    weight_type=QuantType.QInt8,
+                    nodes_to_exclude=keep,
+                    calibrate_method=CalibrationMethod.MinMax,
+                )
+            except Exception as error:
+                raise RuntimeError(
+                    f'onnxruntime could not quantise {fp32_path}: {error}'
+                ) from error
+            set_metadata(tmp, {**metadata, 'rr_mmpose.precision': 'int8'})
+    return out_path
+
+
+GENERATED_FACES_ROOT = Path('data/synthetic_faces')
+
+
+def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:
+    """``num`` crops (N, 3, h, w) float32 of ``cfg``'s ``val_dataloader``,
+    evenly spaced over its dataset, through its pipeline and the model's
+    data preprocessor, exactly as the model sees them. The generated faces
+    (the demo config's ``data/synthetic_faces``) are generated if missing."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import DATASETS
+
+    if num < 1:
+        raise ValueError(f'calibration needs at least one crop, got {num}')
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    dataset_cfg = cfg.val_dataloader.dataset.copy()
+    root = Path(dataset_cfg.get('data_root', ''))
+    if not root.exists() and root.resolve() == GENERATED_FACES_ROOT.resolve():
+        from rr_mmpose.datasets import generate_dataset
+
+        print(f'generating the faces to calibrate on in {root} (rr_mmpose.datasets)')
+        generate_dataset(root)
+    if str(root) not in ('', '.') and not root.is_dir():
+        raise FileNotFoundError(
+            f"could not read the calibration data: the config's val_dataloader data_root "
+            f'{str(root)!r} does not exist'
+        )
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+        if num > len(dataset):
+            raise ValueError(
+                f'{num} calibration crops asked for; the validation set holds {len(dataset)} only'
+            )
+        indices = np.unique(np.linspace(0, len(dataset) - 1, num).round().astype(int))
+        crops = []
+        with torch.no_grad():
+            for start in range(0, len(indices), batch_size):
+                items = [dataset[int(i)] for i in indices[start : start + batch_size]]
+                batch = pose_model.data_preprocessor(pseudo_collate(items), training=False)
+                crops.append(batch['inputs'].cpu().numpy().astype(np.float32))
+    except Exception as error:
+        kind = FileNotFoundError if isinstance(error, OSError) else ValueError
+        raise kind(
+            f"could not read the calibration data (the config's val_dataloader, data_root "
+            f'{str(root)!r}): {error}'
+        ) from error
+    return np.concatenate(crops)
