@@ -10,7 +10,7 @@ import pytest
 
 from rr_mmpose import config_path
 from rr_mmpose.h3r.published import RELEASED_MODELS
-from rr_mmpose.testing.rtmpose_published import RTMPOSE_PUBLISHED
+from rr_mmpose.testing.rtmpose_published import COMPARABLE, RTMPOSE_PUBLISHED
 from rr_mmpose.utils import model_complexity
 
 from ..helpers import REPO
@@ -45,17 +45,7 @@ def test_the_generated_table_holds_todays_counts():
         assert counted[config]['gflops'] == pytest.approx(count.gflops, rel=1e-6)
 
 
-FACE6_T = 'face_2d_keypoint/rtmpose/face6/rtmpose-t_8xb256-120e_face6-256x256.py'
-FACE6_M = 'face_2d_keypoint/rtmpose/face6/rtmpose-m_8xb256-120e_face6-256x256.py'
-RTMPOSE = [
-    # (our config, MMPose's published model). LaPa has face6's 106 keypoints,
-    # so the LaPa configs are the like-for-like comparison. MMPose publishes
-    # no FLOPs for its 98-point WFLW RTMPose-m; 8 fewer keypoints make our
-    # WFLW RTMPose-m count a little less than face6's RTMPose-m.
-    ('face_2d_keypoint/rr_simcc/lapa/rtmpose-t_rr-8xb64-120e_lapa-256x256.py', FACE6_T),
-    ('face_2d_keypoint/rr_simcc/lapa/rtmpose-m_rr-8xb64-120e_lapa-256x256.py', FACE6_M),
-    ('face_2d_keypoint/rr_simcc/wflw/rtmpose-m_rr-8xb64-60e_wflw-256x256.py', FACE6_M),
-]
+RTMPOSE = sorted(COMPARABLE.items())
 
 
 @pytest.mark.parametrize('config, published', RTMPOSE, ids=[p[0].split('/')[-1] for p in RTMPOSE])

@@ -36,13 +36,19 @@ def measure() -> dict:
 
 
 def table(result: dict) -> str:
+    from rr_mmpose.testing.rtmpose_published import COMPARABLE, RTMPOSE_PUBLISHED
+
     lines = [
-        '| config | params (M) | GFLOPs | H3R published: params (M) / GFLOPs |',
+        '| config | params (M) | GFLOPs | published: params (M) / GFLOPs |',
         '|---|---|---|---|',
     ]
     for row in result['rows']:
         paper = row['published']
-        ref = f'{paper["params_m"]:.2f} / {paper["gflops"]:.2f}' if paper else ''
+        ref = f'H3R: {paper["params_m"]:.2f} / {paper["gflops"]:.2f}' if paper else ''
+        if row['config'] in COMPARABLE:  # MMPose publishes RTMPose's FLOPs only
+            peer = COMPARABLE[row['config']]
+            name = peer.split('/')[-1].removesuffix('.py')
+            ref = f'MMPose `{name}`: - / {RTMPOSE_PUBLISHED[peer].gflops:.3f}'
         lines.append(f'| `{row["config"]}` | {row["params_m"]:.3f} | {row["gflops"]:.3f} | {ref} |')
     return '\n'.join(lines)
 
@@ -55,7 +61,9 @@ def section(result: dict) -> str:
             "Counted as MMPose's `tools/analysis_tools/get_flops.py` counts them (mmengine's "
             "`get_model_complexity_info` on `model._forward`, batch 1, the config's input "
             'size; backbone, neck and head, no decoding), beside the figures H3R published for '
-            'the model each config converts.',
+            'the model each config converts, and, for the RTMPose configs, the FLOPs MMPose '
+            'publishes for the comparable RTMPose (face6, 106 keypoints; '
+            '`rr_mmpose.testing.rtmpose_published`).',
             '',
             table(result),
         ]
