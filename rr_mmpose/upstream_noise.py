@@ -25,6 +25,9 @@ Each entry says where the warning comes from and why nothing is to be done:
 - ``... instance named of visualizer has been created``: MMPose's
   ``init_model`` asks mmengine for its visualizer again when a second
   model is built in the same process; mmengine returns the existing one.
+- ``Conversion of an array with ndim > 0 to a scalar is deprecated``:
+  MMPose's OpenCV visualizer draws landmarks with ``int()`` of an array
+  (numpy is pinned below the release that makes it an error).
 - ``A new version of Albumentations is available``: albumentations asks
   PyPI for a newer release on import; RTMPose's recipes need the pinned
   1.4 line. ``NO_ALBUMENTATIONS_UPDATE=1`` (set here unless set) skips the
@@ -54,6 +57,7 @@ WARNINGS = (
     (DeprecationWarning, r'`(max|min)_(holes|height|width)` is deprecated'),
     (FutureWarning, r'`torch\.cuda\.amp\.autocast\(args\.\.\.\)` is deprecated'),
     (UserWarning, r'.* instance named of visualizer has been created'),
+    (DeprecationWarning, r'Conversion of an array with ndim > 0 to a scalar is deprecated'),
 )
 LOG_MESSAGES = re.compile(
     r'The prefix is not set in metric class NME\.'
