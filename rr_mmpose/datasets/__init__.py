@@ -1,9 +1,16 @@
+"""Datasets: the registered face datasets, the COCO-style writer, the
+generated faces (``python -m rr_mmpose.datasets.synthetic_faces``) and
+clips (``python -m rr_mmpose.datasets.synthetic_video``), and the
+converters. The generators load on first use, so that each runs once."""
+
+from rr_mmpose.utils.lazy import lazy_exports
+
 from .coco_face_json import face_annotation, tight_box, write_json_atomic
 from .face_landmark_box_dataset import FaceLandmarkBoxDataset
 from .flagged_face_datasets import FlaggedFace300WDataset, FlaggedWFLWDataset
 from .hard_cases import HardCases
-from .synthetic_faces import generate_dataset, render_face
 
+GENERATORS = {'generate_dataset': 'synthetic_faces', 'render_face': 'synthetic_faces'}
 __all__ = [
     'FaceLandmarkBoxDataset',
     'FlaggedFace300WDataset',
@@ -15,3 +22,4 @@ __all__ = [
     'tight_box',
     'write_json_atomic',
 ]
+__getattr__ = lazy_exports(__name__, GENERATORS)

@@ -7,8 +7,9 @@ Names load on first use, so that ``python -m`` runs the export module once
 (importing it here first makes runpy warn).
 """
 
-from importlib import import_module
 from pathlib import Path
+
+from rr_mmpose.utils.lazy import lazy_exports
 
 EXPORTS = {
     'DecodedPoseModel': 'onnx_export',
@@ -28,7 +29,4 @@ def runtime_path() -> Path:
     return Path(__file__).resolve().with_name('runtime.py')
 
 
-def __getattr__(name: str):
-    if name in EXPORTS:
-        return getattr(import_module(f'.{EXPORTS[name]}', __name__), name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+__getattr__ = lazy_exports(__name__, EXPORTS)

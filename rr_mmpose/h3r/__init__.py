@@ -15,7 +15,7 @@ H3R's inference rebuilt from its source, the other side of the parity
 checks, is test code: :mod:`rr_mmpose.testing.h3r_reference`.
 """
 
-from importlib import import_module
+from rr_mmpose.utils.lazy import lazy_exports
 
 from .crop_resize import H3RCropResize, h3r_square
 from .data_preprocessor import H3RDataPreprocessor
@@ -49,9 +49,4 @@ _CONVERTER = (
     'h3r_state_dict',
     'matching_config',
 )
-
-
-def __getattr__(name: str):
-    if name in _CONVERTER:
-        return getattr(import_module('.checkpoint', __name__), name)
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+__getattr__ = lazy_exports(__name__, dict.fromkeys(_CONVERTER, 'checkpoint'))
