@@ -39,13 +39,22 @@ ONE_EURO = dict(type='OneEuroFilter', min_cutoff=1.0, beta=0.05, fps=30)
 FRAMES, SIZE, SEED = 120, 256, 0
 
 
+def clip_box(clip) -> np.ndarray:
+    """One box for the whole clip, (1, 4): the union of its frames'
+    landmark boxes, as a steady tracker would hold it. A box that followed
+    the landmarks frame by frame would move every crop by sub-pixel steps,
+    hiding whether the codec itself steps."""
+    return np.concatenate([clip.boxes[:, :2].min(0), clip.boxes[:, 2:].max(0)])[None]
+
+
 def predict_clip(model, clip) -> np.ndarray:
     """(T, 68, 2) landmarks, one ``inference_topdown`` call per frame."""
     from mmpose.apis import inference_topdown
 
+    box = clip_box(clip)
     out = []
-    for frame, box in zip(clip.frames, clip.boxes):
-        (sample,) = inference_topdown(model, frame, box[None])
+    for frame in clip.frames:
+        (sample,) = inference_topdown(model, frame, box)
         out.append(sample.pred_instances.keypoints[0])
     return np.array(out)
 
