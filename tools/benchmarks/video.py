@@ -7,7 +7,7 @@ Each model is a convergence-study row (its config and recipe scaled to the
 CPU, seed 0, trained on the generated faces), at 128 and at 64 input:
 randomized rounding (heatmap and SimCC) against MSRA, DARK (the MSRA
 weights, DARK decoding) and stock SimCC. Every frame goes through MMPose's
-``inference_topdown`` with the face's box (flip test on, as configured).
+``inference_topdown`` with one box per clip (flip test on, as configured).
 Figures (``rr_mmpose.evaluation.video_metrics``): NME, jitter (RMS of the
 frame-to-frame change of the error, % of the outer-eye-corner distance),
 staircase rate (frames where a landmark stays still while the truth moves
