@@ -39,7 +39,7 @@ def test_training_step_reduces_the_loss(tiny_faces, tmp_path):
     losses = []
     for _ in range(5):
         log_vars = model.train_step(batch, optim)
-        losses.append(float(log_vars['loss_kpt']))
+        losses.append(float(log_vars['loss_kpt'].detach()))
     assert np.isfinite(losses).all()
     assert losses[-1] < losses[0]
 

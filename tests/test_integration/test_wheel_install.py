@@ -77,10 +77,11 @@ def installed(tmp_path_factory):
 def test_the_wheel_carries_the_configs(installed):
     _, _, wheel, source = installed
     names = zipfile.ZipFile(wheel).namelist()
-    configs = sorted(n for n in names if n.startswith('rr_mmpose/.mim/configs/'))
-    tracked = (source / 'configs').rglob('*.py')
-    assert configs == sorted('rr_mmpose/.mim/' + p.relative_to(source).as_posix() for p in tracked)
-    assert len(configs) >= 15
+    shipped = sorted(n for n in names if n.startswith('rr_mmpose/.mim/configs/'))
+    tracked = [p for p in (source / 'configs').rglob('*') if p.is_file()]
+    assert shipped == sorted('rr_mmpose/.mim/' + p.relative_to(source).as_posix() for p in tracked)
+    assert sum(n.endswith('.py') for n in shipped) >= 30
+    assert sum(n.endswith('metafile.yml') for n in shipped) >= 6  # the model index ships too
 
 
 def test_installed_package_loads_a_config_and_trains_with_mmpose_tools(installed):
