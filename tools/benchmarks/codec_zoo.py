@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 from mmpose.registry import KEYPOINT_CODECS
 
 import rr_mmpose  # noqa: F401
@@ -154,10 +153,6 @@ def simcc_decoder(name: str, heatmap: int, flip_test: bool) -> Callable:
         return codec.decode(x, y)[0]
 
     return run
-
-
-def torch_batch(maps: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(maps, dtype=np.float32))
 
 
 def all_ideal_decoders(heatmap: int) -> dict[str, Callable]:

@@ -159,15 +159,15 @@ def simcc_label(input_size: int, split_ratio: float = 2.0) -> dict:
     )
 
 
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
 def pipelines(cfg) -> list[list]:
     """Every data pipeline of a config: its loaders' and the one a
     ``PipelineSwitchHook`` switches to (RTMPose's second stage)."""
     found = [cfg[name].dataset.pipeline for name in LOADERS]
     found += [h.switch_pipeline for h in cfg.get('custom_hooks', []) if 'switch_pipeline' in h]
     return found
-
-
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def use_codec(cfg, codec: dict) -> None:
@@ -272,7 +272,3 @@ def scale_schedule(
             hook.gamma = hook.get('gamma', 2000) * total / full_iterations
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
-
-
-def summarise_seeds(values: list[float]) -> dict:
-    return dict(mean=float(np.mean(values)), half_spread=float(np.ptp(values) / 2))
