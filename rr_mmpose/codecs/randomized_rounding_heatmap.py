@@ -8,15 +8,9 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
+from .score_calibration import calibrate_scores, check_score_calibration
 from .topk_decoding import topk_soft_argmax
-from .utils import (
-    UniformSource,
-    as_real_array,
-    as_size,
-    check_score_temperature,
-    check_target_mode,
-    randomized_round,
-)
+from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
@@ -82,10 +76,13 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         seed (int, optional): Seed of a private generator. ``None`` (default)
             draws from numpy's global generator, which MMEngine seeds per
             worker through ``randomness=dict(seed=...)``
-        score_temperature (float): ``T`` of the scores (see
-            :func:`topk_soft_argmax`); coordinates do not depend on it. 1
-            (default) is the model's own probability; a fitted value
-            calibrates it (``python -m rr_mmpose.tools.calibrate``)
+        score_temperature (float): ``T`` of the scores' log-odds, and
+        score_bias (float): ``b`` added to them: the scores are
+            ``sigmoid(logit(mass) / T + b)`` of the top-k mass (see
+            :mod:`~rr_mmpose.codecs.score_calibration`). The defaults ``(1,
+            0)`` keep the model's own probability; fitted values calibrate
+            it (``python -m rr_mmpose.tools.calibrate``). Coordinates never
+            depend on them
 
     .. _`Heatmap Regression via Randomized Rounding`:
         https://arxiv.org/abs/2009.00225
@@ -102,6 +99,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         target_mode: str = 'random',
         seed: int | None = None,
         score_temperature: float = 1.0,
+        score_bias: float = 0.0,
     ) -> None:
         super().__init__()
         self.input_size = as_size(input_size, 'input_size')
@@ -118,7 +116,9 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
         self.topk = int(topk)
         self.target_mode = check_target_mode(target_mode)
-        self.score_temperature = check_score_temperature(score_temperature)
+        self.score_temperature, self.score_bias = check_score_calibration(
+            score_temperature, score_bias
+        )
         self.seed = seed
         self._uniform = UniformSource(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
@@ -188,7 +188,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         Returns:
             tuple:
             - keypoints (np.ndarray): coordinates in input space, (1, K, 2)
-            - scores (np.ndarray): probability mass of the top-k cells, (1, K)
+            - scores (np.ndarray): probability mass of the top-k cells
+              (calibrated, if set), (1, K)
         """
         encoded = np.asarray(encoded)
         if encoded.ndim != 3:
@@ -205,7 +206,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         Returns:
             tuple:
             - keypoints (np.ndarray): coordinates in input space, (B, 1, K, 2)
-            - scores (np.ndarray): probability mass of the top-k cells, (B, 1, K)
+            - scores (np.ndarray): probability mass of the top-k cells
+              (calibrated, if set), (B, 1, K)
         """
         if batch_heatmaps.ndim != 4:
             shape = tuple(batch_heatmaps.shape)
@@ -224,7 +226,8 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
                 f'maps of size {tuple(maps.shape[-2:])} (H, W) do not match heatmap_size '
                 f'{self.heatmap_size} (W, H)'
             )
-        coords, scores = topk_soft_argmax(maps, self.topk, self.score_temperature, (H, W))
+        coords, mass = topk_soft_argmax(maps, self.topk, (H, W))
+        scores = calibrate_scores(mass, self.score_temperature, self.score_bias)
         return coords * coords.new_tensor(self.scale_factor), scores
 
 

@@ -10,14 +10,8 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .utils import (
-    UniformSource,
-    as_real_array,
-    as_size,
-    check_score_temperature,
-    check_target_mode,
-    randomized_round,
-)
+from .score_calibration import calibrate_scores, check_score_calibration
+from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
@@ -160,10 +154,13 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         seed (int, optional): Seed of a private generator. ``None`` (default)
             draws from numpy's global generator, which MMEngine seeds per
             worker through ``randomness=dict(seed=...)``
-        score_temperature (float): ``T`` of the scores, which are computed
-            from ``softmax(beta * logits / T)``; coordinates do not depend
-            on it. 1 (default) is the model's own probability; a fitted value
-            calibrates it (``python -m rr_mmpose.tools.calibrate``)
+        score_temperature (float): ``T`` of the scores' log-odds, and
+        score_bias (float): ``b`` added to them: the scores are
+            ``sigmoid(logit(mass) / T + b)`` of the window's mass (see
+            :mod:`~rr_mmpose.codecs.score_calibration`). The defaults ``(1,
+            0)`` keep the model's own probability; fitted values calibrate
+            it (``python -m rr_mmpose.tools.calibrate``). Coordinates never
+            depend on them
     """
 
     label_mapping_table = dict(
@@ -181,6 +178,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         target_mode: str = 'random',
         seed: int | None = None,
         score_temperature: float = 1.0,
+        score_bias: float = 0.0,
     ) -> None:
         super().__init__()
         self.input_size = as_size(input_size, 'input_size')
@@ -202,7 +200,9 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
             )
         self.window = int(window)
         self.target_mode = check_target_mode(target_mode)
-        self.score_temperature = check_score_temperature(score_temperature)
+        self.score_temperature, self.score_bias = check_score_calibration(
+            score_temperature, score_bias
+        )
         self.seed = seed
         self._uniform = UniformSource(seed)
 
@@ -348,7 +348,8 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         u_x, score_x = self._windowed_mean(simcc_x, Wx)
         u_y, score_y = self._windowed_mean(simcc_y, Wy)
         keypoints = (torch.stack((u_x, u_y), dim=-1) + 0.5) / self.simcc_split_ratio - 0.5
-        return keypoints, score_x * score_y
+        scores = calibrate_scores(score_x * score_y, self.score_temperature, self.score_bias)
+        return keypoints, scores
 
     def _windowed_mean(self, logits: Tensor, num_bins: int) -> tuple[Tensor, Tensor]:
         """Mean bin and probability mass of ``softmax(beta * logits)`` within
@@ -361,9 +362,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         inside = ((bins - peak).abs() <= self.window).to(probs.dtype)
         weights = probs * inside
         mean = (weights * bins).sum(dim=-1) / weights.sum(dim=-1)
-        if self.score_temperature != 1.0:  # the score only: the mean stays
-            probs = torch.softmax(logits * (self.beta / self.score_temperature), dim=-1)
-        return mean, (probs * inside).sum(dim=-1)
+        return mean, weights.sum(dim=-1)
 
 
 def _num_bins(size: int, split: float, axis: str) -> int:

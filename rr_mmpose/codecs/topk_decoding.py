@@ -8,7 +8,6 @@ from torch import Tensor
 def topk_soft_argmax(
     log_probs: Tensor,
     topk: int,
-    score_temperature: float = 1.0,
     map_size: tuple[int, int] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Weighted mean position of the ``topk`` best cells of each map, and
@@ -19,14 +18,11 @@ def topk_soft_argmax(
     so a map whose mass lies on at most ``topk`` cells (the bilinear
     expectation has four) decodes to its exact mean position.
 
-    The score is the mass of the top-k cells. With ``score_temperature``
-    ``T = 1`` the maps are read as normalised log-probabilities (what
-    :class:`RandomizedRoundingHead` hands over by default), and the score is
-    ``sum_topk p``, clipped to [0, 1]: the model's own probability that the
-    keypoint lies in the cells the estimate is made of. Any other ``T``
-    scores the mass under ``softmax_hw(log_probs / T)``, which a fitted
-    ``T`` calibrates (``python -m rr_mmpose.tools.calibrate``) at the cost
-    of two more passes over the maps. ``T`` never moves the coordinates.
+    The score is the mass of the top-k cells: with ``log_probs`` the
+    normalised log-probabilities :class:`RandomizedRoundingHead` hands over,
+    ``sum_topk p``, clipped to [0, 1], the model's own probability that the
+    keypoint lies in the cells the estimate is made of (the codecs calibrate
+    it, :mod:`rr_mmpose.codecs.score_calibration`).
 
     Speed: the top-k cells of a map lie in its ``topk`` rows with the
     largest maxima (each of those cells is at least the k-th largest value,
@@ -37,7 +33,6 @@ def topk_soft_argmax(
     Args:
         log_probs (Tensor): Maps in shape (B, K, H, W)
         topk (int): Number of cells to keep
-        score_temperature (float): ``T`` of the score. Defaults to 1
         map_size (tuple, optional): ``(H, W)`` when known ahead (the codec's
             heatmap size), so that a traced graph reads no size off a tensor
 
@@ -63,8 +58,4 @@ def topk_soft_argmax(
     x = (index % width).to(weights.dtype)
     y = row_index.gather(-1, torch.div(index, width, rounding_mode='floor')).to(weights.dtype)
     coords = torch.stack(((weights * x).sum(-1), (weights * y).sum(-1)), dim=-1)
-    if score_temperature == 1.0:
-        return coords, top.exp().sum(-1).clamp(0, 1)
-    tempered = 1.0 / score_temperature
-    total = torch.logsumexp(maps.flatten(2) * tempered, dim=-1)
-    return coords, torch.exp(torch.logsumexp(top * tempered, dim=-1) - total)
+    return coords, top.exp().sum(-1).clamp(0, 1)

@@ -38,14 +38,6 @@ def check_target_mode(target_mode: str) -> str:
     return target_mode
 
 
-def check_score_temperature(value: float) -> float:
-    """A positive, finite score temperature, or a ``ValueError``."""
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f'score_temperature must be positive and finite, got {value}')
-    return value
-
-
 def as_size(size, name: str) -> tuple[int, int]:
     """``(w, h)`` as two positive integers, or a ``ValueError``."""
     if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):

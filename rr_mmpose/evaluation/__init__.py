@@ -1,7 +1,7 @@
 """Evaluation: ``FaceLandmarkMetric`` (registered in MMPose's ``METRICS``),
 score calibration, and the video stability figures."""
 
-from .calibration import CachedPredictions, calibrate, fit_temperature
+from .calibration import CachedPredictions, calibrate, fit_score_calibration
 from .face_landmark_metric import FaceLandmarkMetric, auroc, expected_calibration_error
 
 __all__ = [
@@ -10,5 +10,5 @@ __all__ = [
     'auroc',
     'calibrate',
     'expected_calibration_error',
-    'fit_temperature',
+    'fit_score_calibration',
 ]

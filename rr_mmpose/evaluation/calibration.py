@@ -1,14 +1,16 @@
-"""Temperature calibration of the randomized rounding codecs' keypoint
-scores, fitted on a validation set.
+"""Calibration of the randomized rounding codecs' keypoint scores, fitted
+on a validation set.
 
-A score is the model's probability that the keypoint lies in the cells
-(or window) the estimate is made of. Networks trained with a cross-entropy
-tend to be over- or under-confident; one temperature ``T`` for the whole
-model (Guo et al., "On Calibration of Modern Neural Networks", 2017) fixes
-most of it. Here ``T`` only enters the score (the codecs'
-``score_temperature``), never the coordinates, so calibrating cannot change
-the NME. It is fitted to the event :class:`FaceLandmarkMetric` calibrates
-against: the keypoint's normalised error is below ``calibration_threshold``.
+A raw score is the model's probability that the keypoint lies in the cells
+(or window) the estimate is made of; what :class:`FaceLandmarkMetric`
+calibrates against is another event, the keypoint's normalised error being
+below ``calibration_threshold``. The codecs map a score ``s`` to
+``sigmoid(logit(s) / T + b)`` (:mod:`rr_mmpose.codecs.score_calibration`):
+``T``, the temperature of the event's logit (Guo et al., 2017), corrects
+over- or under-confidence; ``b`` moves from the one event to the other.
+Both are fitted here by the binary cross-entropy of the model's own
+predictions (flip test and all) on a validation set. The map is increasing
+in ``s``, and it enters the scores only, so the NME cannot change.
 """
 
 from __future__ import annotations
@@ -17,20 +19,24 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize
 
 from .face_landmark_metric import FaceLandmarkMetric, expected_calibration_error
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
+BIAS_BOUNDS = (-10.0, 10.0)
+Calibration = tuple[float, float]  # (score_temperature, score_bias)
 
 
-def fit_temperature(
-    scores_at: Callable[[float], np.ndarray],
+def fit_score_calibration(
+    scores_at: Callable[[float, float], np.ndarray],
     correct: np.ndarray,
-    bounds: tuple[float, float] = TEMPERATURE_BOUNDS,
-) -> float:
-    """The ``T`` in ``bounds`` that minimises the binary cross-entropy of
-    ``scores_at(T)`` (probabilities, (M,)) against ``correct`` ((M,) bool).
+    temperature_bounds: tuple[float, float] = TEMPERATURE_BOUNDS,
+    bias_bounds: tuple[float, float] = BIAS_BOUNDS,
+) -> Calibration:
+    """The ``(T, b)`` within bounds that minimise the binary cross-entropy
+    of ``scores_at(T, b)`` (probabilities, (M,)) against ``correct`` ((M,)
+    bool).
 
     Raises:
         ValueError: ``correct`` is all true or all false (nothing to fit),
@@ -39,23 +45,29 @@ def fit_temperature(
     correct = np.asarray(correct, dtype=bool)
     if correct.all() or not correct.any():
         raise ValueError(
-            f'cannot fit a temperature: all {correct.size} keypoints are '
+            f'cannot fit a calibration: all {correct.size} keypoints are '
             f'{"correct" if correct.all() else "wrong"}'
         )
 
-    def nll(log_t: float) -> float:
-        p = np.clip(np.asarray(scores_at(float(np.exp(log_t))), dtype=np.float64), 1e-7, 1 - 1e-7)
+    def nll(params: np.ndarray) -> float:
+        log_t, bias = params
+        p = np.asarray(scores_at(float(np.exp(log_t)), float(bias)), dtype=np.float64)
         if p.shape != correct.shape:
             raise ValueError(f'scores of shape {p.shape} for {correct.shape} keypoints')
+        p = np.clip(p, 1e-7, 1 - 1e-7)
         return float(-np.mean(np.where(correct, np.log(p), np.log1p(-p))))
 
-    low, high = np.log(bounds)
-    return float(np.exp(minimize_scalar(nll, bounds=(low, high), method='bounded').x))
+    bounds = [tuple(np.log(temperature_bounds)), bias_bounds]
+    # From (T, b) = (1, 0), with steps wide enough to leave it in a few moves.
+    simplex = np.array([[0.0, 0.0], [0.5, 0.0], [0.0, 1.0]])
+    options = {'initial_simplex': simplex}
+    fitted = minimize(nll, x0=simplex[0], method='Nelder-Mead', bounds=bounds, options=options)
+    return float(np.exp(fitted.x[0])), float(fitted.x[1])
 
 
 class CachedPredictions:
     """A model's features on a validation loader, computed once, so that
-    the head can decode them again (at any score temperature, for the
+    the head can decode them again (under any score calibration, for the
     randomized rounding codecs).
 
     Args:
@@ -76,23 +88,26 @@ class CachedPredictions:
                     feats = [feats, model.extract_feat(inputs.flip(-1))]
                 self.batches.append((feats, samples))
 
-    def data_samples(self, temperature: float | None = None) -> list[dict]:
+    def data_samples(self, calibration: Calibration | None = None) -> list[dict]:
         """Every sample's prediction (image space), as the ``Evaluator``
-        hands them to a metric; at ``temperature`` if given.
+        hands them to a metric; under ``calibration`` (``(T, b)``) if given,
+        else the codec's own.
 
         Raises:
-            TypeError: a temperature for a codec without ``score_temperature``
+            TypeError: a calibration for a codec without ``score_temperature``
+                and ``score_bias``
         """
         model = self.model
         decoder = model.head.decoder
-        if temperature is not None and not hasattr(decoder, 'score_temperature'):
+        calibrates = hasattr(decoder, 'score_temperature') and hasattr(decoder, 'score_bias')
+        if calibration is not None and not calibrates:
             raise TypeError(
-                f'{type(decoder).__name__} has no score_temperature: only the randomized '
-                'rounding codecs calibrate their scores'
+                f'{type(decoder).__name__} has no score_temperature and score_bias: only '
+                'the randomized rounding codecs calibrate their scores'
             )
-        keep = getattr(decoder, 'score_temperature', None)
-        if temperature is not None:
-            decoder.score_temperature = temperature
+        keep = (decoder.score_temperature, decoder.score_bias) if calibrates else None
+        if calibration is not None:
+            decoder.score_temperature, decoder.score_bias = calibration
         out = []
         try:
             with torch.no_grad():
@@ -101,34 +116,38 @@ class CachedPredictions:
                     samples = model.add_pred_to_datasample(preds, None, samples)
                     out += [s.to_dict() for s in samples]
         finally:
-            if temperature is not None:
-                decoder.score_temperature = keep
+            if calibration is not None:
+                decoder.score_temperature, decoder.score_bias = keep
         return out
 
 
 def calibrate(predictions: CachedPredictions, metric: FaceLandmarkMetric) -> dict:
-    """Fit the score temperature of a model on its validation predictions.
+    """Fit the score calibration of a model on its validation predictions.
 
     Returns:
-        dict: ``temperature``, and ``ECE`` before (``T = 1``) and after
+        dict: ``temperature`` and ``bias`` fitted, ``ECE`` before (the raw
+        scores, ``(1, 0)``) and after, and the number of ``keypoints``
     """
 
-    def results(temperature: float) -> list:
+    def results(calibration: Calibration) -> list:
         metric.results = []
-        metric.process([], predictions.data_samples(temperature))
+        metric.process([], predictions.data_samples(calibration))
         return metric.results
 
-    base = results(1.0)
+    base = results((1.0, 0.0))
     errors, mask = metric.keypoint_errors(base)
     correct = errors[mask] < metric.calibration_threshold
 
-    def scores_at(temperature: float) -> np.ndarray:
-        return np.concatenate([r['scores'] for r in results(temperature)])[mask]
+    def scores_at(temperature: float, bias: float) -> np.ndarray:
+        return np.concatenate([r['scores'] for r in results((temperature, bias))])[mask]
 
-    temperature = fit_temperature(scores_at, correct)
+    temperature, bias = fit_score_calibration(scores_at, correct)
     return dict(
         temperature=temperature,
-        ece_before=expected_calibration_error(scores_at(1.0), correct, metric.num_bins),
-        ece_after=expected_calibration_error(scores_at(temperature), correct, metric.num_bins),
+        bias=bias,
+        ece_before=expected_calibration_error(scores_at(1.0, 0.0), correct, metric.num_bins),
+        ece_after=expected_calibration_error(
+            scores_at(temperature, bias), correct, metric.num_bins
+        ),
         keypoints=int(correct.size),
     )

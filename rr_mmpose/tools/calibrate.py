@@ -1,11 +1,13 @@
-"""Fit the score temperature of a randomized rounding model on the
+"""Fit the score calibration of a randomized rounding model on the
 config's validation set, and write the config with it.
 
     python -m rr_mmpose.tools.calibrate CONFIG CHECKPOINT --out CALIBRATED_CONFIG.py
 
-The written config is the given one with ``score_temperature`` set in the
-head's decoder: test or infer with it (and the same checkpoint), and the
-keypoint scores are calibrated; coordinates, and so the NME, are unchanged.
+The written config is the given one with ``score_temperature`` and
+``score_bias`` set in the head's decoder (``sigmoid(logit(s) / T + b)``,
+:mod:`rr_mmpose.codecs.score_calibration`): test or infer with it (and the
+same checkpoint), and the keypoint scores are calibrated; coordinates, and
+so the NME, are unchanged.
 The event calibrated against is the one ``FaceLandmarkMetric`` reports ECE
 for, taken from the config's ``val_evaluator`` (or built from its ``NME``).
 """
@@ -56,10 +58,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
     metric.dataset_meta = loader.dataset.metainfo
     result = calibrate(CachedPredictions(model, loader), metric)
     cfg.model.head.decoder.score_temperature = result['temperature']
+    cfg.model.head.decoder.score_bias = result['bias']
     with atomic_output(args.out, suffix='.py') as tmp:
         cfg.dump(tmp)
     print(
-        f'score_temperature {result["temperature"]:.4f} on {result["keypoints"]} keypoints: '
+        f'score_temperature {result["temperature"]:.4f}, score_bias {result["bias"]:.4f} '
+        f'on {result["keypoints"]} keypoints: '
         f'ECE {result["ece_before"]:.4f} -> {result["ece_after"]:.4f}; wrote {args.out}'
     )
     return result

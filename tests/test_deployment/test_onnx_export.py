@@ -86,6 +86,29 @@ def test_decoding_graph_is_lossless(tmp_path, rng):
     assert np.abs(decoded - keypoints).max() < 1e-3 * 4  # 1e-3 heatmap px
 
 
+def test_calibrated_scores_are_in_the_graph(tmp_path):
+    """A codec with a fitted score calibration exports it: the graph's
+    scores equal PyTorch's on peaked random maps."""
+    codec = KEYPOINT_CODECS.build(
+        dict(
+            type='RandomizedRoundingHeatmap',
+            input_size=(128, 128),
+            heatmap_size=(32, 32),
+            score_temperature=0.7,
+            score_bias=-1.0,
+        )
+    )
+    logits = 4 * torch.randn(2, 68, 32 * 32, generator=torch.Generator().manual_seed(0))
+    maps = logits.log_softmax(-1).view(2, 68, 32, 32)
+    path = export_graph(
+        DecodeOnly(codec), [maps], tmp_path / 'decode.onnx', ['maps'], ['keypoints', 'scores']
+    )
+    _, scores = session(path).run(None, {'maps': maps.numpy()})
+    _, reference = codec.decode_tensor(maps)
+    assert np.abs(scores - reference.numpy()).max() < 1e-5
+    assert np.ptp(scores) > 0.1  # scores of all kinds, not a saturated sigmoid
+
+
 def test_rtmpose_with_randomized_rounding_exports_with_its_decode(tmp_path):
     """RTMCCHead decoded by RandomizedRoundingSimCC: the graph's keypoints
     within 1e-3 px of PyTorch's, wherever the argmax that places the window

@@ -1,5 +1,5 @@
-"""Score temperature calibration: the fit itself, and the tool on a real
-(briefly trained) model, where it must leave the coordinates alone."""
+"""Score calibration: the fit itself, and the tool on a real (briefly
+trained) model, where it must leave the coordinates alone."""
 
 import numpy as np
 import pytest
@@ -8,34 +8,37 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpose.apis import init_model
 
-from rr_mmpose.evaluation import fit_temperature
+from rr_mmpose.codecs.score_calibration import calibrate_scores
+from rr_mmpose.evaluation import fit_score_calibration
 from rr_mmpose.tools.calibrate import main as calibrate_main
 
 from ..helpers import tiny_run_config
 
 
-def test_fit_recovers_the_temperature_of_overconfident_scores(rng):
-    """Scores sharpened by a factor 2.5 in logit space: the fit, applied as
-    the inverse sharpening, finds T near 2.5 and its ECE falls."""
+def test_fit_recovers_the_temperature_and_bias_of_miscalibrated_scores(rng):
+    """Scores 2.5 times too sharp in log-odds and shifted by +1 there: the
+    fit, applied through the codecs' own map, finds T = 2.5 and b = -1."""
     true = rng.uniform(0.05, 0.95, 20000)
     correct = rng.random(true.size) < true
-    logit = np.log(true / (1 - true))
+    raw = torch.sigmoid(2.5 * (torch.logit(torch.from_numpy(true)) + 1))
 
-    def scores_at(temperature):
-        return 1 / (1 + np.exp(-2.5 * logit / temperature))
+    def scores_at(temperature, bias):
+        return calibrate_scores(raw, temperature, bias).numpy()
 
-    assert fit_temperature(scores_at, correct) == pytest.approx(2.5, rel=0.05)
+    temperature, bias = fit_score_calibration(scores_at, correct)
+    assert temperature == pytest.approx(2.5, rel=0.05)
+    assert bias == pytest.approx(-1.0, abs=0.05)
 
 
 @pytest.mark.parametrize('correct', [np.ones(10, bool), np.zeros(10, bool)])
 def test_nothing_to_fit_is_an_error(correct):
-    with pytest.raises(ValueError, match='cannot fit a temperature: all 10 keypoints'):
-        fit_temperature(lambda t: np.full(10, 0.5), correct)
+    with pytest.raises(ValueError, match='cannot fit a calibration: all 10 keypoints'):
+        fit_score_calibration(lambda t, b: np.full(10, 0.5), correct)
 
 
 def test_scores_of_the_wrong_shape_are_an_error():
     with pytest.raises(ValueError, match=r'scores of shape \(3,\) for \(4,\) keypoints'):
-        fit_temperature(lambda t: np.full(3, 0.5), np.array([1, 0, 1, 0], bool))
+        fit_score_calibration(lambda t, b: np.full(3, 0.5), np.array([1, 0, 1, 0], bool))
 
 
 @pytest.mark.slow  # trains
@@ -46,10 +49,12 @@ def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_pa
     config = tmp_path / 'config.py'
     cfg.dump(config)
     result = calibrate_main([str(config), str(checkpoint), '--out', str(tmp_path / 'cal.py')])
-    assert result['temperature'] != 1.0 and result['ece_after'] <= result['ece_before'] + 1e-9
+    assert (result['temperature'], result['bias']) != (1.0, 0.0)
+    assert result['ece_after'] <= result['ece_before'] + 1e-9
 
-    calibrated = Config.fromfile(tmp_path / 'cal.py')
-    assert calibrated.model.head.decoder.score_temperature == pytest.approx(result['temperature'])
+    decoder = Config.fromfile(tmp_path / 'cal.py').model.head.decoder
+    assert decoder.score_temperature == pytest.approx(result['temperature'])
+    assert decoder.score_bias == pytest.approx(result['bias'])
     inputs = torch.randn(2, 3, 128, 128, generator=torch.Generator().manual_seed(0))
     outputs = []
     for path in (config, tmp_path / 'cal.py'):
@@ -62,7 +67,7 @@ def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_pa
     assert ((outputs[1][1] >= 0) & (outputs[1][1] <= 1)).all()
 
 
-def test_a_codec_without_score_temperature_is_refused():
+def test_a_codec_without_score_calibration_is_refused():
     from rr_mmpose.evaluation import CachedPredictions
 
     class Decoder:
@@ -75,5 +80,5 @@ def test_a_codec_without_score_temperature_is_refused():
         def eval(self):
             return self
 
-    with pytest.raises(TypeError, match='has no score_temperature'):
-        CachedPredictions(Model(), []).data_samples(2.0)
+    with pytest.raises(TypeError, match='has no score_temperature and score_bias'):
+        CachedPredictions(Model(), []).data_samples((2.0, 0.0))

@@ -60,11 +60,8 @@ README_BLOCK = re.compile(
 
 def measure(name: str) -> None:
     module = STUDIES[name]
-    if name == 'convergence':
-        module.run(module.ROWS, None, module.EPOCHS)
-        return
-    if name == 'quality':
-        module.run(module.ROWS, convergence.SEEDS, convergence.EPOCHS)
+    if name in ('convergence', 'quality'):  # every row with its own seeds
+        module.run(module.ROWS, None, convergence.EPOCHS)
         return
     if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
