@@ -72,6 +72,18 @@ def test_the_readme_results_table_is_the_generated_one():
         assert f'{found[arch, size, objective]:.2f}' == nme
 
 
+def test_the_readme_quality_tables_are_rows_of_the_generated_ones():
+    """The README's quality and video tables are excerpts: each row, the
+    headers included, is a line of docs/benchmarks.md, which the same
+    functions render from the result files."""
+    block = re.search(r'<!-- quality:begin[^>]*-->\n(.*?)<!-- quality:end -->', README, re.DOTALL)
+    assert block, 'README lost its generated quality block'
+    rows = [line for line in block[1].splitlines() if line.startswith('|')]
+    assert any('two-class spatial, calibrated' in row for row in rows), rows
+    lines = set(BENCHMARKS.splitlines())
+    assert [row for row in rows if row not in lines] == []
+
+
 def metafiles() -> dict[str, dict]:
     index = yaml.safe_load((REPO / 'model-index.yml').read_text())
     return {name: yaml.safe_load((REPO / name).read_text()) for name in index['Import']}

@@ -53,9 +53,6 @@ SECTIONS = {
 STUDIES = {**SECTIONS, 'costs': costs}
 DOC = Path('docs/benchmarks.md')
 README = Path('README.md')
-README_BLOCK = re.compile(
-    r'(<!-- results:begin[^>]*-->\n).*?(<!-- results:end -->)', flags=re.DOTALL
-)
 
 
 def measure(name: str) -> None:
@@ -92,9 +89,11 @@ README_ROWS = [
 ]
 
 
-def readme_table() -> str:
-    summary = convergence.summarise(study.load('convergence')['runs'])
-    found = {(s['arch'], s['input'], s['row']): s for s in summary}
+def readme_table() -> str | None:
+    stored = study.load('convergence')
+    if stored is None:
+        return None
+    found = {(s['arch'], s['input'], s['row']): s for s in convergence.summarise(stored['runs'])}
     lines = [
         '| backbone | input | objective | final NME % (generated faces) |',
         '|---|---|---|---|',
@@ -103,6 +102,36 @@ def readme_table() -> str:
         if key in found:
             lines.append(f'| {key[0]} | {key[1]} | {key[2]} | {found[key]["final_mean"]:.2f} |')
     return '\n'.join(lines)
+
+
+# The README's quality tables: the heatmap rows, which converge in the
+# studies' budget (the RTMPose rows, which do not, are in docs/benchmarks.md).
+README_QUALITY = ('mobilenetv2', 128)
+
+
+def readme_quality_tables() -> str | None:
+    found, clips = study.load('quality'), study.load('video')
+    if found is None or clips is None:
+        return None
+    arch, size = README_QUALITY
+    rows = [s for s in quality.summarise(found['runs']) if (s['arch'], s['input']) == (arch, size)]
+    steady = dict(clips, rows=[r for r in clips['rows'] if (r['arch'], r['input']) == (arch, size)])
+    return quality.table(rows) + '\n\n' + video.table(steady)
+
+
+# Generated blocks of the README, between <!-- NAME:begin ... --> and
+# <!-- NAME:end -->.
+README_BLOCKS = {'results': readme_table, 'quality': readme_quality_tables}
+
+
+def render_readme() -> None:
+    readme = README.read_text()
+    for name, make in README_BLOCKS.items():
+        block = re.compile(rf'(<!-- {name}:begin[^>]*-->\n).*?(<!-- {name}:end -->)', re.DOTALL)
+        text = make()
+        if text is not None and block.search(readme):
+            readme = block.sub(lambda m, text=text: m[1] + text + '\n' + m[2], readme)
+    README.write_text(readme)
 
 
 def render() -> None:
@@ -127,10 +156,7 @@ def render() -> None:
         sections += ['', f'<a id="{name}"></a>', '', render_section(name)]
     DOC.write_text('\n'.join(header + sections) + '\n')
     model_index.render()
-    readme = README.read_text()
-    if study.load('convergence') and README_BLOCK.search(readme):
-        readme = README_BLOCK.sub(lambda m: m[1] + readme_table() + '\n' + m[2], readme)
-        README.write_text(readme)
+    render_readme()
 
 
 def main() -> None:
