@@ -18,6 +18,19 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+CALIBRATING_CODECS = ('RandomizedRoundingHeatmap', 'RandomizedRoundingSimCC')
+
+
+def check_calibrates(cfg) -> None:
+    """A ``ValueError`` unless the config's head decodes with a codec that
+    calibrates its scores (checked before any weight is loaded)."""
+    decoder = cfg.model.get('head', {}).get('decoder') or {}
+    if decoder.get('type') not in CALIBRATING_CODECS:
+        codecs = ' and '.join(CALIBRATING_CODECS)
+        raise ValueError(
+            f'the head decodes with {decoder.get("type")!r}: only {codecs} calibrate their scores'
+        )
+
 
 def metric_of(cfg):
     """The config's ``FaceLandmarkMetric``, or one normalised as its NME."""
@@ -52,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from rr_mmpose.utils.atomic_write import atomic_output
 
     cfg = Config.fromfile(args.config)
+    check_calibrates(cfg)
+    metric = metric_of(cfg)
     model = init_model(cfg, args.checkpoint, device='cpu')
     loader = Runner.build_dataloader(cfg.val_dataloader)
-    metric = metric_of(cfg)
     metric.dataset_meta = loader.dataset.metainfo
     result = calibrate(CachedPredictions(model, loader), metric)
     cfg.model.head.decoder.score_temperature = result['temperature']

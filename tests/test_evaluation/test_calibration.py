@@ -1,6 +1,8 @@
 """Score calibration: the fit itself, and the tool on a real (briefly
 trained) model, where it must leave the coordinates alone."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -12,7 +14,7 @@ from rr_mmpose.codecs.score_calibration import calibrate_scores
 from rr_mmpose.evaluation import fit_score_calibration
 from rr_mmpose.tools.calibrate import main as calibrate_main
 
-from ..helpers import tiny_run_config
+from ..helpers import DEMO_CONFIG, tiny_run_config
 
 
 def test_fit_recovers_the_temperature_and_bias_of_miscalibrated_scores(rng):
@@ -65,6 +67,38 @@ def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_pa
     torch.testing.assert_close(outputs[0][0], outputs[1][0])  # the same keypoints
     assert not torch.allclose(outputs[0][1], outputs[1][1])  # other scores
     assert ((outputs[1][1] >= 0) & (outputs[1][1] <= 1)).all()
+
+
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        (
+            lambda cfg: cfg.model.head.update(decoder=dict(type='MSRAHeatmap')),
+            "the head decodes with 'MSRAHeatmap': only RandomizedRoundingHeatmap and "
+            'RandomizedRoundingSimCC calibrate their scores',
+        ),
+        (
+            lambda cfg: cfg.update(val_evaluator=dict(type='PCKAccuracy')),
+            'the config has neither FaceLandmarkMetric nor NME in val_evaluator',
+        ),
+    ],
+    ids=['codec', 'metric'],
+)
+def test_the_tool_refuses_a_config_it_cannot_calibrate_and_writes_nothing(
+    tmp_path, change, message
+):
+    """Refused before any weight is read (the checkpoint does not even
+    exist), and the file at ``--out`` is left as it was."""
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    change(cfg)
+    cfg.dump(tmp_path / 'config.py')
+    out = tmp_path / 'calibrated.py'
+    out.write_text('# kept\n')
+    args = [str(tmp_path / 'config.py'), str(tmp_path / 'missing.pth'), '--out', str(out)]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        calibrate_main(args)
+    assert out.read_text() == '# kept\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['calibrated.py', 'config.py']
 
 
 def test_a_codec_without_score_calibration_is_refused():
