@@ -12,9 +12,9 @@ CPU, ``tools.benchmarks.convergence``) trained on the hard-case faces and
 tested on their hard-case test split with ``FaceLandmarkMetric``. Scores
 are each codec's own: randomized rounding's probability mass of the decoded
 cells (also calibrated: the score's log-odds temperature and bias fitted on
-a separate generated set, ``rr_mmpose.evaluation.calibrate``), MSRA's and DARK's heatmap maximum,
-stock SimCC's logit maximum, the last two clipped to [0, 1] for ECE (the
-AUROCs are rank statistics).
+a separate generated set, ``rr_mmpose.evaluation.calibrate``), MSRA's and
+DARK's heatmap maximum, stock SimCC's logit maximum, the last two clipped to
+[0, 1] so that the metric reports their ECE.
 """
 
 from __future__ import annotations
@@ -58,14 +58,19 @@ def work_dir(row: convergence.Row, seed: int) -> Path:
     return study.WORK / 'quality' / f'{row.name.replace(" ", "_")}-seed{seed}'
 
 
-def figures(model, loader, randomized: bool, calibration: tuple | None = None) -> dict:
-    """FaceLandmarkMetric's figures, plus NME (%) over visible and over
-    occluded keypoints, for ``model`` on ``loader``."""
-    from rr_mmpose.evaluation import CachedPredictions
-
+def face_metric(loader):
+    """The study's ``FaceLandmarkMetric``, told the loader's dataset."""
     metric = METRICS.build(METRIC)
     metric.dataset_meta = loader.dataset.metainfo
-    samples = CachedPredictions(model, loader).data_samples(calibration)
+    return metric
+
+
+def figures(predictions, loader, randomized: bool, calibration: tuple | None = None) -> dict:
+    """FaceLandmarkMetric's figures, plus NME (%) over visible and over
+    occluded keypoints, of ``predictions`` (``CachedPredictions`` on
+    ``loader``), decoded by the model's current decoder."""
+    metric = face_metric(loader)
+    samples = predictions.data_samples(calibration)
     if not randomized:  # peers' scores are not probabilities: clip them for ECE
         for sample in samples:
             scores = sample['pred_instances']['keypoint_scores']
@@ -121,11 +126,12 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
     common = dict(arch=row.arch, input=row.input, seed=seed, epochs=epochs)
     common['provenance'] = study.provenance()
     with evaluated_weights(runner) as model:
-        out = [dict(common, row=row.objective, **figures(model, loader, randomized))]
+        predictions = CachedPredictions(model, loader)  # one pass, decoded as often as needed
+        out = [dict(common, row=row.objective, **figures(predictions, loader, randomized))]
         for name in row.redecoded:  # DARK: the same weights, another decoder
             plain = model.head.decoder
             model.head.decoder = KEYPOINT_CODECS.build(convergence.redecoder(row, name))
-            out.append(dict(common, row=name, **figures(model, loader, randomized)))
+            out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
             model.head.decoder = plain
         if randomized:
             cal_cfg = copy.deepcopy(cfg)  # a shallow copy would rewire the test loader
@@ -135,12 +141,10 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
                 batch_size=convergence.BATCH,
                 dataset_type='FlaggedFace300WDataset',
             )
-            metric = METRICS.build(METRIC)
             cal_loader = Runner.build_dataloader(cal_cfg.val_dataloader)
-            metric.dataset_meta = cal_loader.dataset.metainfo
-            fitted = calibrate(CachedPredictions(model, cal_loader), metric)
+            fitted = calibrate(CachedPredictions(model, cal_loader), face_metric(cal_loader))
             calibration = fitted['temperature'], fitted['bias']
-            calibrated = figures(model, loader, True, calibration)
+            calibrated = figures(predictions, loader, True, calibration)
             name = f'{row.objective}, calibrated'
             fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
             out.append(dict(common, row=name, **fit, **calibrated))
