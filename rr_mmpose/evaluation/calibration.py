@@ -65,6 +65,20 @@ def fit_score_calibration(
     return float(np.exp(fitted.x[0])), float(fitted.x[1])
 
 
+def calibrates(decoder) -> bool:
+    """Whether a codec calibrates its scores: it has ``score_temperature``
+    and ``score_bias`` (the randomized rounding codecs)."""
+    return hasattr(decoder, 'score_temperature') and hasattr(decoder, 'score_bias')
+
+
+def refusal(decoder) -> str:
+    """Why ``decoder`` cannot be calibrated."""
+    return (
+        f'{type(decoder).__name__} has no score_temperature and score_bias: only the '
+        'randomized rounding codecs calibrate their scores'
+    )
+
+
 class CachedPredictions:
     """A model's features on a validation loader, computed once, so that
     the head can decode them again (under any score calibration, for the
@@ -99,13 +113,9 @@ class CachedPredictions:
         """
         model = self.model
         decoder = model.head.decoder
-        calibrates = hasattr(decoder, 'score_temperature') and hasattr(decoder, 'score_bias')
-        if calibration is not None and not calibrates:
-            raise TypeError(
-                f'{type(decoder).__name__} has no score_temperature and score_bias: only '
-                'the randomized rounding codecs calibrate their scores'
-            )
-        keep = (decoder.score_temperature, decoder.score_bias) if calibrates else None
+        if calibration is not None and not calibrates(decoder):
+            raise TypeError(refusal(decoder))
+        keep = (decoder.score_temperature, decoder.score_bias) if calibrates(decoder) else None
         if calibration is not None:
             decoder.score_temperature, decoder.score_bias = calibration
         out = []

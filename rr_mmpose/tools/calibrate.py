@@ -18,18 +18,20 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-CALIBRATING_CODECS = ('RandomizedRoundingHeatmap', 'RandomizedRoundingSimCC')
-
 
 def check_calibrates(cfg) -> None:
     """A ``ValueError`` unless the config's head decodes with a codec that
     calibrates its scores (checked before any weight is loaded)."""
-    decoder = cfg.model.get('head', {}).get('decoder') or {}
-    if decoder.get('type') not in CALIBRATING_CODECS:
-        codecs = ' and '.join(CALIBRATING_CODECS)
-        raise ValueError(
-            f'the head decodes with {decoder.get("type")!r}: only {codecs} calibrate their scores'
-        )
+    from mmpose.registry import KEYPOINT_CODECS
+
+    from rr_mmpose.evaluation.calibration import calibrates, refusal
+
+    decoder_cfg = cfg.model.get('head', {}).get('decoder')
+    if decoder_cfg is None:
+        raise ValueError("the config's head has no decoder to calibrate")
+    decoder = KEYPOINT_CODECS.build(decoder_cfg)
+    if not calibrates(decoder):
+        raise ValueError(refusal(decoder))
 
 
 def metric_of(cfg):

@@ -16,6 +16,8 @@ from rr_mmpose.tools.calibrate import main as calibrate_main
 
 from ..helpers import DEMO_CONFIG, tiny_run_config
 
+MSRA = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32), sigma=1.5)
+
 
 def test_fit_recovers_the_temperature_and_bias_of_miscalibrated_scores(rng):
     """Scores 2.5 times too sharp in log-odds and shifted by +1 there: the
@@ -73,16 +75,17 @@ def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_pa
     'change, message',
     [
         (
-            lambda cfg: cfg.model.head.update(decoder=dict(type='MSRAHeatmap')),
-            "the head decodes with 'MSRAHeatmap': only RandomizedRoundingHeatmap and "
-            'RandomizedRoundingSimCC calibrate their scores',
+            lambda cfg: setattr(cfg.model.head, 'decoder', MSRA),
+            'MSRAHeatmap has no score_temperature and score_bias: only the randomized '
+            'rounding codecs calibrate their scores',
         ),
+        (lambda cfg: cfg.model.head.pop('decoder'), "the config's head has no decoder"),
         (
             lambda cfg: cfg.update(val_evaluator=dict(type='PCKAccuracy')),
             'the config has neither FaceLandmarkMetric nor NME in val_evaluator',
         ),
     ],
-    ids=['codec', 'metric'],
+    ids=['codec', 'no decoder', 'metric'],
 )
 def test_the_tool_refuses_a_config_it_cannot_calibrate_and_writes_nothing(
     tmp_path, change, message
