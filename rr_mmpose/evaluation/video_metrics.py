@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from mmpose.evaluation.metrics import NME
 
-# 300W's outer eye corners (0-based), MMPose's NME normalisation for 300W.
-OUTER_EYE_CORNERS = (36, 45)
+# 300W's outer eye corners (0-based): MMPose's NME normalisation for 300W.
+OUTER_EYE_CORNERS = tuple(NME.DEFAULT_KEYPOINT_INDICES['300w'])
 # A prediction "stands still" when it moves less than this, in pixels: a
 # hundredth of a pixel. A decoder that quantises returns exactly the same
 # value (a move of 0) while a landmark stays in one cell; a continuous one
@@ -62,6 +63,18 @@ def outer_eye_distance(keypoints, indices: Sequence[int] = OUTER_EYE_CORNERS) ->
         )
     first, second = indices
     return np.linalg.norm(keypoints[:, first] - keypoints[:, second], axis=-1)
+
+
+def outer_eye_nme(pred, gt) -> float:
+    """NME in %, normalised by 300W's outer eye corners: each face's mean
+    landmark error over its :func:`outer_eye_distance`, averaged over faces.
+
+    Args:
+        pred, gt: (N, K, 2) landmarks of N faces
+    """
+    pred, gt = np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64)
+    errors = np.linalg.norm(pred - gt, axis=-1).mean(axis=-1)
+    return float(100 * np.mean(errors / outer_eye_distance(gt)))
 
 
 def jitter(pred, gt, normaliser) -> float:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rr_mmpose.evaluation.video_metrics import outer_eye_distance, outer_eye_nme
 from rr_mmpose.h3r.checkpoint import checkpoint_config, convert_h3r_checkpoint
 from rr_mmpose.h3r.h3r_config import load_h3r_config
 from rr_mmpose.h3r.inference_config import h3r_inference_config
@@ -159,7 +160,6 @@ def end_to_end_parity(
 PIPELINE_PARITY_CONFIG = (
     'face_2d_keypoint/rr_heatmap/300w/td-hm_mobilenetv2_rr-8xb64-60e_300w-p2-128x128.py'
 )
-OUTER_EYE_CORNERS = (36, 45)
 
 
 def h3r_layout(checkpoint: str | Path, num_keypoints: int = 68) -> dict:
@@ -246,11 +246,7 @@ def pipeline_parity(checkpoint: str | Path, data_root: str | Path, num: int = 30
                 (face,) = next(pose(image))['predictions'][0]
                 points[name].append(np.asarray(face['keypoints']))
     points = {name: np.array(p) for name, p in points.items()}
-    i, j = OUTER_EYE_CORNERS
-    ocular = np.linalg.norm(points['gt'][:, i] - points['gt'][:, j], axis=-1)
-
-    def nme(pred: np.ndarray) -> float:
-        return float(100 * (np.linalg.norm(pred - points['gt'], axis=-1).mean(1) / ocular).mean())
+    ocular = outer_eye_distance(points['gt'])
 
     rows = []
     for name in ('H3R', 'affine', 'option'):
@@ -259,7 +255,7 @@ def pipeline_parity(checkpoint: str | Path, data_root: str | Path, num: int = 30
         rows.append(
             dict(
                 pipeline=name,
-                nme=nme(points[name]),
+                nme=outer_eye_nme(points[name], points['gt']),
                 mean_px=float(dist.mean()),
                 p95_px=float(np.percentile(dist, 95)),
                 max_px=float(dist.max()),

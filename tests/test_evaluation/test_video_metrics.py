@@ -13,6 +13,7 @@ from rr_mmpose.evaluation.video_metrics import (
     lag,
     lag_correlations,
     outer_eye_distance,
+    outer_eye_nme,
     staircase_rate,
 )
 
@@ -63,6 +64,19 @@ def test_outer_eye_distance():
     np.testing.assert_allclose(outer_eye_distance(keypoints), [50.0, 10.0])
     with pytest.raises(ValueError, match='two of the 68'):
         outer_eye_distance(keypoints, (36, 68))
+
+
+def test_outer_eye_nme_averages_each_faces_normalised_error():
+    """Face 1: every landmark 5 px off over an eye distance of 50 (10 %);
+    face 2: 1 px over 10 (10 %); and one landmark of face 2 off by 68 px
+    more adds 68 / 68 / 10 = 10 %: (10 + 20) / 2 = 15 %."""
+    gt = np.zeros((2, 68, 2))
+    gt[:, 45] = [[30.0, 40.0], [6.0, 8.0]]
+    pred = gt.copy()
+    pred[0, :, 0] += 5.0
+    pred[1, :, 1] += 1.0
+    pred[1, 0, 1] += 68.0
+    assert outer_eye_nme(pred, gt) == pytest.approx(15.0)
 
 
 def test_a_rounding_prediction_climbs_stairs_a_continuous_one_does_not(rng):

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from mmpose.registry import KEYPOINT_CODECS
 
+from rr_mmpose.evaluation.video_metrics import outer_eye_nme
+
 from . import convergence, study
 from .costs import Network
 
@@ -36,7 +38,7 @@ ROWS = [
     convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128),
     convergence.Row('rtmpose-t', 'RR s=2', 128),
 ]
-CALIBRATION, REPEATS, OUTER_EYE_CORNERS = 64, 20, (36, 45)
+CALIBRATION, REPEATS = 64, 20
 
 
 def crops(model, cfg, split: str, num: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -65,12 +67,6 @@ def crops(model, cfg, split: str, num: int | None = None) -> tuple[np.ndarray, n
             inputs.append(batch['inputs'].numpy().astype(np.float32))
             truth += [s.gt_instances.transformed_keypoints[0] for s in batch['data_samples']]
     return np.concatenate(inputs), np.array(truth, np.float64)
-
-
-def nme(pred: np.ndarray, truth: np.ndarray) -> float:
-    i, j = OUTER_EYE_CORNERS
-    ocular = np.linalg.norm(truth[:, i] - truth[:, j], axis=-1)
-    return float(100 * np.mean(np.linalg.norm(pred - truth, axis=-1).mean(-1) / ocular))
 
 
 def session(path: Path, threads: int):
@@ -112,7 +108,7 @@ def measure_one(row: convergence.Row, work: Path) -> dict:
     quantize_int8(fp32, int8, calibration, decode_in_graph=randomized)
     entry = dict(arch=row.arch, input=row.input, row=row.objective)
     for precision, path in (('fp32', fp32), ('int8', int8)):
-        entry[f'{precision}_nme'] = nme(keypoints(path, test_inputs, codec), truth)
+        entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, codec), truth)
         entry[f'{precision}_mb'] = path.stat().st_size / 2**20
         for threads in (1, 2):
             sess = session(path, threads)

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from mmpose.registry import KEYPOINT_CODECS, METRICS
 
+from rr_mmpose.evaluation.video_metrics import OUTER_EYE_CORNERS
+
 from . import convergence, study
 
 DATA = Path('data/synthetic_faces_hard')
@@ -40,7 +42,11 @@ ROWS = [
     convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128),
     convergence.Row('rtmpose-t', 'RR s=2', 128),
 ]
-METRIC = dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', keypoint_indices=[36, 45])
+METRIC = dict(
+    type='FaceLandmarkMetric',
+    norm_mode='keypoint_distance',
+    keypoint_indices=list(OUTER_EYE_CORNERS),
+)
 GOAL_ECE = 0.05
 
 
