@@ -361,8 +361,8 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         # A mask, not a gather: bins past either end simply do not exist.
         inside = ((bins - peak).abs() <= self.window).to(probs.dtype)
         weights = probs * inside
-        mean = (weights * bins).sum(dim=-1) / weights.sum(dim=-1)
-        return mean, weights.sum(dim=-1)
+        mass = weights.sum(dim=-1)
+        return (weights * bins).sum(dim=-1) / mass, mass
 
 
 def _num_bins(size: int, split: float, axis: str) -> int:

@@ -52,5 +52,4 @@ def calibrate_scores(scores: Tensor, temperature: float = 1.0, bias: float = 0.0
     """
     if temperature == 1.0 and bias == 0.0:
         return scores
-    clamped = scores.clamp(EPSILON, 1 - EPSILON)
-    return torch.sigmoid((torch.log(clamped) - torch.log1p(-clamped)) / temperature + bias)
+    return torch.sigmoid(torch.logit(scores, eps=EPSILON) / temperature + bias)

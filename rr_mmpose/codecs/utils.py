@@ -23,7 +23,6 @@ class UniformSource:
     through ``randomness=dict(seed=...)``."""
 
     def __init__(self, seed: int | None) -> None:
-        self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __call__(self, shape: tuple[int, ...]) -> np.ndarray:
