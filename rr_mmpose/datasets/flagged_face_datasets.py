@@ -15,11 +15,13 @@ from mmpose.registry import DATASETS
 
 
 class KeepRawAnnotation:
-    """Mixin for a face dataset: ``raw_ann_info`` stays in each sample."""
+    """Mixin for a face dataset: ``raw_ann_info`` stays in each sample of a
+    test-mode dataset, the one the metric reads (training samples would only
+    carry it through the pipeline)."""
 
     def parse_data_info(self, raw_data_info: dict) -> dict | None:
         data_info = super().parse_data_info(raw_data_info)
-        if data_info is not None:
+        if data_info is not None and self.test_mode:
             data_info['raw_ann_info'] = raw_data_info['raw_ann_info']
         return data_info
 

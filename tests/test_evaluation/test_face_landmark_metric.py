@@ -17,6 +17,7 @@ from mmpose.structures import PoseDataSample
 from PIL import Image
 
 import rr_mmpose.evaluation  # noqa: F401  (registers FaceLandmarkMetric)
+from rr_mmpose.datasets import FlaggedWFLWDataset
 from rr_mmpose.datasets.converters import convert_wflw
 from rr_mmpose.datasets.converters.wflw import ATTRIBUTES
 from rr_mmpose.evaluation import FaceLandmarkMetric, auroc, expected_calibration_error
@@ -400,15 +401,6 @@ def test_wflw_converter_keeps_the_attribute_flags(tmp_path, rng):
             assert flags == ([second] if name == 'test_blur' else [first, second])
 
 
-class WFLWKeepingRawAnnotation(WFLWDataset):
-    """MMPose's WFLWDataset drops ``raw_ann_info``; this keeps it."""
-
-    def parse_data_info(self, raw_data_info: dict) -> dict:
-        data_info = super().parse_data_info(raw_data_info)
-        data_info['raw_ann_info'] = raw_data_info['raw_ann_info']
-        return data_info
-
-
 PIPELINE = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -453,7 +445,7 @@ def test_attributes_reach_the_metric_from_the_converter(tmp_path, rng):
     assert got['face/NME'] == pytest.approx(100 * np.mean(nme), rel=1e-4)
     assert not [k for k in got if k.startswith('face/NME/')]
 
-    dataset = WFLWKeepingRawAnnotation(**kwargs)
+    dataset = FlaggedWFLWDataset(**kwargs)  # what the WFLW configs use
     meta = dataset[0]['data_samples'].metainfo
     assert meta['raw_ann_info']['attributes']['pose'] is True  # via PackPoseInputs' meta_keys
     got = evaluate_dataset(dataset, shifts)
@@ -462,3 +454,6 @@ def test_attributes_reach_the_metric_from_the_converter(tmp_path, rng):
     assert got['face/NME/occlusion'] == pytest.approx(100 * nme[0], rel=1e-4)
     assert got['face/NME/blur'] == pytest.approx(100 * nme[1], rel=1e-4)
     assert not {'face/NME/expression', 'face/NME/makeup', 'face/NME/illumination'} & set(got)
+    # Training samples go without it: only the metric reads it.
+    training = FlaggedWFLWDataset(**dict(kwargs, test_mode=False))
+    assert 'raw_ann_info' not in training[0]['data_samples'].metainfo
