@@ -16,6 +16,8 @@ from torch import Tensor, nn
 
 from rr_mmpose.utils.atomic_write import atomic_output
 
+from .runtime import DEFAULT_PADDING, PREPROCESSING_KEY, TOPDOWN_CROP
+
 # Warnings of the export a user can do nothing about, by message (and the
 # module that issues them): torch deprecates the TorchScript exporter used
 # here on purpose (its graphs run in every onnxruntime) and a logging helper
@@ -30,16 +32,6 @@ EXPORT_NOISE = (
 # The decoding's ONNX nodes are named '/decode/...' (the head's per-keypoint
 # log-softmax included): INT8 quantisation leaves exactly these in float.
 DECODE_SCOPE = 'decode'
-
-# ONNX metadata_props key of the crop and normalisation a model expects (a
-# JSON object), read by rr_mmpose/deployment/runtime.py, which names the
-# same key (it may not import this module: no torch there).
-PREPROCESSING_KEY = 'rr_mmpose.preprocessing'
-# The one crop the runtime reproduces: MMPose's GetBBoxCenterScale followed
-# by TopdownAffine without UDP.
-TOPDOWN_CROP = 'GetBBoxCenterScale+TopdownAffine'
-# GetBBoxCenterScale's default padding, for models exported without a config.
-DEFAULT_PADDING = 1.25
 
 
 class _Scope(nn.Module):

@@ -38,10 +38,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-# The ONNX metadata_props key export_onnx writes the crop and normalisation
-# under (rr_mmpose.deployment.onnx_export.PREPROCESSING_KEY: the same name).
+# The ONNX metadata_props key of the crop and normalisation a model expects
+# (a JSON object); export_onnx imports it (and the two below) from here.
 PREPROCESSING_KEY = 'rr_mmpose.preprocessing'
-# The one crop reproduced here.
+# The one crop reproduced here: MMPose's GetBBoxCenterScale followed by
+# TopdownAffine without UDP.
 TOPDOWN_CROP = 'GetBBoxCenterScale+TopdownAffine'
 # MMPose's defaults, for a model file without metadata: ImageNet's mean and
 # std of 0-255 RGB values, GetBBoxCenterScale's padding.

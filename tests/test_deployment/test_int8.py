@@ -15,8 +15,8 @@ from mmpose.registry import MODELS
 from rr_mmpose.datasets import render_face
 from rr_mmpose.deployment import export_onnx, quantize_int8
 from rr_mmpose.deployment.int8 import calibration_crops, float_nodes
-from rr_mmpose.deployment.onnx_export import DECODE_SCOPE, PREPROCESSING_KEY, main
-from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, normalise
+from rr_mmpose.deployment.onnx_export import DECODE_SCOPE, main
+from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, PREPROCESSING_KEY, normalise
 
 from ..helpers import DEMO_CONFIG, REPO, RTMPOSE_CONFIG
 
