@@ -128,12 +128,6 @@ def _calibration_reader(name: str, crops: np.ndarray, batch_size: int = 8):
             self.start += batch_size
             return {name: batch}
 
-        def rewind(self) -> None:
-            self.start = 0
-
-        def __len__(self) -> int:
-            return -(-len(crops) // batch_size)
-
     return CropReader()
 
 
