@@ -8,13 +8,13 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .score_calibration import calibrate_scores, check_score_calibration
+from .score_calibration import CalibratedScores
 from .topk_decoding import topk_soft_argmax
 from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
-class RandomizedRoundingHeatmap(BaseKeypointCodec):
+class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
     """Represent keypoints as heatmaps with randomized rounding, as in
     `Heatmap Regression via Randomized Rounding`_ by Yu and Tao (TPAMI 2021).
 
@@ -116,9 +116,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
             raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
         self.topk = int(topk)
         self.target_mode = check_target_mode(target_mode)
-        self.score_temperature, self.score_bias = check_score_calibration(
-            score_temperature, score_bias
-        )
+        self.set_score_calibration(score_temperature, score_bias)
         self.seed = seed
         self._uniform = UniformSource(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
@@ -197,11 +195,15 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         keypoints, scores = self.decode_tensor(torch.from_numpy(encoded[None].astype(np.float32)))
         return keypoints.numpy(), scores.numpy()
 
-    def batch_decode(self, batch_heatmaps: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def batch_decode(
+        self, batch_heatmaps: Tensor, calibrated: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Decode a batch of log-probability maps on their own device.
 
         Args:
             batch_heatmaps (Tensor): Log-probability maps in shape (B, K, H, W)
+            calibrated (bool): Calibrate the scores (:meth:`calibrate`);
+                ``False`` gives the raw masses, for a flip test to average
 
         Returns:
             tuple:
@@ -212,13 +214,13 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
         if batch_heatmaps.ndim != 4:
             shape = tuple(batch_heatmaps.shape)
             raise ValueError(f'batch_decode expects maps of shape (B, K, H, W), got {shape}')
-        keypoints, scores = self.decode_tensor(batch_heatmaps.detach())
+        keypoints, scores = self.decode_tensor(batch_heatmaps.detach(), calibrated)
         return keypoints.cpu().numpy()[:, None], scores.cpu().numpy()[:, None]
 
-    def decode_tensor(self, maps: Tensor) -> tuple[Tensor, Tensor]:
+    def decode_tensor(self, maps: Tensor, calibrated: bool = True) -> tuple[Tensor, Tensor]:
         """Torch-only decode, differentiable and exportable to ONNX:
         (B, K, H, W) log-probability maps to input-space coordinates
-        (B, K, 2) and scores (B, K)."""
+        (B, K, 2) and scores (B, K), calibrated unless ``calibrated=False``."""
         W, H = self.heatmap_size
         # Traced for ONNX export, sizes are tensors: check given tensors only.
         if not torch.jit.is_tracing() and tuple(maps.shape[-2:]) != (H, W):
@@ -227,7 +229,7 @@ class RandomizedRoundingHeatmap(BaseKeypointCodec):
                 f'{self.heatmap_size} (W, H)'
             )
         coords, mass = topk_soft_argmax(maps, self.topk, (H, W))
-        scores = calibrate_scores(mass, self.score_temperature, self.score_bias)
+        scores = self.calibrate(mass) if calibrated else mass
         return coords * coords.new_tensor(self.scale_factor), scores
 
 

@@ -10,12 +10,12 @@ from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .score_calibration import calibrate_scores, check_score_calibration
+from .score_calibration import CalibratedScores
 from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
-class RandomizedRoundingSimCC(BaseKeypointCodec):
+class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
     """Represent keypoints as randomized rounding one-hot SimCC vectors, for
     MMPose's :class:`RTMCCHead` unchanged (RTMPose).
 
@@ -200,9 +200,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
             )
         self.window = int(window)
         self.target_mode = check_target_mode(target_mode)
-        self.score_temperature, self.score_bias = check_score_calibration(
-            score_temperature, score_bias
-        )
+        self.set_score_calibration(score_temperature, score_bias)
         self.seed = seed
         self._uniform = UniformSource(seed)
 
@@ -348,8 +346,7 @@ class RandomizedRoundingSimCC(BaseKeypointCodec):
         u_x, score_x = self._windowed_mean(simcc_x, Wx)
         u_y, score_y = self._windowed_mean(simcc_y, Wy)
         keypoints = (torch.stack((u_x, u_y), dim=-1) + 0.5) / self.simcc_split_ratio - 0.5
-        scores = calibrate_scores(score_x * score_y, self.score_temperature, self.score_bias)
-        return keypoints, scores
+        return keypoints, self.calibrate(score_x * score_y)
 
     def _windowed_mean(self, logits: Tensor, num_bins: int) -> tuple[Tensor, Tensor]:
         """Mean bin and probability mass of ``softmax(beta * logits)`` within

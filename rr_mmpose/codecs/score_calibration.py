@@ -15,12 +15,15 @@ Calibration of Modern Neural Networks", 2017); ``b`` moves the event.
 Both are fitted on a validation set (``python -m rr_mmpose.tools.calibrate``).
 The map is increasing in ``s``, so it never reorders keypoints: every
 AUROC of the score stays as it was, and coordinates never depend on it.
+It is applied once to a keypoint's final score, after a flip test has
+averaged the two passes' raw masses, so that a fit on raw scores holds.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -53,3 +56,23 @@ def calibrate_scores(scores: Tensor, temperature: float = 1.0, bias: float = 0.0
     if temperature == 1.0 and bias == 0.0:
         return scores
     return torch.sigmoid(torch.logit(scores, eps=EPSILON) / temperature + bias)
+
+
+class CalibratedScores:
+    """What the randomized rounding codecs share about scores: their
+    ``score_temperature`` and ``score_bias``, and the map they define."""
+
+    score_temperature: float = 1.0
+    score_bias: float = 0.0
+
+    def set_score_calibration(self, temperature: float, bias: float) -> None:
+        """Check and keep ``(T, b)`` (a ``ValueError`` names a bad one)."""
+        self.score_temperature, self.score_bias = check_score_calibration(temperature, bias)
+
+    def calibrate(self, scores: Tensor | np.ndarray) -> Tensor | np.ndarray:
+        """Raw scores (probability masses, any shape) to calibrated ones,
+        of the same type and shape."""
+        if isinstance(scores, Tensor):
+            return calibrate_scores(scores, self.score_temperature, self.score_bias)
+        tensor = torch.from_numpy(np.asarray(scores, dtype=np.float32))
+        return calibrate_scores(tensor, self.score_temperature, self.score_bias).numpy()

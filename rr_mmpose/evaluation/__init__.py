@@ -1,7 +1,12 @@
 """Evaluation: ``FaceLandmarkMetric`` (registered in MMPose's ``METRICS``),
 score calibration, and the video stability figures."""
 
-from .calibration import CachedPredictions, calibrate, fit_score_calibration
+from .calibration import (
+    CachedPredictions,
+    calibrate,
+    fit_score_calibration,
+    predicted_samples,
+)
 from .face_landmark_metric import FaceLandmarkMetric, auroc, expected_calibration_error
 
 __all__ = [
@@ -11,4 +16,5 @@ __all__ = [
     'calibrate',
     'expected_calibration_error',
     'fit_score_calibration',
+    'predicted_samples',
 ]

@@ -8,41 +8,44 @@ below ``calibration_threshold``. The codecs map a score ``s`` to
 ``sigmoid(logit(s) / T + b)`` (:mod:`rr_mmpose.codecs.score_calibration`):
 ``T``, the temperature of the event's logit (Guo et al., 2017), corrects
 over- or under-confidence; ``b`` moves from the one event to the other.
-Both are fitted here by the binary cross-entropy of the model's own
-predictions (flip test and all) on a validation set. The map is increasing
-in ``s``, and it enters the scores only, so the NME cannot change.
+Both are fitted here by the binary cross-entropy of the model's own raw
+scores (flip test and all) on a validation set. The map is increasing in
+``s``, and it enters the scores only, so neither the NME nor any AUROC of
+the scores can change.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import torch
 from scipy.optimize import minimize
 
+from rr_mmpose.codecs.score_calibration import CalibratedScores, calibrate_scores
+
 from .face_landmark_metric import FaceLandmarkMetric, expected_calibration_error
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 BIAS_BOUNDS = (-10.0, 10.0)
-Calibration = tuple[float, float]  # (score_temperature, score_bias)
 
 
 def fit_score_calibration(
-    scores_at: Callable[[float, float], np.ndarray],
+    scores: np.ndarray,
     correct: np.ndarray,
     temperature_bounds: tuple[float, float] = TEMPERATURE_BOUNDS,
     bias_bounds: tuple[float, float] = BIAS_BOUNDS,
-) -> Calibration:
+) -> tuple[float, float]:
     """The ``(T, b)`` within bounds that minimise the binary cross-entropy
-    of ``scores_at(T, b)`` (probabilities, (M,)) against ``correct`` ((M,)
-    bool).
+    of the calibrated ``scores`` (raw probabilities, (M,)) against
+    ``correct`` ((M,) bool).
 
     Raises:
         ValueError: ``correct`` is all true or all false (nothing to fit),
             or its shape differs from the scores'.
     """
     correct = np.asarray(correct, dtype=bool)
+    raw = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+    if raw.shape != correct.shape:
+        raise ValueError(f'scores of shape {tuple(raw.shape)} for {correct.shape} keypoints')
     if correct.all() or not correct.any():
         raise ValueError(
             f'cannot fit a calibration: all {correct.size} keypoints are '
@@ -50,10 +53,7 @@ def fit_score_calibration(
         )
 
     def nll(params: np.ndarray) -> float:
-        log_t, bias = params
-        p = np.asarray(scores_at(float(np.exp(log_t)), float(bias)), dtype=np.float64)
-        if p.shape != correct.shape:
-            raise ValueError(f'scores of shape {p.shape} for {correct.shape} keypoints')
+        p = calibrate_scores(raw, float(np.exp(params[0])), float(params[1])).numpy()
         p = np.clip(p, 1e-7, 1 - 1e-7)
         return float(-np.mean(np.where(correct, np.log(p), np.log1p(-p))))
 
@@ -66,9 +66,8 @@ def fit_score_calibration(
 
 
 def calibrates(decoder) -> bool:
-    """Whether a codec calibrates its scores: it has ``score_temperature``
-    and ``score_bias`` (the randomized rounding codecs)."""
-    return hasattr(decoder, 'score_temperature') and hasattr(decoder, 'score_bias')
+    """Whether a codec calibrates its scores (the randomized rounding codecs)."""
+    return isinstance(decoder, CalibratedScores)
 
 
 def refusal(decoder) -> str:
@@ -79,10 +78,17 @@ def refusal(decoder) -> str:
     )
 
 
+def predicted_samples(model, dataloader) -> list[dict]:
+    """The model's predictions on ``dataloader`` by MMPose's own
+    ``test_step`` (flip test as its ``test_cfg`` says), as the ``Evaluator``
+    hands them to a metric."""
+    with torch.no_grad():
+        return [s.to_dict() for batch in dataloader for s in model.eval().test_step(batch)]
+
+
 class CachedPredictions:
-    """A model's features on a validation loader, computed once, so that
-    the head can decode them again (under any score calibration, for the
-    randomized rounding codecs).
+    """A model's features on a loader, computed once, so that the head can
+    decode them as often as needed (e.g. with another decoder).
 
     Args:
         model: An MMPose ``TopdownPoseEstimator``
@@ -102,62 +108,41 @@ class CachedPredictions:
                     feats = [feats, model.extract_feat(inputs.flip(-1))]
                 self.batches.append((feats, samples))
 
-    def data_samples(self, calibration: Calibration | None = None) -> list[dict]:
-        """Every sample's prediction (image space), as the ``Evaluator``
-        hands them to a metric; under ``calibration`` (``(T, b)``) if given,
-        else the codec's own.
-
-        Raises:
-            TypeError: a calibration for a codec without ``score_temperature``
-                and ``score_bias``
-        """
+    def data_samples(self) -> list[dict]:
+        """Every sample's prediction (image space) by the head's current
+        decoder, as the ``Evaluator`` hands them to a metric."""
         model = self.model
-        decoder = model.head.decoder
-        if calibration is not None and not calibrates(decoder):
-            raise TypeError(refusal(decoder))
-        keep = (decoder.score_temperature, decoder.score_bias) if calibrates(decoder) else None
-        if calibration is not None:
-            decoder.score_temperature, decoder.score_bias = calibration
         out = []
-        try:
-            with torch.no_grad():
-                for feats, samples in self.batches:
-                    preds = model.head.predict(feats, samples, test_cfg=model.test_cfg)
-                    samples = model.add_pred_to_datasample(preds, None, samples)
-                    out += [s.to_dict() for s in samples]
-        finally:
-            if calibration is not None:
-                decoder.score_temperature, decoder.score_bias = keep
+        with torch.no_grad():
+            for feats, samples in self.batches:
+                preds = model.head.predict(feats, samples, test_cfg=model.test_cfg)
+                if isinstance(preds, tuple):  # output_heatmaps: (instances, heatmaps)
+                    preds = preds[0]
+                samples = model.add_pred_to_datasample(preds, None, samples)
+                out += [s.to_dict() for s in samples]
         return out
 
 
-def calibrate(predictions: CachedPredictions, metric: FaceLandmarkMetric) -> dict:
-    """Fit the score calibration of a model on its validation predictions.
+def calibrate(samples: list[dict], metric: FaceLandmarkMetric) -> dict:
+    """Fit the score calibration of a model on its validation predictions
+    ``samples`` (as :func:`predicted_samples` gives them), which must carry
+    raw scores: decoded with ``(T, b) = (1, 0)``.
 
     Returns:
         dict: ``temperature`` and ``bias`` fitted, ``ECE`` before (the raw
-        scores, ``(1, 0)``) and after, and the number of ``keypoints``
+        scores) and after, and the number of ``keypoints``
     """
-
-    def results(calibration: Calibration) -> list:
-        metric.results = []
-        metric.process([], predictions.data_samples(calibration))
-        return metric.results
-
-    base = results((1.0, 0.0))
-    errors, mask = metric.keypoint_errors(base)
+    metric.results = []
+    metric.process([], samples)
+    errors, mask = metric.keypoint_errors(metric.results)
     correct = errors[mask] < metric.calibration_threshold
-
-    def scores_at(temperature: float, bias: float) -> np.ndarray:
-        return np.concatenate([r['scores'] for r in results((temperature, bias))])[mask]
-
-    temperature, bias = fit_score_calibration(scores_at, correct)
+    raw = np.concatenate([r['scores'] for r in metric.results])[mask]
+    temperature, bias = fit_score_calibration(raw, correct)
+    calibrated = calibrate_scores(torch.as_tensor(raw), temperature, bias).numpy()
     return dict(
         temperature=temperature,
         bias=bias,
-        ece_before=expected_calibration_error(scores_at(1.0, 0.0), correct, metric.num_bins),
-        ece_after=expected_calibration_error(
-            scores_at(temperature, bias), correct, metric.num_bins
-        ),
+        ece_before=expected_calibration_error(raw, correct, metric.num_bins),
+        ece_after=expected_calibration_error(calibrated, correct, metric.num_bins),
         keypoints=int(correct.size),
     )

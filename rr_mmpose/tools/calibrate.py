@@ -63,16 +63,18 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from mmengine.runner import Runner
     from mmpose.apis import init_model
 
-    from rr_mmpose.evaluation.calibration import CachedPredictions, calibrate
+    from rr_mmpose.evaluation.calibration import calibrate, predicted_samples
     from rr_mmpose.utils.atomic_write import atomic_output
 
     cfg = Config.fromfile(args.config)
     check_calibrates(cfg)
     metric = metric_of(cfg)
+    # Fitted on raw scores, so a calibrated config is calibrated afresh.
+    cfg.model.head.decoder.update(score_temperature=1.0, score_bias=0.0)
     model = init_model(cfg, args.checkpoint, device='cpu')
     loader = Runner.build_dataloader(cfg.val_dataloader)
     metric.dataset_meta = loader.dataset.metainfo
-    result = calibrate(CachedPredictions(model, loader), metric)
+    result = calibrate(predicted_samples(model, loader), metric)
     cfg.model.head.decoder.score_temperature = result['temperature']
     cfg.model.head.decoder.score_bias = result['bias']
     with atomic_output(args.out, suffix='.py') as tmp:

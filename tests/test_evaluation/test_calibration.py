@@ -10,7 +10,6 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpose.apis import init_model
 
-from rr_mmpose.codecs.score_calibration import calibrate_scores
 from rr_mmpose.evaluation import fit_score_calibration
 from rr_mmpose.tools.calibrate import main as calibrate_main
 
@@ -21,15 +20,11 @@ MSRA = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32), si
 
 def test_fit_recovers_the_temperature_and_bias_of_miscalibrated_scores(rng):
     """Scores 2.5 times too sharp in log-odds and shifted by +1 there: the
-    fit, applied through the codecs' own map, finds T = 2.5 and b = -1."""
+    fit of the codecs' map finds T = 2.5 and b = -1, which undo both."""
     true = rng.uniform(0.05, 0.95, 20000)
     correct = rng.random(true.size) < true
-    raw = torch.sigmoid(2.5 * (torch.logit(torch.from_numpy(true)) + 1))
-
-    def scores_at(temperature, bias):
-        return calibrate_scores(raw, temperature, bias).numpy()
-
-    temperature, bias = fit_score_calibration(scores_at, correct)
+    raw = torch.sigmoid(2.5 * (torch.logit(torch.from_numpy(true)) + 1)).numpy()
+    temperature, bias = fit_score_calibration(raw, correct)
     assert temperature == pytest.approx(2.5, rel=0.05)
     assert bias == pytest.approx(-1.0, abs=0.05)
 
@@ -37,12 +32,12 @@ def test_fit_recovers_the_temperature_and_bias_of_miscalibrated_scores(rng):
 @pytest.mark.parametrize('correct', [np.ones(10, bool), np.zeros(10, bool)])
 def test_nothing_to_fit_is_an_error(correct):
     with pytest.raises(ValueError, match='cannot fit a calibration: all 10 keypoints'):
-        fit_score_calibration(lambda t, b: np.full(10, 0.5), correct)
+        fit_score_calibration(np.full(10, 0.5), correct)
 
 
 def test_scores_of_the_wrong_shape_are_an_error():
     with pytest.raises(ValueError, match=r'scores of shape \(3,\) for \(4,\) keypoints'):
-        fit_score_calibration(lambda t, b: np.full(3, 0.5), np.array([1, 0, 1, 0], bool))
+        fit_score_calibration(np.full(3, 0.5), np.array([1, 0, 1, 0], bool))
 
 
 @pytest.mark.slow  # trains
@@ -104,18 +99,14 @@ def test_the_tool_refuses_a_config_it_cannot_calibrate_and_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ['calibrated.py', 'config.py']
 
 
-def test_a_codec_without_score_calibration_is_refused():
-    from rr_mmpose.evaluation import CachedPredictions
+def test_only_the_randomized_rounding_codecs_calibrate():
+    from mmpose.registry import KEYPOINT_CODECS
 
-    class Decoder:
-        pass
+    from rr_mmpose.evaluation.calibration import calibrates
 
-    class Model:
-        head = type('Head', (), {'decoder': Decoder()})()
-        test_cfg = {}
-
-        def eval(self):
-            return self
-
-    with pytest.raises(TypeError, match='has no score_temperature and score_bias'):
-        CachedPredictions(Model(), []).data_samples((2.0, 0.0))
+    assert not calibrates(KEYPOINT_CODECS.build(MSRA))
+    for codec in (
+        dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32)),
+        dict(type='RandomizedRoundingSimCC', input_size=(128, 128)),
+    ):
+        assert calibrates(KEYPOINT_CODECS.build(codec))

@@ -71,12 +71,12 @@ def face_metric(loader):
     return metric
 
 
-def figures(predictions, loader, randomized: bool, calibration: tuple | None = None) -> dict:
+def figures(predictions, loader, randomized: bool) -> dict:
     """FaceLandmarkMetric's figures, plus NME (%) over visible and over
     occluded keypoints, of ``predictions`` (``CachedPredictions`` on
     ``loader``), decoded by the model's current decoder."""
     metric = face_metric(loader)
-    samples = predictions.data_samples(calibration)
+    samples = predictions.data_samples()
     if not randomized:  # peers' scores are not probabilities: clip them for ECE
         for sample in samples:
             scores = sample['pred_instances']['keypoint_scores']
@@ -109,7 +109,7 @@ def evaluated_weights(runner):
 def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
     from mmengine.runner import Runner
 
-    from rr_mmpose.evaluation import CachedPredictions, calibrate
+    from rr_mmpose.evaluation import CachedPredictions, calibrate, predicted_samples
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration_faces = hard_faces()
@@ -148,9 +148,10 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
                 dataset_type='FlaggedFace300WDataset',
             )
             cal_loader = Runner.build_dataloader(cal_cfg.val_dataloader)
-            fitted = calibrate(CachedPredictions(model, cal_loader), face_metric(cal_loader))
-            calibration = fitted['temperature'], fitted['bias']
-            calibrated = figures(predictions, loader, True, calibration)
+            fitted = calibrate(predicted_samples(model, cal_loader), face_metric(cal_loader))
+            model.head.decoder.set_score_calibration(fitted['temperature'], fitted['bias'])
+            calibrated = figures(predictions, loader, True)
+            model.head.decoder.set_score_calibration(1.0, 0.0)
             name = f'{row.objective}, calibrated'
             fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
             out.append(dict(common, row=name, **fit, **calibrated))

@@ -121,8 +121,11 @@ class RandomizedRoundingHead(BaseHead):
                 raise ValueError('flip_test expects features of the plain and flipped inputs')
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
             maps = self.score_maps(self.forward(feats[0]))
-            preds = self.decode(maps)
-            flipped = self.decode(self.score_maps(self.forward(feats[1])))
+            # Raw masses from both passes (batch_decode(maps, calibrated=False)),
+            # averaged, then calibrated once: the codec's calibration is fitted
+            # to, and keeps the order of, the final score.
+            preds = self.decode((maps, False))
+            flipped = self.decode((self.score_maps(self.forward(feats[1])), False))
             for pred, pred_flip in zip(preds, flipped):
                 # Scores ride along as the "visibility" MMPose's helper swaps.
                 mirrored, mirrored_scores = flip_keypoints(
@@ -132,7 +135,9 @@ class RandomizedRoundingHead(BaseHead):
                     flip_indices=flip_indices,
                 )
                 pred.keypoints = (pred.keypoints + mirrored) * 0.5
-                pred.keypoint_scores = (pred.keypoint_scores + mirrored_scores) * 0.5
+                pred.keypoint_scores = self.decoder.calibrate(
+                    (pred.keypoint_scores + mirrored_scores) * 0.5
+                )
         else:
             maps = self.score_maps(self.forward(feats))
             preds = self.decode(maps)

@@ -39,6 +39,39 @@ def test_flip_test_mirrors_coordinates_exactly(rng):
     assert pred.keypoint_scores[0, 0] < pred.keypoint_scores[0, keep].min()
 
 
+def test_flip_test_calibrates_the_averaged_raw_score():
+    """With a score calibration, the flip test averages the two passes' raw
+    masses and calibrates the mean once: scores are the calibration of the
+    uncalibrated head's scores, in the same order, keypoints unchanged."""
+    from rr_mmpose.codecs.score_calibration import calibrate_scores
+
+    codec = dict(type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32))
+    logits = {
+        name: 3 * torch.randn(1, 68, 32, 32, generator=torch.Generator().manual_seed(seed))
+        for seed, name in enumerate(('plain', 'flipped'))
+    }
+    preds = []
+    for calibration in (dict(), dict(score_temperature=0.6, score_bias=-1.0)):
+        head = MODELS.build(
+            dict(
+                type='RandomizedRoundingHead',
+                in_channels=4,
+                out_channels=68,
+                decoder=dict(codec, **calibration),
+            )
+        )
+        head.forward = lambda feats: logits[feats]
+        sample = PoseDataSample(metainfo=dict(flip_indices=FLIP_INDICES))
+        (pred,) = head.predict(['plain', 'flipped'], [sample], test_cfg=dict(flip_test=True))
+        preds.append(pred)
+    raw, calibrated = preds
+    np.testing.assert_array_equal(calibrated.keypoints, raw.keypoints)
+    expected = calibrate_scores(torch.from_numpy(raw.keypoint_scores), 0.6, -1.0).numpy()
+    np.testing.assert_allclose(calibrated.keypoint_scores, expected, rtol=1e-6)
+    order = np.argsort(raw.keypoint_scores[0], kind='stable')
+    assert (np.diff(calibrated.keypoint_scores[0, order]) >= 0).all()
+
+
 def test_predict_with_flip_test_and_heatmaps():
     head = MODELS.build(
         dict(
