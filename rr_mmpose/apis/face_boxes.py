@@ -33,13 +33,19 @@ def _predictions(boxes: np.ndarray, scores: np.ndarray) -> dict:
     return dict(predictions=[DetDataSample(pred_instances=instances)])
 
 
+def _bad_boxes(boxes: np.ndarray) -> np.ndarray:
+    """Which (..., 4) boxes are not finite (x_min, y_min, x_max, y_max) with
+    positive width and height; shape ``boxes.shape[:-1]``."""
+    return ~np.isfinite(boxes).all(-1) | (boxes[..., 2:] <= boxes[..., :2]).any(-1)
+
+
 class FixedFaceBoxes:
     """Boxes given by the user, (x_min, y_min, x_max, y_max) in pixels,
     used for every image the inferencer sees."""
 
     def __init__(self, boxes: Sequence[Sequence[float]]) -> None:
         boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-        if not np.isfinite(boxes).all() or (boxes[:, 2:] <= boxes[:, :2]).any():
+        if _bad_boxes(boxes).any():
             raise ValueError(f'boxes must be finite (x_min, y_min, x_max, y_max), got {boxes}')
         self.boxes = boxes
 
@@ -63,7 +69,7 @@ class SequenceFaceBoxes:
             boxes = boxes[:, None]
         if boxes.ndim != 3 or boxes.shape[-1] != 4 or not boxes.size:
             raise ValueError(f'boxes must be (T, 4) or (T, N, 4) with T, N > 0, got {boxes.shape}')
-        bad = ~np.isfinite(boxes).all(-1) | (boxes[..., 2:] <= boxes[..., :2]).any(-1)  # (T, N)
+        bad = _bad_boxes(boxes)  # (T, N)
         if bad.any():
             raise ValueError(
                 'boxes must be finite (x_min, y_min, x_max, y_max); those of frames '

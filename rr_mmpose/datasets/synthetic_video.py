@@ -248,8 +248,9 @@ def write_clip(clip: Clip, path: str | os.PathLike, fps: float = 30) -> tuple[Pa
     ground truth beside it as JSON (same name, ``.json``).
 
     Both files are written under temporary names and renamed into place
-    only once the video has been read back whole, so a failure leaves
-    neither (and an earlier pair survives it). The JSON holds ``fps``,
+    only once the video has been read back whole (the JSON, then the
+    video), so a failure while writing or checking leaves neither, and an
+    earlier pair survives it. The JSON holds ``fps``,
     ``num_frames``, ``size``, ``video`` (the video's file name), the
     ``motion`` parameters and, per frame, ``keypoints`` (T, 68, 2),
     ``boxes`` (T, 4) and ``matrices`` (T, 2, 3), as nested lists of floats.
