@@ -2,6 +2,7 @@
 unchanged), occluded landmarks flagged in the annotation and kept by
 MMPose's loader."""
 
+import cv2
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
@@ -14,7 +15,7 @@ from rr_mmpose.datasets import (
     generate_dataset,
     render_face,
 )
-from rr_mmpose.datasets.hard_cases import HardCases, apply_hard_cases, occlude
+from rr_mmpose.datasets.hard_cases import HardCases, apply_hard_cases, blur, occlude
 from rr_mmpose.datasets.synthetic_faces import render_face_with_occlusion
 
 from ..helpers import read_json
@@ -69,13 +70,22 @@ def test_an_occluder_flags_exactly_the_landmarks_it_covers():
     assert changed[~flagged].mean() < 0.05
 
 
-def test_blur_and_low_light_keep_the_image_shape_and_darken():
+def sharpness(image: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey image: falls as it blurs."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def test_blur_and_low_light_keep_the_image_shape_blur_and_darken():
     rng = np.random.default_rng(1)
     image, keypoints = render_face(rng, 96)
     cases = HardCases(occluder_prob=0, blur_prob=1, low_light_prob=1)
     hard, occluded = apply_hard_cases(rng, image, keypoints, cases)
     assert hard.shape == image.shape and hard.dtype == np.uint8 and not occluded.any()
     assert hard.mean() < 0.6 * image.mean()
+    for seed in range(5):  # each blur, Gaussian or motion, loses detail
+        blurred = blur(np.random.default_rng(seed), image)
+        assert blurred.shape == image.shape and sharpness(blurred) < 0.5 * sharpness(image)
 
 
 def test_the_flagged_loader_keeps_the_flags(plain_and_hard):
