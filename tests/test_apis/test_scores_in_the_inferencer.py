@@ -33,6 +33,8 @@ def test_kpt_thr_and_the_visualizer_work_with_the_scores(tmp_path):
         scores = np.array(face['keypoint_scores'])
         assert scores.shape == (68,) and (scores >= 0).all() and (scores <= 1).all()
         drawn[threshold] = result['visualization'][0]
-    # kpt_thr=1 hides every landmark (no score exceeds 1); kpt_thr=0 draws them.
+    # kpt_thr=1 hides every landmark (no score exceeds 1): the image as it
+    # was (the visualisation is RGB); kpt_thr=0 draws them.
+    np.testing.assert_array_equal(drawn[1.0], image[..., ::-1])
     assert np.abs(drawn[0.0].astype(int) - drawn[1.0].astype(int)).sum() > 0
     assert 0 < np.median(scores) < 1
