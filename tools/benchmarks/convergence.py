@@ -64,6 +64,10 @@ class Row:
     def name(self) -> str:
         return f'{self.arch} {self.input} {self.objective}'
 
+    def work_dir(self, study_name: str, seed: int) -> Path:
+        """Where a study trains this row at ``seed``."""
+        return study.WORK / study_name / f'{self.name.replace(" ", "_")}-seed{seed}'
+
     @property
     def redecoded(self) -> tuple[str, ...]:
         return (DARK,) if self.objective == 'MSRA' else ()
@@ -166,7 +170,7 @@ def redecoder(row: Row, name: str) -> dict:
 
 
 def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
-    work_dir = study.WORK / 'convergence' / f'{row.name.replace(" ", "_")}-seed{seed}'
+    work_dir = row.work_dir('convergence', seed)
     cfg = row_config(row, seed, epochs, data_root, work_dir)
     result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
     common = dict(
@@ -191,7 +195,7 @@ def trained_model(row: Row, seed: int = 0):
     from mmengine.runner import Runner
     from mmpose.apis import init_model
 
-    work_dir = study.WORK / 'models' / f'{row.name.replace(" ", "_")}-seed{seed}'
+    work_dir = row.work_dir('models', seed)
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
     cfg = row_config(row, seed, EPOCHS, study.generated_faces(), work_dir)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
@@ -200,10 +204,6 @@ def trained_model(row: Row, seed: int = 0):
         Runner.from_cfg(cfg).train()
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
     return init_model(cfg, str(checkpoint), device='cpu'), cfg
-
-
-def run_key(run: dict) -> tuple:
-    return run['arch'], run['input'], run['row'], run['seed']
 
 
 def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
@@ -396,11 +396,11 @@ def run(rows: list[Row], seeds: tuple[int, ...] | None, epochs: int) -> dict:
     torch.set_num_threads(2)
     data_root = study.generated_faces()
     stored = study.load('convergence') or dict(runs=[])
-    runs = {run_key(r): r for r in stored['runs']}
+    runs = {study.run_key(r): r for r in stored['runs']}
     for row in rows:
         for seed in seeds or row.seeds:
             for r in run_row(row, seed, epochs, data_root):
-                runs[run_key(r)] = r
+                runs[study.run_key(r)] = r
                 print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
             result = dict(runs=list(runs.values()))
             result['summary'] = summarise(result['runs'])

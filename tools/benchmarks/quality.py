@@ -60,10 +60,6 @@ def hard_faces() -> tuple[Path, Path]:
     return DATA, CALIBRATION
 
 
-def work_dir(row: convergence.Row, seed: int) -> Path:
-    return study.WORK / 'quality' / f'{row.name.replace(" ", "_")}-seed{seed}'
-
-
 def face_metric(loader):
     """The study's ``FaceLandmarkMetric``, told the loader's dataset."""
     metric = METRICS.build(METRIC)
@@ -113,14 +109,14 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration_faces = hard_faces()
-    cfg = convergence.row_config(row, seed, epochs, data, work_dir(row, seed))
+    cfg = convergence.row_config(row, seed, epochs, data, row.work_dir('quality', seed))
     on_generated_faces(
         cfg,
         data,
         batch_size=convergence.BATCH,
         num_workers=1,
         num_train=convergence.NUM_TRAIN,
-        work_dir=work_dir(row, seed),
+        work_dir=row.work_dir('quality', seed),
         dataset_type='FlaggedFace300WDataset',
     )
     cfg.val_dataloader.dataset.pop('indices', None)  # all the hard-case test faces
@@ -156,10 +152,6 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
             fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
             out.append(dict(common, row=name, **fit, **calibrated))
     return out
-
-
-def run_key(run: dict) -> tuple:
-    return run['arch'], run['input'], run['row'], run['seed']
 
 
 COLUMNS = (
@@ -225,11 +217,11 @@ def run(rows: list[convergence.Row], seeds: tuple[int, ...] | None, epochs: int)
 
     torch.set_num_threads(2)
     stored = study.load('quality') or dict(runs=[])
-    runs = {run_key(r): r for r in stored['runs']}
+    runs = {study.run_key(r): r for r in stored['runs']}
     for row in rows:
         for seed in seeds or row.seeds:
             for r in run_row(row, seed, epochs):
-                runs[run_key(r)] = r
+                runs[study.run_key(r)] = r
                 print(json.dumps({k: v for k, v in r.items() if k != 'provenance'}), flush=True)
             result = dict(runs=list(runs.values()))
             result['summary'] = summarise(result['runs'])

@@ -272,3 +272,8 @@ def scale_schedule(
             hook.gamma = hook.get('gamma', 2000) * total / full_iterations
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
+
+
+def run_key(run: dict) -> tuple:
+    """What identifies one trained and measured run in a study's results."""
+    return run['arch'], run['input'], run['row'], run['seed']
