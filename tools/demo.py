@@ -47,12 +47,14 @@ def infer(checkpoint: Path, out_dir: Path, count: int) -> float:
     from mmpose.apis import MMPoseInferencer
 
     from rr_mmpose.apis import FixedFaceBoxes, use_face_boxes
+    from rr_mmpose.datasets.synthetic_faces import annotation_path
+    from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 
-    doc = json.loads((DATA / 'annotations/face_landmarks_300w_test.json').read_text())
+    doc = json.loads(annotation_path(DATA, 'test').read_text())
     inferencer = MMPoseInferencer(
         pose2d=str(CONFIG), pose2d_weights=str(checkpoint), device='cpu', det_model='whole_image'
     )
-    errors = []
+    preds, gts = [], []
     for image, ann in list(zip(doc['images'], doc['annotations']))[:count]:
         x, y, w, h = ann['bbox']
         use_face_boxes(inferencer, FixedFaceBoxes([[x, y, x + w, y + h]]))
@@ -62,10 +64,9 @@ def infer(checkpoint: Path, out_dir: Path, count: int) -> float:
             radius=2,
             thickness=1,
         )
-        pred = np.array(result['predictions'][0][0]['keypoints'])
-        gt = np.array(ann['keypoints']).reshape(-1, 3)[:, :2]
-        errors.append(np.linalg.norm(pred - gt, axis=1).mean() / np.linalg.norm(gt[36] - gt[45]))
-    return 100 * float(np.mean(errors))
+        preds.append(result['predictions'][0][0]['keypoints'])
+        gts.append(np.array(ann['keypoints']).reshape(-1, 3)[:, :2])
+    return outer_eye_nme(preds, gts)
 
 
 def main() -> None:
@@ -78,11 +79,9 @@ def main() -> None:
     times = {}
 
     t = time.perf_counter()
-    if not (DATA / 'annotations/face_landmarks_300w_test.json').is_file():
-        from rr_mmpose.datasets import generate_dataset
+    from rr_mmpose.datasets import generated_faces
 
-        print(f'generating the synthetic face dataset in {DATA}', flush=True)
-        generate_dataset(DATA)
+    generated_faces(DATA)
     times['data'] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -10,7 +10,11 @@ from .face_landmark_box_dataset import FaceLandmarkBoxDataset
 from .flagged_face_datasets import FlaggedFace300WDataset, FlaggedWFLWDataset
 from .hard_cases import HardCases
 
-GENERATORS = {'generate_dataset': 'synthetic_faces', 'render_face': 'synthetic_faces'}
+GENERATORS = {
+    'generate_dataset': 'synthetic_faces',
+    'generated_faces': 'synthetic_faces',
+    'render_face': 'synthetic_faces',
+}
 __all__ = [
     'FaceLandmarkBoxDataset',
     'FlaggedFace300WDataset',
@@ -18,6 +22,7 @@ __all__ = [
     'HardCases',
     'face_annotation',
     'generate_dataset',
+    'generated_faces',
     'render_face',
     'tight_box',
     'write_json_atomic',

@@ -279,10 +279,25 @@ def generate_dataset(
             seed=seed,
             hard_cases=cases is not None,
         )
-        paths[split] = write_json_atomic(
-            doc, out_dir / 'annotations' / f'face_landmarks_300w_{split}.json'
-        )
+        paths[split] = write_json_atomic(doc, annotation_path(out_dir, split))
     return paths
+
+
+def annotation_path(out_dir: str | Path, split: str) -> Path:
+    """Where :func:`generate_dataset` writes ``split``'s annotation."""
+    return Path(out_dir) / 'annotations' / f'face_landmarks_300w_{split}.json'
+
+
+def generated_faces(out_dir: str | Path, **options) -> Path:
+    """``out_dir``, holding generated faces: written by
+    :func:`generate_dataset` (``options`` are its arguments) unless a
+    previous call finished there. The test annotation is written last, so
+    its presence says the dataset is whole."""
+    out_dir = Path(out_dir)
+    if not annotation_path(out_dir, SPLITS[-1]).is_file():
+        print(f'generating faces in {out_dir} (rr_mmpose.datasets.generate_dataset)', flush=True)
+        generate_dataset(out_dir, **options)
+    return out_dir
 
 
 def main(argv=None) -> None:

@@ -229,14 +229,10 @@ def quantize_int8(
     return out_path
 
 
-GENERATED_FACES_ROOT = Path('data/synthetic_faces')
-
-
 def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:
     """``num`` crops (N, 3, h, w) float32 of ``cfg``'s ``val_dataloader``,
     evenly spaced over its dataset, through its pipeline and the model's
-    data preprocessor, exactly as the model sees them. The generated faces
-    (the demo config's ``data/synthetic_faces``) are generated if missing."""
+    data preprocessor, exactly as the model sees them."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
     from mmpose.registry import DATASETS
@@ -246,15 +242,11 @@ def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     dataset_cfg = cfg.val_dataloader.dataset.copy()
     root = Path(dataset_cfg.get('data_root', ''))
-    if not root.exists() and root.resolve() == GENERATED_FACES_ROOT.resolve():
-        from rr_mmpose.datasets import generate_dataset
-
-        print(f'generating the faces to calibrate on in {root} (rr_mmpose.datasets)')
-        generate_dataset(root)
     if str(root) not in ('', '.') and not root.is_dir():
         raise FileNotFoundError(
             f"could not read the calibration data: the config's val_dataloader data_root "
-            f'{str(root)!r} does not exist'
+            f'{str(root)!r} does not exist (the generated faces are made by `make demo` or '
+            '`python -m rr_mmpose.datasets.synthetic_faces`)'
         )
     try:
         dataset = DATASETS.build(dataset_cfg)

@@ -1,7 +1,7 @@
 import numpy as np
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
-from rr_mmpose.datasets import generate_dataset, render_face
+from rr_mmpose.datasets import generate_dataset, generated_faces, render_face
 from rr_mmpose.datasets.face_template import FLIP_INDICES, Expression, face_points_3d
 
 from ..helpers import read_json
@@ -42,3 +42,20 @@ def test_generated_dataset_layout_and_determinism(tiny_faces, tmp_path):
     generate_dataset(tmp_path, num_train=3, num_test=8, image_size=128, seed=0)
     again = read_json(tmp_path / 'annotations' / 'face_landmarks_300w_test.json')
     assert again['annotations'] == doc['annotations']
+
+
+def test_generated_faces_are_written_once_and_finished_if_cut_short(tmp_path):
+    """``generated_faces`` writes the dataset on first use, leaves a whole one
+    alone, and rewrites one cut short (its test annotation, written last, is
+    missing)."""
+    options = dict(num_train=2, num_test=2, image_size=64)
+    root = generated_faces(tmp_path / 'faces', **options)
+    test_json = root / 'annotations' / 'face_landmarks_300w_test.json'
+    written = test_json.stat().st_mtime_ns
+    image = root / 'images' / 'test' / '00000.jpg'
+    image.unlink()  # a whole dataset is not looked into again
+    assert generated_faces(root, **options) == root and test_json.stat().st_mtime_ns == written
+    assert not image.exists()
+    test_json.unlink()  # cut short: the whole dataset is written again
+    generated_faces(root, **options)
+    assert image.is_file() and read_json(test_json)['annotations']

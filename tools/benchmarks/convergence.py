@@ -195,9 +195,11 @@ def trained_model(row: Row, seed: int = 0):
     from mmengine.runner import Runner
     from mmpose.apis import init_model
 
+    from rr_mmpose.datasets import generated_faces
+
     work_dir = row.work_dir('models', seed)
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
-    cfg = row_config(row, seed, EPOCHS, study.generated_faces(), work_dir)
+    cfg = row_config(row, seed, EPOCHS, generated_faces(study.DATA), work_dir)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     cfg.train_cfg.val_interval = EPOCHS
     if not checkpoint.is_file():
@@ -393,8 +395,10 @@ def run(rows: list[Row], seeds: tuple[int, ...] | None, epochs: int) -> dict:
     into the stored result, which is saved after every run."""
     import torch
 
+    from rr_mmpose.datasets import generated_faces
+
     torch.set_num_threads(2)
-    data_root = study.generated_faces()
+    data_root = generated_faces(study.DATA)
     stored = study.load('convergence') or dict(runs=[])
     runs = {study.run_key(r): r for r in stored['runs']}
     for row in rows:

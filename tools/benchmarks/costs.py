@@ -36,7 +36,10 @@ STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel 
 
 def row_models(row: convergence.Row) -> list[tuple[str, object, dict]]:
     """(objective, config, decoder) for the row and its re-decoded rows."""
-    cfg = convergence.row_config(row, 0, convergence.EPOCHS, study.generated_faces(), study.WORK)
+    from rr_mmpose.datasets import generated_faces
+
+    data_root = generated_faces(study.DATA)
+    cfg = convergence.row_config(row, 0, convergence.EPOCHS, data_root, study.WORK)
     models = [(row.objective, cfg, cfg.codec)]
     models += [(name, cfg, convergence.redecoder(row, name)) for name in row.redecoded]
     return models

@@ -56,12 +56,13 @@ def section(result: dict) -> str:
 def run(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300) -> dict:
     import torch
 
+    from rr_mmpose.datasets import generated_faces
     from rr_mmpose.testing.h3r_parity import pipeline_parity
 
     if not checkpoint.is_file():
         raise SystemExit(f'{checkpoint}: no checkpoint; `make demo` trains one')
     torch.set_num_threads(2)
-    result = pipeline_parity(checkpoint, study.generated_faces(), num)
+    result = pipeline_parity(checkpoint, generated_faces(study.DATA), num)
     result['checkpoint'] = str(checkpoint)
     study.save('h3r_pipeline_parity', result)
     return study.load('h3r_pipeline_parity')

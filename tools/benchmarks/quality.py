@@ -51,13 +51,12 @@ GOAL_ECE = 0.05
 
 
 def hard_faces() -> tuple[Path, Path]:
-    from rr_mmpose.datasets import generate_dataset
+    from rr_mmpose.datasets import generated_faces
 
-    if not (DATA / 'annotations/face_landmarks_300w_test.json').is_file():
-        generate_dataset(DATA, hard_cases=True)
-    if not (CALIBRATION / 'annotations/face_landmarks_300w_test.json').is_file():
-        generate_dataset(CALIBRATION, num_train=0, num_test=150, seed=1, hard_cases=True)
-    return DATA, CALIBRATION
+    return (
+        generated_faces(DATA, hard_cases=True),
+        generated_faces(CALIBRATION, num_train=0, num_test=150, seed=1, hard_cases=True),
+    )
 
 
 def face_metric(loader):

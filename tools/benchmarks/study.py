@@ -94,15 +94,6 @@ def provenance_line(tags: list[dict]) -> str:
     return '_Measured ' + '; '.join(parts) + '._'
 
 
-def generated_faces(data_root: Path = DATA) -> Path:
-    """The generated 300W-layout faces (1500 train, 300 test), made once."""
-    if not (data_root / 'annotations/face_landmarks_300w_test.json').is_file():
-        from rr_mmpose.datasets import generate_dataset
-
-        generate_dataset(data_root)
-    return data_root
-
-
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
     """Median wall time of ``repeats`` calls after ``warmup`` calls."""
     for _ in range(warmup):
