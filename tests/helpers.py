@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import torch
 from mmengine.config import Config
+from torch import nn
 
 from rr_mmpose.testing import GENERATED_FACES_CONFIG, on_generated_faces
 
@@ -40,3 +43,51 @@ def tiny_run_config(data_root: Path, work_dir: Path, config=DEMO_CONFIG, epochs:
     cfg.default_hooks.checkpoint.interval = 1
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
     return cfg
+
+
+def random_demo_model(cfg: Config | None = None) -> nn.Module:
+    """The demo config's model (or ``cfg``'s) at seed 0, its last layer's
+    weights scaled up: less flat maps than the 0.001-std initialisation
+    gives, so that graph and PyTorch decodes can be told apart. In eval mode."""
+    from mmpose.registry import MODELS
+
+    torch.manual_seed(0)
+    net = MODELS.build((cfg or Config.fromfile(str(DEMO_CONFIG))).model)
+    net.init_weights()
+    with torch.no_grad():
+        net.head.layers[-1].weight.mul_(1000)
+    return net.eval()
+
+
+def random_rtmpose_model() -> nn.Module:
+    """RTMPose-t with RandomizedRoundingSimCC (``RTMPOSE_CONFIG``) at seed 0,
+    no pretrained backbone, plain BatchNorm, in eval mode."""
+    from mmengine.model import revert_sync_batchnorm
+    from mmpose.registry import MODELS
+
+    cfg = Config.fromfile(str(RTMPOSE_CONFIG))
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    net = revert_sync_batchnorm(MODELS.build(cfg.model))
+    net.init_weights()
+    return net.eval()
+
+
+class DecodeOnly(nn.Module):
+    """A codec's ``decode_tensor`` as a module, to export the decode alone."""
+
+    def __init__(self, codec) -> None:
+        super().__init__()
+        self.codec = codec
+
+    def forward(self, *outputs):
+        return self.codec.decode_tensor(*outputs)
+
+
+def clear_of_topk_ties(maps, map_err: float, topk: int = 9) -> np.ndarray:
+    """(B, K) mask of the keypoints whose top-``topk`` cells are decided:
+    the ``topk``-th and next cells differ by more than ten times
+    ``map_err``, the largest map difference between two implementations
+    (an untrained network's cells can be that close)."""
+    top = torch.as_tensor(maps).flatten(2).topk(topk + 1, dim=-1).values.numpy()
+    return top[..., topk - 1] - top[..., topk] > 10 * map_err

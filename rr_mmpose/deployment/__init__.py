@@ -18,6 +18,7 @@ EXPORTS = {
     'quantize_int8': 'int8',
     'calibration_crops': 'int8',
     'LandmarkRuntime': 'runtime',
+    'cpu_session': 'runtime',
 }
 __all__ = [*EXPORTS, 'runtime_path']
 

@@ -51,6 +51,33 @@ DEFAULT_STD = (58.395, 57.12, 57.375)
 DEFAULT_PADDING = 1.25
 
 
+def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None):
+    """An onnxruntime ``InferenceSession`` of ``onnx_path`` on the CPU.
+
+    Args:
+        onnx_path: The ONNX file
+        threads: ``intra_op_num_threads`` (None: onnxruntime's default)
+
+    Raises:
+        FileNotFoundError: no file at ``onnx_path``
+        ValueError: ``threads`` not a positive int, or a file onnxruntime
+            cannot load
+    """
+    path = os.fspath(onnx_path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'no ONNX model at {path}')
+    options = ort.SessionOptions()
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f'threads must be a positive int or None, got {threads!r}')
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    except Exception as error:  # onnxruntime raises types of its own
+        raise ValueError(f'onnxruntime cannot load {path}: {error}') from error
+
+
 def box_center_scale(
     boxes: np.ndarray, padding: float, aspect_ratio: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -217,18 +244,7 @@ class LandmarkRuntime:
         threads: int | None = None,
     ) -> None:
         path = os.fspath(onnx_path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'no ONNX model at {path}')
-        options = ort.SessionOptions()
-        if threads is not None:
-            if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-                raise ValueError(f'threads must be a positive int or None, got {threads!r}')
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-        except Exception as error:  # onnxruntime raises types of its own
-            raise ValueError(f'onnxruntime cannot load {path}: {error}') from error
+        self.session = cpu_session(path, threads)
         self.path = path
         self.metadata = self._read_metadata()
         crop = self.metadata.get('crop', TOPDOWN_CROP)

@@ -4,7 +4,6 @@ head, checked through MMPose's own RTMCCHead, KLDiscretLoss and flip test."""
 import re
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
 from mmpose.datasets.transforms import GenerateTarget, PackPoseInputs
@@ -14,7 +13,9 @@ from mmpose.structures.keypoint import flip_keypoints
 from torch import nn
 
 from rr_mmpose.codecs import RandomizedRoundingSimCC
-from rr_mmpose.deployment import export_graph
+from rr_mmpose.deployment import cpu_session, export_graph
+
+from ..helpers import DecodeOnly
 
 SIZE = 128  # square input, w = h
 BETA = 10.0
@@ -611,21 +612,12 @@ def test_label_softmax_floor_biases_the_full_mean_not_the_window():
 # ------------------------------------------------------------------------ ONNX
 
 
-class DecodeOnly(nn.Module):
-    def __init__(self, codec) -> None:
-        super().__init__()
-        self.codec = codec
-
-    def forward(self, simcc_x, simcc_y):
-        return self.codec.decode_tensor(simcc_x, simcc_y)
-
-
 def test_onnx_decoding_matches_pytorch(tmp_path, rng):
     codec = make_codec(simcc_split_ratio=2.0)
     path = tmp_path / 'decode.onnx'
     zeros = (torch.zeros(2, 17, 256), torch.zeros(2, 17, 256))
     export_graph(DecodeOnly(codec), zeros, path, ['simcc_x', 'simcc_y'], ['keypoints', 'scores'])
-    session = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    session = cpu_session(path)
     keypoints = rng.uniform(1, SIZE - 2, (3, 17, 2))
     ideal = ideal_logits(keypoints, 2.0)
     generator = torch.Generator().manual_seed(0)

@@ -6,19 +6,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
-import torch
 from mmengine.config import Config
 from mmpose.registry import MODELS
 
 from rr_mmpose.datasets import render_face
-from rr_mmpose.deployment import export_onnx, quantize_int8
+from rr_mmpose.deployment import cpu_session, export_onnx, quantize_int8
 from rr_mmpose.deployment.int8 import calibration_crops, float_nodes
 from rr_mmpose.deployment.onnx_export import DECODE_SCOPE, main
 from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, PREPROCESSING_KEY, normalise
 
-from ..helpers import DEMO_CONFIG, REPO, RTMPOSE_CONFIG
+from ..helpers import DEMO_CONFIG, REPO, random_demo_model, random_rtmpose_model
 
 QDQ = ('QuantizeLinear', 'DequantizeLinear')
 # `make demo`'s trained checkpoint, where it has been run.
@@ -37,10 +35,8 @@ def face_crops(seed: int, num: int) -> np.ndarray:
     return normalise(np.stack(faces), mean, std, bgr_to_rgb=True)
 
 
-def session(path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+def session(path):
+    return cpu_session(path, threads=1)
 
 
 def decode_stays_float(model: onnx.ModelProto) -> None:
@@ -80,14 +76,8 @@ def decode_stays_float(model: onnx.ModelProto) -> None:
 
 @pytest.fixture(scope='module')
 def fp32_path(tmp_path_factory) -> Path:
-    cfg = Config.fromfile(str(DEMO_CONFIG))
-    torch.manual_seed(0)
-    net = MODELS.build(cfg.model)
-    net.init_weights()
-    with torch.no_grad():  # less flat maps than the 0.001-std initialisation gives
-        net.head.layers[-1].weight.mul_(1000)
     path = tmp_path_factory.mktemp('int8') / 'demo.onnx'
-    return export_onnx(net.eval(), path, with_maps=True)
+    return export_onnx(random_demo_model(), path, with_maps=True)
 
 
 @pytest.fixture(scope='module')
@@ -163,14 +153,7 @@ def test_int8_of_the_trained_demo_model_stays_sub_pixel(tmp_path):
 def test_rtmpose_with_randomized_rounding_quantises(tmp_path):
     """RTMCCHead + RandomizedRoundingSimCC: exports, quantises (its last
     MatMuls and the windowed decoding in float) and runs."""
-    from mmengine.model import revert_sync_batchnorm
-
-    cfg = Config.fromfile(str(RTMPOSE_CONFIG))
-    cfg.model.backbone.init_cfg = None
-    torch.manual_seed(0)
-    net = revert_sync_batchnorm(MODELS.build(cfg.model))
-    net.init_weights()
-    fp32 = export_onnx(net.eval(), tmp_path / 'rtmpose.onnx')
+    fp32 = export_onnx(random_rtmpose_model(), tmp_path / 'rtmpose.onnx')
     int8 = quantize_int8(fp32, tmp_path / 'rtmpose.int8.onnx', face_crops(0, 4))
     model = onnx.load(str(int8))
     assert [n.op_type for n in model.graph.node].count('QuantizeLinear') > 20

@@ -1,38 +1,30 @@
 """ONNX export of backbone + head + decoding, checked with onnxruntime."""
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
-from mmengine.config import Config
-from mmpose.registry import KEYPOINT_CODECS, MODELS
-from torch import nn
+from mmpose.registry import KEYPOINT_CODECS
 
-from rr_mmpose.deployment import DecodedPoseModel, export_graph, export_onnx
+from rr_mmpose.deployment import DecodedPoseModel, cpu_session, export_graph, export_onnx
 
-from ..helpers import DEMO_CONFIG, RTMPOSE_CONFIG
+from ..helpers import (
+    DecodeOnly,
+    clear_of_topk_ties,
+    random_demo_model,
+    random_rtmpose_model,
+)
 
 
 @pytest.fixture(scope='module')
 def model():
-    cfg = Config.fromfile(str(DEMO_CONFIG))
-    torch.manual_seed(0)
-    net = MODELS.build(cfg.model)
-    net.init_weights()
-    with torch.no_grad():  # less flat maps than the 0.001-std initialisation gives
-        net.head.layers[-1].weight.mul_(1000)
-    return net.eval()
-
-
-def session(path) -> ort.InferenceSession:
-    return ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+    return random_demo_model()
 
 
 def test_network_graph_matches_pytorch(model, tmp_path):
     """Maps to 1e-4 at batch 1 and 3 (dynamic batch); coordinates to 1e-3 px
     wherever the top-k is not decided by a float-rounding tie (the 9th and
     10th cells of an untrained network's maps can be that close)."""
-    sess = session(export_onnx(model, tmp_path / 'model.onnx', with_maps=True))
+    sess = cpu_session(export_onnx(model, tmp_path / 'model.onnx', with_maps=True))
     assert [o.name for o in sess.get_outputs()] == ['keypoints', 'scores', 'maps']
     for batch in (1, 3):
         crops = torch.randn(batch, 3, 128, 128, generator=torch.Generator().manual_seed(batch))
@@ -42,20 +34,10 @@ def test_network_graph_matches_pytorch(model, tmp_path):
         assert kpts.shape == (batch, 68, 2) and scores.shape == (batch, 68)
         map_err = np.abs(maps - ref_maps.numpy()).max()
         assert map_err < 1e-4
-        top = ref_maps.flatten(2).topk(10, dim=-1).values
-        clear = (top[..., 8] - top[..., 9]).numpy() > 10 * map_err
+        clear = clear_of_topk_ties(ref_maps, map_err)
         err = np.abs(kpts - ref_kpts.numpy()).max(-1)
         assert clear.sum() >= 20 and err[clear].max() < 1e-3
         assert np.abs(scores - ref_scores.numpy()).max() < 1e-4
-
-
-class DecodeOnly(nn.Module):
-    def __init__(self, codec) -> None:
-        super().__init__()
-        self.codec = codec
-
-    def forward(self, maps):
-        return self.codec.decode_tensor(maps)
 
 
 def test_decoding_graph_is_lossless(tmp_path, rng):
@@ -82,7 +64,7 @@ def test_decoding_graph_is_lossless(tmp_path, rng):
         ['maps'],
         ['keypoints', 'scores'],
     )
-    decoded, _ = session(path).run(None, {'maps': maps})
+    decoded, _ = cpu_session(path).run(None, {'maps': maps})
     assert np.abs(decoded - keypoints).max() < 1e-3 * 4  # 1e-3 heatmap px
 
 
@@ -103,7 +85,7 @@ def test_calibrated_scores_are_in_the_graph(tmp_path):
     path = export_graph(
         DecodeOnly(codec), [maps], tmp_path / 'decode.onnx', ['maps'], ['keypoints', 'scores']
     )
-    _, scores = session(path).run(None, {'maps': maps.numpy()})
+    _, scores = cpu_session(path).run(None, {'maps': maps.numpy()})
     _, reference = codec.decode_tensor(maps)
     assert np.abs(scores - reference.numpy()).max() < 1e-5
     assert np.ptp(scores) > 0.1  # scores of all kinds, not a saturated sigmoid
@@ -113,15 +95,8 @@ def test_rtmpose_with_randomized_rounding_exports_with_its_decode(tmp_path):
     """RTMCCHead decoded by RandomizedRoundingSimCC: the graph's keypoints
     within 1e-3 px of PyTorch's, wherever the argmax that places the window
     is not a float-rounding tie."""
-    from mmengine.model import revert_sync_batchnorm
-
-    cfg = Config.fromfile(str(RTMPOSE_CONFIG))
-    cfg.model.backbone.init_cfg = None
-    torch.manual_seed(0)
-    net = revert_sync_batchnorm(MODELS.build(cfg.model))
-    net.init_weights()
-    net.eval()
-    sess = session(export_onnx(net, tmp_path / 'rtmpose.onnx'))
+    net = random_rtmpose_model()
+    sess = cpu_session(export_onnx(net, tmp_path / 'rtmpose.onnx'))
     crops = torch.randn(2, 3, 128, 128, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         ref_kpts, ref_scores = DecodedPoseModel(net)(crops)

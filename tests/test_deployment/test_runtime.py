@@ -7,17 +7,15 @@ import sys
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
 from mmengine.config import Config
-from mmpose.registry import MODELS
 
 from rr_mmpose.datasets import render_face
-from rr_mmpose.deployment import DecodedPoseModel, export_onnx, runtime_path
+from rr_mmpose.deployment import DecodedPoseModel, cpu_session, export_onnx, runtime_path
 from rr_mmpose.deployment.runtime import PREPROCESSING_KEY, TOPDOWN_CROP, LandmarkRuntime, to_image
 
-from ..helpers import DEMO_CONFIG
+from ..helpers import DEMO_CONFIG, clear_of_topk_ties, random_demo_model
 
 # What the runtime file may not import, not even indirectly.
 POISONED = ('torch', 'mmcv', 'mmengine', 'mmpose', 'mmdet', 'rr_mmpose')
@@ -32,13 +30,9 @@ def config() -> Config:
 
 @pytest.fixture(scope='module')
 def net(config):
-    torch.manual_seed(0)
-    net = MODELS.build(config.model)
-    net.init_weights()
-    with torch.no_grad():  # less flat maps than the 0.001-std initialisation gives
-        net.head.layers[-1].weight.mul_(1000)
+    net = random_demo_model(config)
     net.cfg = config  # as init_model sets it: export_onnx reads the test pipeline
-    return net.eval()
+    return net
 
 
 @pytest.fixture(scope='module')
@@ -156,11 +150,9 @@ def test_matches_mmpose_inferencer(config, net, model_path, face):
 
     keypoints, scores = runtime(image, boxes)
     assert keypoints.shape == (2, 68, 2) and scores.shape == (2, 68)
-    session = ort.InferenceSession(str(model_path), providers=['CPUExecutionProvider'])
-    maps = session.run(['maps'], {'input': inputs})[0]
+    maps = cpu_session(model_path).run(['maps'], {'input': inputs})[0]
     map_err = np.abs(maps - torch_maps.numpy()).max()
-    top = torch_maps.flatten(2).topk(10, dim=-1).values.numpy()
-    clear = top[..., 8] - top[..., 9] > 10 * map_err
+    clear = clear_of_topk_ties(torch_maps, map_err)
     err = np.abs(keypoints - expected).max(-1)
     print(
         f'runtime vs inferencer: {clear.sum()} of {clear.size} keypoints clear of ties, '

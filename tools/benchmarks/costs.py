@@ -21,12 +21,10 @@ by side in one run.
 from __future__ import annotations
 
 import tempfile
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from . import convergence, study
 
@@ -54,44 +52,14 @@ def build(cfg):
 
 def latency_ms(cfg, decoder: dict) -> dict:
     """Median onnxruntime latency at batch 1, and the host decode added."""
-    import onnxruntime as ort
-    from mmpose.registry import KEYPOINT_CODECS
+    from rr_mmpose.deployment import cpu_session
 
-    from rr_mmpose.deployment import export_graph, export_onnx
-
-    model = build(cfg)
     w, h = cfg.codec['input_size']
     crop = torch.randn(1, 3, h, w)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = THREADS
-    in_graph = decoder['type'].startswith('RandomizedRounding')
     with tempfile.TemporaryDirectory() as tmp:
-        if in_graph:
-            path = export_onnx(model, Path(tmp) / 'm.onnx')
-        else:
-            network = Network(model)
-            names = ['x', 'y'] if decoder['type'] == 'SimCCLabel' else ['maps']
-            path = export_graph(network, [crop], Path(tmp) / 'm.onnx', ['input'], names)
-        session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
-        run = partial(session.run, None, {'input': crop.numpy()})
-        graph = study.median_seconds(run, 20, warmup=3)
-        host = 0.0
-        if not in_graph:
-            codec = KEYPOINT_CODECS.build(decoder)
-            outputs = [o[0] for o in run()]  # one instance, as MMPose's heads decode
-            host = study.median_seconds(partial(codec.decode, *outputs), 20, warmup=3)
-    return dict(onnxruntime_ms=1e3 * graph, host_decode_ms=1e3 * host)
-
-
-class Network(nn.Module):
-    """Backbone, neck and head, without decoding: what a stock model exports."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, inputs: torch.Tensor):
-        return self.model.head.forward(self.model.extract_feat(inputs))
+        path = study.export_for_onnxruntime(build(cfg), decoder, Path(tmp) / 'm.onnx', crop)
+        graph, host = study.onnxruntime_ms(cpu_session(path, THREADS), crop.numpy(), decoder, 20)
+    return dict(onnxruntime_ms=graph, host_decode_ms=host)
 
 
 def throughput_steps(cfg, decoder: dict):

@@ -17,9 +17,9 @@ so the ratio is the image's).
 
 from __future__ import annotations
 
+import copy
 import json
 import tempfile
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,6 @@ from mmpose.registry import KEYPOINT_CODECS
 from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 
 from . import convergence, study
-from .costs import Network
 
 ROWS = [
     convergence.Row('mobilenetv2', 'two-class spatial', 128),
@@ -41,83 +40,77 @@ ROWS = [
 CALIBRATION, REPEATS = 64, 20
 
 
-def crops(model, cfg, split: str, num: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Preprocessed crops (N, 3, h, w) of a split of the generated faces
-    and their landmarks in crop pixels (N, K, 2), through the config's test
-    pipeline and the model's data preprocessor."""
+def test_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
+    """Preprocessed crops (N, 3, h, w) of the generated test faces and their
+    landmarks in crop pixels (N, K, 2), through the config's test pipeline
+    and the model's data preprocessor."""
     from mmengine.dataset import pseudo_collate
     from mmpose.registry import DATASETS
 
     dataset_cfg = cfg.val_dataloader.dataset.copy()
-    dataset_cfg.ann_file = f'annotations/face_landmarks_300w_{split}.json'
     dataset_cfg.pop('indices', None)
     dataset_cfg.pipeline = [
         dict(step, pack_transformed=True) if step['type'] == 'PackPoseInputs' else step
         for step in dataset_cfg.pipeline
     ]
     dataset = DATASETS.build(dataset_cfg)
-    picks = np.arange(len(dataset))
-    if num is not None:
-        picks = np.linspace(0, len(dataset) - 1, num).astype(int)
     inputs, truth = [], []
     with torch.no_grad():
-        for start in range(0, len(picks), 32):
-            items = [dataset[int(i)] for i in picks[start : start + 32]]
+        for start in range(0, len(dataset), 32):
+            items = [dataset[i] for i in range(start, min(start + 32, len(dataset)))]
             batch = model.data_preprocessor(pseudo_collate(items), training=False)
             inputs.append(batch['inputs'].numpy().astype(np.float32))
             truth += [s.gt_instances.transformed_keypoints[0] for s in batch['data_samples']]
     return np.concatenate(inputs), np.array(truth, np.float64)
 
 
-def session(path: Path, threads: int):
-    import onnxruntime as ort
+def training_crops(model, cfg, num: int) -> np.ndarray:
+    """``num`` crops of the generated training faces, as INT8 export
+    calibrates on a config's validation faces (``calibration_crops``)."""
+    from rr_mmpose.datasets.synthetic_faces import annotation_path
+    from rr_mmpose.deployment import calibration_crops
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+    train_cfg = copy.deepcopy(cfg)
+    dataset = train_cfg.val_dataloader.dataset
+    dataset.pop('indices', None)
+    dataset.ann_file = str(annotation_path('', 'train'))
+    return calibration_crops(model, train_cfg, num)
 
 
-def keypoints(path: Path, inputs: np.ndarray, codec) -> np.ndarray:
+def keypoints(path: Path, inputs: np.ndarray, codec: dict) -> np.ndarray:
     """Keypoints (N, K, 2) in crop pixels for every crop, one at a time:
     the graph's, or the host codec's decode of the graph's outputs."""
-    sess = session(path, 2)
+    from rr_mmpose.deployment import cpu_session
+
+    sess = cpu_session(path, 2)
     outputs = [sess.run(None, {'input': inputs[i : i + 1]}) for i in range(len(inputs))]
-    if codec is None:  # the decode is in the graph
-        points = np.concatenate([o[0] for o in outputs])
-    else:
-        points = np.concatenate([codec.decode(*(t[0] for t in o))[0] for o in outputs])
-    return points
+    if study.decodes_in_graph(codec):
+        return np.concatenate([o[0] for o in outputs])
+    decoder = KEYPOINT_CODECS.build(codec)
+    return np.concatenate([decoder.decode(*(t[0] for t in o))[0] for o in outputs])
 
 
 def measure_one(row: convergence.Row, work: Path) -> dict:
-    from rr_mmpose.deployment import export_graph, export_onnx, quantize_int8
+    from rr_mmpose.deployment import cpu_session, quantize_int8
 
     model, cfg = convergence.trained_model(row)
     model.eval()
-    randomized = cfg.codec['type'].startswith('RandomizedRounding')
-    codec = None if randomized else KEYPOINT_CODECS.build(cfg.codec)
-    test_inputs, truth = crops(model, cfg, 'test')
-    calibration, _ = crops(model, cfg, 'train', CALIBRATION)
+    test_inputs, truth = test_crops(model, cfg)
     fp32 = work / f'{row.name.replace(" ", "_")}.onnx'
-    if randomized:
-        export_onnx(model, fp32)
-    else:
-        names = ['x', 'y'] if cfg.codec['type'] == 'SimCCLabel' else ['maps']
-        export_graph(Network(model), [torch.from_numpy(test_inputs[:1])], fp32, ['input'], names)
+    example = torch.from_numpy(test_inputs[:1])
+    study.export_for_onnxruntime(model, cfg.codec, fp32, example)
     int8 = fp32.with_suffix('.int8.onnx')
-    quantize_int8(fp32, int8, calibration, decode_in_graph=randomized)
+    in_graph = study.decodes_in_graph(cfg.codec)
+    quantize_int8(fp32, int8, training_crops(model, cfg, CALIBRATION), decode_in_graph=in_graph)
     entry = dict(arch=row.arch, input=row.input, row=row.objective)
     for precision, path in (('fp32', fp32), ('int8', int8)):
-        entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, codec), truth)
+        entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, cfg.codec), truth)
         entry[f'{precision}_mb'] = path.stat().st_size / 2**20
         for threads in (1, 2):
-            sess = session(path, threads)
-            run = partial(sess.run, None, {'input': test_inputs[:1]})
-            ms = 1e3 * study.median_seconds(run, REPEATS, warmup=3)
-            if codec is not None:
-                outputs = [t[0] for t in run()]
-                ms += 1e3 * study.median_seconds(partial(codec.decode, *outputs), REPEATS)
-            entry[f'{precision}_ms_{threads}t'] = ms
+            graph, host = study.onnxruntime_ms(
+                cpu_session(path, threads), test_inputs[:1], cfg.codec, REPEATS
+            )
+            entry[f'{precision}_ms_{threads}t'] = graph + host
     entry['int8_vs_fp32_nme'] = entry['int8_nme'] / entry['fp32_nme'] - 1
     entry['int8_vs_fp32_ms_1t'] = entry['int8_ms_1t'] / entry['fp32_ms_1t']
     entry['int8_vs_fp32_ms_2t'] = entry['int8_ms_2t'] / entry['fp32_ms_2t']

@@ -18,19 +18,16 @@ THREADS, REPEATS = 2, 20
 
 
 def measure(threads: int = THREADS, repeats: int = REPEATS) -> dict:
-    import onnxruntime as ort
     import torch
     from mmengine.config import Config
     from mmpose.registry import MODELS
     from mmpose.utils import register_all_modules
 
     from rr_mmpose import config_path
-    from rr_mmpose.deployment import DecodedPoseModel, export_onnx
+    from rr_mmpose.deployment import DecodedPoseModel, cpu_session, export_onnx
 
     register_all_modules()
     torch.set_num_threads(threads)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
     rows = []
     for name, config in MODELS_TO_TIME.items():
         cfg = Config.fromfile(config_path(config))
@@ -41,7 +38,7 @@ def measure(threads: int = THREADS, repeats: int = REPEATS) -> dict:
         wrapper = DecodedPoseModel(model).eval()
         with tempfile.TemporaryDirectory() as tmp:
             path = export_onnx(model, Path(tmp) / 'model.onnx')
-            session = ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+            session = cpu_session(path, threads)
             with torch.no_grad():
                 torch_ms = 1e3 * study.median_seconds(partial(wrapper, crops), repeats, warmup=3)
             ort_ms = 1e3 * study.median_seconds(

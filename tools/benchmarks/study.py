@@ -17,10 +17,13 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 from mmengine.hooks import Hook
+from torch import nn
 
 OUT = Path('docs/benchmarks')  # results (JSON, plots); docs/benchmarks.md is rendered from them
 DATA = Path('data/synthetic_faces')  # the generated faces, made on first use
@@ -104,6 +107,56 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> f
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+# ------------------------------------------------------------ onnxruntime
+
+
+class Network(nn.Module):
+    """Backbone, neck and head, without decoding: what a stock model exports."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor):
+        return self.model.head.forward(self.model.extract_feat(inputs))
+
+
+def decodes_in_graph(codec: dict) -> bool:
+    """Randomized rounding models carry their decode in the ONNX graph."""
+    return codec['type'].startswith('RandomizedRounding')
+
+
+def export_for_onnxruntime(model: nn.Module, codec: dict, path: Path, crop: torch.Tensor) -> Path:
+    """``model`` as deployment runs it: with its decode in the graph
+    (``export_onnx``) when :func:`decodes_in_graph`, else its
+    :class:`Network` alone, for the host to decode with its MMPose codec."""
+    from rr_mmpose.deployment import export_graph, export_onnx
+
+    if decodes_in_graph(codec):
+        return export_onnx(model, path)
+    names = ['x', 'y'] if codec['type'] == 'SimCCLabel' else ['maps']
+    return export_graph(Network(model), [crop], path, ['input'], names)
+
+
+def onnxruntime_ms(
+    session, crop: np.ndarray, codec: dict, repeats: int, warmup: int = 3
+) -> tuple[float, float]:
+    """Median milliseconds of ``session`` on ``crop`` (1, 3, h, w), and of
+    the host's decode of its outputs with ``codec`` (0 when
+    :func:`decodes_in_graph`), one instance as MMPose's heads decode."""
+    from mmpose.registry import KEYPOINT_CODECS
+
+    run = partial(session.run, None, {'input': crop})
+    graph = median_seconds(run, repeats, warmup)
+    host = 0.0
+    if not decodes_in_graph(codec):
+        outputs = [t[0] for t in run()]
+        host = median_seconds(
+            partial(KEYPOINT_CODECS.build(codec).decode, *outputs), repeats, warmup
+        )
+    return 1e3 * graph, 1e3 * host
 
 
 # ---------------------------------------------------------------- baselines
