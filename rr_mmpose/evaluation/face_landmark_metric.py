@@ -13,7 +13,6 @@ from mmpose.evaluation.metrics import NME
 from mmpose.registry import METRICS
 from scipy.stats import rankdata
 
-NORM_MODES = ('use_norm_item', 'keypoint_distance')
 PERCENTILES = (50, 90, 99)
 # COCO's visibility flag of a keypoint that is labelled but not visible.
 OCCLUDED_FLAG = 1
@@ -63,8 +62,7 @@ class FaceLandmarkMetric(NME):
       for every subset that flags at least one face. Flags are read from
       the metainfo ``attributes``, else ``raw_ann_info['attributes']``: a
       dict of bools (the WFLW converter writes one with the keys ``pose``,
-      ``expression``, ``illumination``, ``makeup``, ``occlusion``, ``blur``)
-      or a list of subset names.
+      ``expression``, ``illumination``, ``makeup``, ``occlusion``, ``blur``).
     - Calibration figures need scores that are probabilities: where any
       face's ``keypoint_scores`` leave [0, 1] (a Gaussian heatmap's maximum,
       a SimCC logit), the three below are left out, and the log says so.
@@ -76,9 +74,8 @@ class FaceLandmarkMetric(NME):
     - ``AUROC/failed``: AUROC (a fraction) of ``1 - score`` for detecting
       the scored keypoints with ``e_ik > failure_threshold``.
     - ``AUROC/occluded``: AUROC of ``1 - score`` for detecting occluded
-      keypoints, over the faces whose ``raw_ann_info`` marks occlusion: a
-      per-keypoint ``keypoints_occluded`` list if present, else the COCO
-      flags of ``raw_ann_info['keypoints']`` (``v = 1``: labelled, not
+      keypoints, over the faces whose ``raw_ann_info`` marks occlusion: the
+      COCO flags of ``raw_ann_info['keypoints']`` (``v = 1``: labelled, not
       visible; ``v = 2``: visible), which MMPose's loaders collapse into
       ``keypoints_visible = min(1, v)``. Raw keypoints whose count is not
       ``K`` (e.g. COCO-WholeBody's body keypoints) are not read.
@@ -130,8 +127,9 @@ class FaceLandmarkMetric(NME):
         prefix (str, optional): the key prefix; default ``'face'``
 
     Raises:
-        ValueError: an unknown ``norm_mode``, a missing ``norm_item``, a
-            threshold that is not finite and positive, ``keypoint_indices``
+        KeyError: (``NME``'s) an unknown ``norm_mode``, or
+            ``'use_norm_item'`` without ``norm_item``
+        ValueError: a threshold that is not finite and positive, ``keypoint_indices``
             that are not two distinct keypoints; in ``process()``, a
             prediction whose keypoint count differs from the ground truth's,
             more than one face in a sample, scores that are not finite; in
@@ -154,13 +152,7 @@ class FaceLandmarkMetric(NME):
         collect_device: str = 'cpu',
         prefix: str | None = None,
     ) -> None:
-        if norm_mode not in NORM_MODES:
-            raise ValueError(f'norm_mode must be one of {NORM_MODES}, got {norm_mode!r}')
-        if norm_mode == 'use_norm_item' and not norm_item:
-            raise ValueError(
-                "norm_mode='use_norm_item' needs norm_item, the gt_instances item to "
-                "normalise by (e.g. 'bbox_size' or 'box_size')"
-            )
+        # NME checks norm_mode and norm_item (KeyError); the rest is ours.
         if keypoint_indices is not None:
             keypoint_indices = [int(i) for i in keypoint_indices]
             if len(keypoint_indices) != 2 or keypoint_indices[0] == keypoint_indices[1]:
@@ -190,11 +182,20 @@ class FaceLandmarkMetric(NME):
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Check each sample, let ``NME.process`` store its coordinates, mask
         and normaliser item, and add the scores, occlusion flags and subsets.
+        A batch with a bad sample raises and stores none of its samples.
 
         Args:
             data_batch (Any): the batch from the dataloader (unused)
             data_samples (Sequence[dict]): ``PoseDataSample.to_dict()`` each
         """
+        stored = len(self.results)
+        try:
+            self._process(data_batch, data_samples)
+        except Exception:
+            del self.results[stored:]  # a batch with a bad sample stores nothing
+            raise
+
+    def _process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         for data_sample in data_samples:
             name = _sample_name(data_sample, len(self.results))
             pred, gt = data_sample['pred_instances'], data_sample['gt_instances']
@@ -222,20 +223,23 @@ class FaceLandmarkMetric(NME):
                     f'(norm_item={self.norm_item!r})'
                 )
             num_keypoints = gt_shape[1]
-            super().process(data_batch, [data_sample])
-            result = self.results[-1]
-            result['name'] = name
-            result['scores'] = self._scores(pred, num_keypoints, name)
+            scores = self._scores(pred, num_keypoints, name)
             raw = data_sample.get('raw_ann_info')
             if isinstance(raw, (list, tuple)):
                 raw = raw[0] if len(raw) == 1 else None
             if not isinstance(raw, dict):
                 raw = None
-            result['occluded'] = _occlusion_flags(raw, num_keypoints, name)
             attributes = data_sample.get('attributes')
             if attributes is None and raw is not None:
                 attributes = raw.get('attributes')
-            result['subsets'] = _subset_names(attributes, name)
+            subsets = _subset_names(attributes, name)
+            super().process(data_batch, [data_sample])
+            self.results[-1].update(
+                name=name,
+                scores=scores,
+                occluded=_occlusion_flags(raw, num_keypoints),
+                subsets=subsets,
+            )
 
     def _scores(self, pred: dict, num_keypoints: int, name: str) -> np.ndarray | None:
         """(1, K) keypoint scores checked to lie in [0, 1], or ``None``."""
@@ -423,18 +427,10 @@ def _sample_name(data_sample: dict, index: int) -> str:
     return f'sample {index}' + (f' ({", ".join(parts)})' if parts else '')
 
 
-def _occlusion_flags(raw: dict | None, num_keypoints: int, name: str) -> np.ndarray | None:
+def _occlusion_flags(raw: dict | None, num_keypoints: int) -> np.ndarray | None:
     """(1, K) bool occlusion of a face from its raw annotation, or ``None``."""
     if raw is None:
         return None
-    if raw.get('keypoints_occluded') is not None:
-        occluded = np.asarray(raw['keypoints_occluded']).astype(bool).reshape(-1)
-        if occluded.size != num_keypoints:
-            raise ValueError(
-                f'{name}: raw_ann_info has {occluded.size} keypoints_occluded flags for '
-                f'{num_keypoints} keypoints'
-            )
-        return occluded[None]
     keypoints = raw.get('keypoints')
     if keypoints is None or np.size(keypoints) != 3 * num_keypoints:
         return None
@@ -443,13 +439,9 @@ def _occlusion_flags(raw: dict | None, num_keypoints: int, name: str) -> np.ndar
 
 
 def _subset_names(attributes: Any, name: str) -> tuple[str, ...] | None:
-    """The subsets a face belongs to, from a dict of flags or a list of names."""
+    """The subsets a face belongs to, from its dict of flags."""
     if attributes is None:
         return None
     if isinstance(attributes, dict):
         return tuple(sorted(str(k) for k, flag in attributes.items() if flag))
-    if isinstance(attributes, (list, tuple, set)) and all(isinstance(a, str) for a in attributes):
-        return tuple(sorted(attributes))
-    raise ValueError(
-        f'{name}: attributes must be a dict of flags or a list of subset names, got {attributes!r}'
-    )
+    raise ValueError(f'{name}: attributes must be a dict of subset flags, got {attributes!r}')

@@ -67,12 +67,12 @@ def run(metric: FaceLandmarkMetric, samples, meta=TOY_META) -> dict:
 #
 #   face  e_ik                      NME_i  scores                   occlusion   subsets
 #   0     .01  .01  .01  .01        .01    .95 .95 .95 .95          v 2 2 2 2   pose
-#   1     .02  .02  .04  .04        .03    .95 .95 .75 .75          0 0 1 1 (*) blur
+#   1     .02  .02  .04  .04        .03    .95 .95 .75 .75          v 2 2 1 1   blur
 #   2     .04  .04  .06  .06        .05    .75 .75 .75 .45          v 2 2 1 1   pose, occlusion (**)
 #   3     .06  .06  .09  .11        .08    .45 .45 .15 .45          (none)      pose (**)
 #   4     .12  .12  .18  .18        .15    .15 .15 .05 .05          v 1 1 2 2   blur
 #
-# (*) keypoints_occluded list; v: COCO flags in raw_ann_info['keypoints'];
+# v: COCO flags in raw_ann_info['keypoints'];
 # (**) metainfo `attributes`, which wins over raw_ann_info's (face 2 says blur there).
 ERRORS = np.array(
     [
@@ -103,10 +103,14 @@ def five_faces(scores=SCORES) -> list[PoseDataSample]:
     samples = []
     metainfo = [
         dict(attributes_raw=dict(pose=True, blur=False), flags=[2, 2, 2, 2]),
-        dict(attributes_raw=dict(pose=False, blur=True), occluded=[0, 0, 1, 1]),
-        dict(attributes_raw=dict(blur=True), flags=[2, 2, 1, 1], attributes=['pose', 'occlusion']),
+        dict(attributes_raw=dict(pose=False, blur=True), flags=[2, 2, 1, 1]),
+        dict(
+            attributes_raw=dict(blur=True),
+            flags=[2, 2, 1, 1],
+            attributes=dict(pose=True, occlusion=True),
+        ),
         dict(attributes=dict(pose=True)),
-        dict(attributes_raw=['blur'], flags=[1, 1, 2, 2]),
+        dict(attributes_raw=dict(blur=True), flags=[1, 1, 2, 2]),
     ]
     for i, (errors, d, info) in enumerate(zip(ERRORS, SCALES, metainfo)):
         gt = square(d)
@@ -118,8 +122,6 @@ def five_faces(scores=SCORES) -> list[PoseDataSample]:
             raw = dict(id=i, attributes=info['attributes_raw'])
             if 'flags' in info:
                 raw['keypoints'] = raw_keypoints(gt, info['flags'])
-            if 'occluded' in info:
-                raw['keypoints_occluded'] = info['occluded']
             extra['raw_ann_info'] = raw
         face_scores = None if scores is None else scores[i]
         samples.append(sample(gt, pred, scores=face_scores, index=i, **extra))
@@ -250,8 +252,6 @@ def test_nme_equals_mmposes_nme(rng, kwargs, meta, num_keypoints):
 @pytest.mark.parametrize(
     'kwargs, match',
     [
-        (dict(norm_mode='interocular'), 'norm_mode must be one of'),
-        (dict(norm_mode='use_norm_item'), 'needs norm_item'),
         (dict(norm_mode='keypoint_distance', keypoint_indices=[1]), 'two distinct keypoints'),
         (dict(norm_mode='keypoint_distance', keypoint_indices=[2, 2]), 'two distinct keypoints'),
         (dict(norm_mode='keypoint_distance', failure_threshold=0), 'failure_threshold must be'),
@@ -266,11 +266,29 @@ def test_bad_arguments(kwargs, match):
         FaceLandmarkMetric(**kwargs)
 
 
-def test_keypoint_count_mismatch_names_both_counts():
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(norm_mode='interocular'), "norm_mode. should be 'use_norm_item' or"),
+        (dict(norm_mode='use_norm_item'), 'specify the .norm_item.'),
+    ],
+)
+def test_bad_normalisation_is_nmes_error(kwargs, match):
+    """MMPose's NME checks its own arguments: the same KeyError as NME's."""
+    with pytest.raises(KeyError, match=match):
+        FaceLandmarkMetric(**kwargs)
+    with pytest.raises(KeyError, match=match):
+        NME(**kwargs)
+
+
+def test_keypoint_count_mismatch_names_both_counts_and_stores_no_sample_of_the_batch():
+    good = sample(square(10), square(10), index=3)
     bad = sample(square(10), square(10)[:3], index=4)
     metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
-    with pytest.raises(ValueError, match=r'sample 0 \(id 4.*prediction has 3 keypoints but the '):
-        metric.process([], [bad.to_dict()])
+    metric.process([], [good.to_dict()])
+    with pytest.raises(ValueError, match=r'sample 2 \(id 4.*prediction has 3 keypoints but the '):
+        metric.process([], [good.to_dict(), bad.to_dict()])
+    assert len(metric.results) == 1  # the earlier batch kept, none of the bad one's
 
 
 @pytest.mark.parametrize('box_size', [0.0, np.nan, np.inf])
@@ -305,6 +323,7 @@ def test_non_finite_scores_are_an_error():
     metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
     with pytest.raises(ValueError, match=r'sample 0 \(id 2.*must be finite'):
         metric.process([], [face.to_dict()])
+    assert metric.results == []  # nothing half-stored
 
 
 @pytest.mark.parametrize('bad_score', [1.2, -0.1])
@@ -325,14 +344,12 @@ def test_scores_that_are_not_probabilities_get_no_calibration_figures(bad_score)
     assert 'face/NME' in got and 'face/ECE' not in got
 
 
-def test_bad_attributes_and_occlusion_flags():
+def test_bad_attributes_are_an_error_and_store_nothing():
     metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
-    face = sample(square(10), square(10), attributes='pose')
-    with pytest.raises(ValueError, match='attributes must be a dict of flags or a list'):
+    face = sample(square(10), square(10), attributes=['pose'])
+    with pytest.raises(ValueError, match='attributes must be a dict of subset flags'):
         metric.process([], [face.to_dict()])
-    face = sample(square(10), square(10), raw_ann_info=dict(keypoints_occluded=[0, 1]))
-    with pytest.raises(ValueError, match='2 keypoints_occluded flags for 4 keypoints'):
-        metric.process([], [face.to_dict()])
+    assert metric.results == []
 
 
 # --- helpers -------------------------------------------------------------------
