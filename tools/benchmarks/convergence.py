@@ -18,7 +18,6 @@ learning-rate steps their share of the epochs. NME (outer eye corners) on
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -414,17 +413,8 @@ def run(rows: list[Row], seeds: tuple[int, ...] | None, epochs: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in ROWS]}')
-    parser.add_argument('--seeds', type=int, nargs='+')
-    parser.add_argument('--epochs', type=int, default=EPOCHS)
-    args = parser.parse_args()
-    chosen = [r for r in ROWS if not args.rows or r.name in args.rows]
-    unknown = set(args.rows or ()) - {r.name for r in ROWS}
-    if unknown:
-        parser.error(f'unknown rows {sorted(unknown)}')
-    result = run(chosen, tuple(args.seeds) if args.seeds else None, args.epochs)
-    print(table(result['summary']))
+    rows, seeds, epochs = study.row_arguments(__doc__.splitlines()[0], ROWS, EPOCHS)
+    print(table(run(rows, seeds, epochs)['summary']))
 
 
 if __name__ == '__main__':

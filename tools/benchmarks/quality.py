@@ -19,7 +19,6 @@ DARK's heatmap maximum, stock SimCC's logit maximum, the last two clipped to
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 from contextlib import contextmanager
@@ -229,14 +228,8 @@ def run(rows: list[convergence.Row], seeds: tuple[int, ...] | None, epochs: int)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in ROWS]}')
-    parser.add_argument('--seeds', type=int, nargs='+')
-    parser.add_argument('--epochs', type=int, default=convergence.EPOCHS)
-    args = parser.parse_args()
-    chosen = [r for r in ROWS if not args.rows or r.name in args.rows]
-    result = run(chosen, tuple(args.seeds) if args.seeds else None, args.epochs)
-    print(table(result['summary']))
+    rows, seeds, epochs = study.row_arguments(__doc__.splitlines()[0], ROWS, convergence.EPOCHS)
+    print(table(run(rows, seeds, epochs)['summary']))
 
 
 if __name__ == '__main__':

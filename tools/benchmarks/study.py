@@ -9,6 +9,7 @@ are found through :func:`rr_mmpose.config_path`.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -316,6 +317,22 @@ def scale_schedule(
             hook.gamma = hook.get('gamma', 2000) * total / full_iterations
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
+
+
+def row_arguments(description: str, rows: list, epochs: int) -> tuple[list, tuple | None, int]:
+    """Parse a training study's command line (``--rows``, ``--seeds``,
+    ``--epochs``): ``(chosen rows, seeds or None for each row's own,
+    epochs)``; an unknown row name is a usage error."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in rows]}')
+    parser.add_argument('--seeds', type=int, nargs='+')
+    parser.add_argument('--epochs', type=int, default=epochs)
+    args = parser.parse_args()
+    unknown = set(args.rows or ()) - {r.name for r in rows}
+    if unknown:
+        parser.error(f'unknown rows {sorted(unknown)}')
+    chosen = [r for r in rows if not args.rows or r.name in args.rows]
+    return chosen, tuple(args.seeds) if args.seeds else None, args.epochs
 
 
 def run_key(run: dict) -> tuple:
