@@ -171,6 +171,8 @@ def redecoder(row: Row, name: str) -> dict:
 def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
     work_dir = row.work_dir('convergence', seed)
     cfg = row_config(row, seed, epochs, data_root, work_dir)
+    # The last checkpoint, for the studies that use trained models (trained_model).
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
     common = dict(
         arch=row.arch,
@@ -188,21 +190,19 @@ def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
 
 
 def trained_model(row: Row, seed: int = 0):
-    """``(model, cfg)``: the row's model trained with the study's recipe on
-    the generated faces and kept (its last checkpoint; loaded, not trained
-    again, when it exists), for the studies that use trained models."""
-    from mmengine.runner import Runner
+    """``(model, cfg)``: this study's run of ``row`` at ``seed``, loaded from
+    its last checkpoint, for the studies that use trained models. A missing
+    run is made first, and recorded in this study's results as any run is,
+    so that those studies and this one measure the same weights."""
     from mmpose.apis import init_model
 
     from rr_mmpose.datasets import generated_faces
 
-    work_dir = row.work_dir('models', seed)
+    work_dir = row.work_dir('convergence', seed)
     checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
-    cfg = row_config(row, seed, EPOCHS, generated_faces(study.DATA), work_dir)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
-    cfg.train_cfg.val_interval = EPOCHS
     if not checkpoint.is_file():
-        Runner.from_cfg(cfg).train()
+        run([row], (seed,), EPOCHS)
+    cfg = row_config(row, seed, EPOCHS, generated_faces(study.DATA), work_dir)
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
     return init_model(cfg, str(checkpoint), device='cpu'), cfg
 
