@@ -40,7 +40,7 @@ ROWS = [
 CALIBRATION, REPEATS = 64, 20
 
 
-def test_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
+def evaluation_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
     """Preprocessed crops (N, 3, h, w) of the generated test faces and their
     landmarks in crop pixels (N, K, 2), through the config's test pipeline
     and the model's data preprocessor."""
@@ -95,7 +95,7 @@ def measure_one(row: convergence.Row, work: Path) -> dict:
 
     model, cfg = convergence.trained_model(row)
     model.eval()
-    test_inputs, truth = test_crops(model, cfg)
+    test_inputs, truth = evaluation_crops(model, cfg)
     fp32 = work / f'{row.name.replace(" ", "_")}.onnx'
     example = torch.from_numpy(test_inputs[:1])
     study.export_for_onnxruntime(model, cfg.codec, fp32, example)
