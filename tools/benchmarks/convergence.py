@@ -58,6 +58,7 @@ class Row:
     objective: str
     input: int
     seeds: tuple[int, ...] = SEEDS
+    epochs: int | None = None  # a study's budget for this row (None: the study's own)
 
     @property
     def name(self) -> str:

@@ -57,8 +57,11 @@ README = Path('README.md')
 
 def measure(name: str) -> None:
     module = STUDIES[name]
-    if name in ('convergence', 'quality'):  # every row with its own seeds
+    if name == 'convergence':  # every row with its own seeds
         module.run(module.ROWS, None, convergence.EPOCHS)
+        return
+    if name == 'quality':  # every row with its own seeds and epochs
+        module.run(module.ROWS, None)
         return
     if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model

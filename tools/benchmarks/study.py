@@ -319,10 +319,13 @@ def scale_schedule(
     cfg.auto_scale_lr = dict(enable=False)
 
 
-def row_arguments(description: str, rows: list, epochs: int) -> tuple[list, tuple | None, int]:
+def row_arguments(
+    description: str, rows: list, epochs: int | None
+) -> tuple[list, tuple | None, int | None]:
     """Parse a training study's command line (``--rows``, ``--seeds``,
     ``--epochs``): ``(chosen rows, seeds or None for each row's own,
-    epochs)``; an unknown row name is a usage error."""
+    epochs: the default ``epochs`` unless given)``; an unknown row name is a
+    usage error."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in rows]}')
     parser.add_argument('--seeds', type=int, nargs='+')
