@@ -9,7 +9,7 @@ Importing the package registers, in MMPose's registries:
 - ``DATASETS``: ``FaceLandmarkBoxDataset``, ``FlaggedFace300WDataset``,
   ``FlaggedWFLWDataset``
 - ``METRICS``: ``FaceLandmarkMetric``
-- ``TRANSFORMS``: ``H3RCropResize``
+- ``TRANSFORMS``: ``H3RCropResize``, ``SeededAlbumentation``
 
 Everything for H3R's released models is in :mod:`rr_mmpose.h3r`.
 

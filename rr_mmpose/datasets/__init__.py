@@ -9,6 +9,7 @@ from .coco_face_json import face_annotation, tight_box, write_json_atomic
 from .face_landmark_box_dataset import FaceLandmarkBoxDataset
 from .flagged_face_datasets import FlaggedFace300WDataset, FlaggedWFLWDataset
 from .hard_cases import HardCases
+from .transforms import SeededAlbumentation
 
 GENERATORS = {
     'generate_dataset': 'synthetic_faces',
@@ -20,6 +21,7 @@ __all__ = [
     'FlaggedFace300WDataset',
     'FlaggedWFLWDataset',
     'HardCases',
+    'SeededAlbumentation',
     'face_annotation',
     'generate_dataset',
     'generated_faces',

@@ -5,6 +5,7 @@ crops it needs."""
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,19 @@ from torch import nn
 from rr_mmpose.utils.atomic_write import atomic_output
 
 from .onnx_export import DECODE_SCOPE, set_metadata
+from .runtime import (
+    INT8_FORMAT_KEY,
+    INT8_FORMATS,
+    PORTABLE_INT8_FORMAT,
+    PRECISION_KEY,
+    cpu_session,
+    int8_saturates,
+    isa_name,
+)
+from .runtime import int8_format as stored_int8_format
 
 # Nodes whose output the head's last layer writes (the decode reads it).
 COMPUTE_OPS = ('Conv', 'ConvTranspose', 'MatMul', 'Gemm')
-ACTIVATION_TYPES = ('uint8', 'int8')
 
 
 def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -> list[str]:
@@ -136,7 +146,7 @@ def quantize_int8(
     out_path: str | Path,
     calibration_inputs: np.ndarray | str | Path,
     per_channel: bool = True,
-    activation_type: str = 'uint8',
+    int8_format: str = PORTABLE_INT8_FORMAT,
     float_head_output: bool = True,
     decode_in_graph: bool = True,
 ) -> Path:
@@ -146,16 +156,19 @@ def quantize_int8(
     onnxruntime's ``quant_pre_process`` first (ONNX shape inference and
     graph optimisation; its symbolic shape inference is skipped: it asserts
     on the graph's ``Reshape``), then ``quantize_static`` with MinMax
-    calibration on ``calibration_inputs``: weights INT8 (per output channel
-    with ``per_channel``), activations ``activation_type``: 'uint8' (the x86
-    fast path: 'int8' activations ran no faster than FP32 on an x86 CPU
-    without VNNI) or 'int8' (ARM); both are asymmetric, hence equally
-    accurate. The nodes of :func:`float_nodes` stay in float: the decoding
+    calibration on ``calibration_inputs``: uint8 activations (asymmetric)
+    and int8 weights (symmetric, per output channel with ``per_channel``)
+    in ``int8_format`` (:data:`~rr_mmpose.deployment.runtime.INT8_FORMATS`):
+    'u8s7' keeps the weights to 7 bits (onnxruntime's ``reduce_range``), so
+    that the integer kernels compute exactly on every CPU; 'u8s8' uses all
+    8 bits, exact only where the CPU adds products in 32 bits (VNNI, AMX,
+    ARM). The nodes of :func:`float_nodes` stay in float: the decoding
     (top-k or window) and, with ``float_head_output``, the head's last
     layer, so that the decoding reads float logits rather than 8-bit ones
     (8-bit logits move the top-k weights and, on near ties, the cells).
-    The model's metadata (crop, normalisation) is copied. The file appears
-    whole or not at all.
+    The model's metadata (crop, normalisation) is copied and the format
+    added under :data:`~rr_mmpose.deployment.runtime.INT8_FORMAT_KEY`. The
+    file appears whole or not at all.
 
     Args:
         fp32_path: The float model
@@ -163,7 +176,7 @@ def quantize_int8(
         calibration_inputs: Preprocessed crops (N, 3, h, w) float32, as the
             model takes them (or a ``.npy`` file holding them), N >= 1
         per_channel: Per-output-channel weight scales
-        activation_type: 'uint8' or 'int8'
+        int8_format: 'u8s7' (exact on every CPU) or 'u8s8'
         float_head_output: Keep the head's last layer in float too
         decode_in_graph: The graph holds its decoding (``export_onnx``);
             ``False`` for a network exported without it
@@ -183,10 +196,8 @@ def quantize_int8(
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     fp32_path, out_path = Path(fp32_path), Path(out_path)
-    if activation_type not in ACTIVATION_TYPES:
-        raise ValueError(
-            f'activation_type must be one of {ACTIVATION_TYPES}, not {activation_type!r}'
-        )
+    if int8_format not in INT8_FORMATS:
+        raise ValueError(f'int8_format must be one of {list(INT8_FORMATS)}, not {int8_format!r}')
     if not fp32_path.is_file():
         raise FileNotFoundError(f'no ONNX model at {fp32_path}')
     try:
@@ -214,10 +225,9 @@ def quantize_int8(
                     _calibration_reader(input_name, crops),
                     quant_format=QuantFormat.QDQ,
                     per_channel=per_channel,
-                    activation_type=QuantType.QUInt8
-                    if activation_type == 'uint8'
-                    else QuantType.QInt8,
+                    activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8,
+                    reduce_range=int8_format == 'u8s7',
                     nodes_to_exclude=keep,
                     calibrate_method=CalibrationMethod.MinMax,
                 )
@@ -225,8 +235,73 @@ def quantize_int8(
                 raise RuntimeError(
                     f'onnxruntime could not quantise {fp32_path}: {error}'
                 ) from error
-            set_metadata(tmp, {**metadata, 'rr_mmpose.precision': 'int8'})
+            set_metadata(tmp, {**metadata, PRECISION_KEY: 'int8', INT8_FORMAT_KEY: int8_format})
     return out_path
+
+
+def median_ms(session, inputs: dict, repeats: int, warmup: int = 3) -> float:
+    """Median milliseconds of ``session.run`` on ``inputs``."""
+    for _ in range(warmup):
+        session.run(None, inputs)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, inputs)
+        times.append(time.perf_counter() - start)
+    return 1e3 * float(np.median(times))
+
+
+def int8_on_this_cpu(
+    fp32_path: str | Path,
+    int8_path: str | Path,
+    crop: np.ndarray,
+    threads: int | None = None,
+    repeats: int = 20,
+) -> dict:
+    """How an INT8 model written by :func:`quantize_int8` fares on this CPU
+    against its FP32 model: batch-1 latency of each on ``crop`` (1, 3, h, w)
+    (medians of ``repeats`` runs, the two timed in turn), the format, the
+    CPU's instruction sets, and the advice the export prints.
+
+    Returns:
+        dict: ``format``, ``isa``, ``threads``, ``fp32_ms``, ``int8_ms``,
+        ``speedup`` (FP32 / INT8 time), ``saturates`` (see
+        :func:`~rr_mmpose.deployment.runtime.int8_saturates`), ``fp32_mb``,
+        ``int8_mb`` and ``advice`` (one line)
+    """
+    fp32_path, int8_path = Path(fp32_path), Path(int8_path)
+    sessions = [cpu_session(p, threads) for p in (fp32_path, int8_path)]
+    int8_format = stored_int8_format(sessions[1])
+    if int8_format is None:
+        raise ValueError(f'{int8_path} is not an INT8 model written by quantize_int8')
+    inputs = {sessions[0].get_inputs()[0].name: crop}
+    fp32_ms, int8_ms = [], []
+    for _ in range(3):  # in turn, so that a busy spell slows both
+        fp32_ms.append(median_ms(sessions[0], inputs, repeats))
+        int8_ms.append(median_ms(sessions[1], inputs, repeats))
+    report = dict(
+        format=int8_format,
+        isa=isa_name(),
+        threads=threads,
+        fp32_ms=float(np.median(fp32_ms)),
+        int8_ms=float(np.median(int8_ms)),
+        saturates=int8_saturates(int8_format),
+        fp32_mb=fp32_path.stat().st_size / 2**20,
+        int8_mb=int8_path.stat().st_size / 2**20,
+    )
+    report['speedup'] = report['fp32_ms'] / report['int8_ms']
+    if report['saturates']:
+        advice = f'deploy {fp32_path.name} here: {int8_format} saturates on a CPU without VNNI'
+    elif report['speedup'] <= 1:
+        advice = (
+            f'deploy {fp32_path.name} here: INT8 is no faster on this CPU; '
+            f'{int8_path.name} is {report["fp32_mb"] / report["int8_mb"]:.1f}x smaller and '
+            'computes the same on every CPU, faster on those with VNNI'
+        )
+    else:
+        advice = f'{int8_path.name} is {report["speedup"]:.2f}x as fast as FP32 on this CPU'
+    report['advice'] = advice
+    return report
 
 
 def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:

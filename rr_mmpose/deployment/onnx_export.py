@@ -16,7 +16,13 @@ from torch import Tensor, nn
 
 from rr_mmpose.utils.atomic_write import atomic_output
 
-from .runtime import DEFAULT_PADDING, PREPROCESSING_KEY, TOPDOWN_CROP
+from .runtime import (
+    DEFAULT_PADDING,
+    INT8_FORMATS,
+    PORTABLE_INT8_FORMAT,
+    PREPROCESSING_KEY,
+    TOPDOWN_CROP,
+)
 
 # Warnings of the export a user can do nothing about, by message (and the
 # module that issues them): torch deprecates the TorchScript exporter used
@@ -245,20 +251,41 @@ def main(argv: list[str] | None = None) -> None:
         metavar='N',
         help="INT8 calibration crops from the config's val_dataloader (default 64)",
     )
+    parser.add_argument(
+        '--int8-format',
+        choices=list(INT8_FORMATS),
+        default=PORTABLE_INT8_FORMAT,
+        help=f'{PORTABLE_INT8_FORMAT} (default): 7-bit weights, exact on every CPU; '
+        'u8s8: 8-bit weights, for CPUs with VNNI or AMX, and ARM, only',
+    )
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='onnxruntime threads for the INT8 latency check (default: its own)',
+    )
     args = parser.parse_args(argv)
     if args.calib < 1:
         parser.error(f'--calib must be at least 1, got {args.calib}')
 
     from mmpose.apis import init_model
 
-    from .int8 import calibration_crops, quantize_int8
+    from .int8 import calibration_crops, int8_on_this_cpu, quantize_int8
 
     model = init_model(args.config, args.checkpoint, device='cpu')
     out = export_onnx(model, args.out, args.opset)
     print(out)
     if args.int8:
         crops = calibration_crops(model, model.cfg, args.calib)
-        print(quantize_int8(out, out.with_name(f'{out.stem}.int8.onnx'), crops))
+        int8 = quantize_int8(
+            out, out.with_name(f'{out.stem}.int8.onnx'), crops, int8_format=args.int8_format
+        )
+        print(f'{int8}: {args.int8_format}, {INT8_FORMATS[args.int8_format]}')
+        report = int8_on_this_cpu(out, int8, crops[:1], args.threads)
+        print(
+            f'on this CPU ({report["isa"]}), batch 1: FP32 {report["fp32_ms"]:.2f} ms, '
+            f'INT8 {report["int8_ms"]:.2f} ms; {report["advice"]}'
+        )
 
 
 if __name__ == '__main__':

@@ -32,6 +32,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import warnings
 from collections.abc import Sequence
 
 import cv2
@@ -49,6 +51,81 @@ TOPDOWN_CROP = 'GetBBoxCenterScale+TopdownAffine'
 DEFAULT_MEAN = (123.675, 116.28, 103.53)
 DEFAULT_STD = (58.395, 57.12, 57.375)
 DEFAULT_PADDING = 1.25
+
+# The metadata_props keys of a model's precision ('int8' where quantised)
+# and of an INT8 model's format; quantize_int8 writes both.
+PRECISION_KEY = 'rr_mmpose.precision'
+INT8_FORMAT_KEY = 'rr_mmpose.int8_format'
+# onnxruntime's x86 INT8 kernels multiply uint8 activations by int8 weights.
+# With VNNI or AMX they add the products in 32 bits, exactly. Without them
+# (AVX2, and AVX-512 before VNNI) ``vpmaddubsw`` first adds each pair of
+# products in 16 bits and saturates: 2 x 255 x 127 = 64770 > 32767. Weights
+# kept to 7 bits (onnxruntime's ``reduce_range``: -64..64) cannot overflow,
+# 2 x 255 x 64 = 32640, so that format computes exactly on every CPU.
+INT8_FORMATS = {
+    'u8s7': 'uint8 activations, 7-bit int8 weights: exact on every CPU',
+    'u8s8': (
+        'uint8 activations, 8-bit int8 weights: exact with VNNI or AMX and on ARM; '
+        'on x86 CPUs without VNNI, pairs of products saturate in 16 bits'
+    ),
+}
+PORTABLE_INT8_FORMAT = 'u8s7'
+
+
+def cpu_isa() -> dict:
+    """The instruction sets onnxruntime's INT8 kernels choose between, read
+    from ``/proc/cpuinfo`` (Linux; elsewhere only ``machine`` is known and
+    the flags are None).
+
+    Returns:
+        dict: ``machine`` (e.g. 'x86_64', 'aarch64'), and booleans ``avx2``,
+        ``avx512`` (AVX-512 BW), ``vnni`` (AVX-512 VNNI or AVX-VNNI) and
+        ``amx`` (AMX-INT8)
+    """
+    machine = platform.machine().lower().replace('amd64', 'x86_64')
+    isa = dict(machine=machine, avx2=None, avx512=None, vnni=None, amx=None)
+    try:
+        with open('/proc/cpuinfo') as f:
+            text = f.read()
+    except OSError:
+        return isa
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith(('flags', 'Features')):
+            flags = set(line.split(':', 1)[1].split())
+            break
+    isa.update(
+        avx2='avx2' in flags,
+        avx512='avx512bw' in flags,
+        vnni=bool({'avx512_vnni', 'avx_vnni'} & flags),
+        amx='amx_int8' in flags,
+    )
+    return isa
+
+
+def isa_name(isa: dict | None = None) -> str:
+    """``cpu_isa()`` in words, e.g. 'x86_64 AVX-512 VNNI AMX', 'x86_64 AVX2'."""
+    isa = isa or cpu_isa()
+    if isa['machine'] != 'x86_64' or isa['avx2'] is None:
+        return isa['machine']
+    names = [isa['machine'], 'AVX-512' if isa['avx512'] else 'AVX2' if isa['avx2'] else 'SSE']
+    names += [name for name, key in (('VNNI', 'vnni'), ('AMX', 'amx')) if isa[key]]
+    return ' '.join(names)
+
+
+def int8_saturates(int8_format: str, isa: dict | None = None) -> bool | None:
+    """Whether onnxruntime's INT8 kernels can saturate for ``int8_format``
+    on this CPU (or ``isa``): True for 8-bit weights on an x86 CPU without
+    VNNI or AMX, False where they add in 32 bits or the weights are 7-bit,
+    None where the CPU's flags are unknown."""
+    if int8_format not in INT8_FORMATS:
+        raise ValueError(f'unknown INT8 format {int8_format!r}, not one of {list(INT8_FORMATS)}')
+    isa = isa or cpu_isa()
+    if int8_format == 'u8s7' or isa['machine'] != 'x86_64':
+        return False
+    if isa['vnni'] is None:
+        return None
+    return not (isa['vnni'] or isa['amx'])
 
 
 def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None):
@@ -76,6 +153,16 @@ def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None):
         return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
     except Exception as error:  # onnxruntime raises types of its own
         raise ValueError(f'onnxruntime cannot load {path}: {error}') from error
+
+
+def int8_format(session) -> str | None:
+    """The INT8 format of a model (an onnxruntime session), or None for a
+    float model. INT8 files written before the format was recorded used
+    8-bit weights: 'u8s8'."""
+    metadata = session.get_modelmeta().custom_metadata_map
+    if metadata.get(PRECISION_KEY) != 'int8':
+        return None
+    return metadata.get(INT8_FORMAT_KEY, 'u8s8')
 
 
 def box_center_scale(
@@ -290,6 +377,16 @@ class LandmarkRuntime:
         self.padding = float(self._setting('padding', padding, DEFAULT_PADDING))
         if not self.padding > 0:
             raise ValueError(f'padding must be positive, got {self.padding}')
+        self.int8_format = int8_format(self.session)
+        if self.int8_format in INT8_FORMATS and int8_saturates(self.int8_format):
+            warnings.warn(
+                f'{path} is INT8 with 8-bit weights ({self.int8_format}): on this CPU '
+                f'({isa_name()}, no VNNI) onnxruntime adds pairs of its products in 16 bits, '
+                'which saturate and move keypoints. Export it again with the default '
+                f'{PORTABLE_INT8_FORMAT!r} format (7-bit weights, exact on every CPU), '
+                'or run the FP32 model.',
+                stacklevel=2,
+            )
 
     def _read_metadata(self) -> dict:
         text = self.session.get_modelmeta().custom_metadata_map.get(PREPROCESSING_KEY)

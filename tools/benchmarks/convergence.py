@@ -64,9 +64,9 @@ class Row:
     def name(self) -> str:
         return f'{self.arch} {self.input} {self.objective}'
 
-    def work_dir(self, study_name: str, seed: int) -> Path:
-        """Where a study trains this row at ``seed``."""
-        return study.WORK / study_name / f'{self.name.replace(" ", "_")}-seed{seed}'
+    def work_dir(self, study_name: str, seed: int, epochs: int) -> Path:
+        """Where a study trains this row at ``seed`` for ``epochs``."""
+        return study.WORK / study_name / f'{self.name.replace(" ", "_")}-seed{seed}-{epochs}e'
 
     @property
     def redecoded(self) -> tuple[str, ...]:
@@ -141,10 +141,73 @@ def rtmpose_config(objective: str, size: int):
     return cfg
 
 
-def row_config(row: Row, seed: int, epochs: int, data_root: Path, work_dir: Path):
+@dataclass(frozen=True)
+class RTMPoseRecipe:
+    """How the study trains an RTMPose row from scratch. ``None`` keeps
+    MMPose's recipe, scaled as the heatmap rows' are; every other value is
+    a deviation from it.
+
+    Attributes:
+        lr: AdamW's learning rate at the study's batch (MMPose: 4e-3 for a
+            total batch of 512)
+        warmup_share: Share of the iterations the linear warm-up takes
+            (MMPose: 1000 iterations, longer than its own WFLW run)
+        pipeline: ``'stage2'`` trains with the config's milder second-stage
+            pipeline throughout (MMPose: the heavy one until the last sixth)
+        num_train: Generated training faces per epoch
+    """
+
+    lr: float | None = None
+    warmup_share: float | None = None
+    pipeline: str | None = None
+    num_train: int | None = None
+
+    def apply(self, cfg) -> None:
+        if self.lr is not None:
+            cfg.optim_wrapper.optimizer.lr = self.lr
+            for s in cfg.param_scheduler:
+                if 'eta_min' in s:  # MMPose's cosine ends at 5 % of the base rate
+                    s['eta_min'] = self.lr * 0.05
+        if self.pipeline == 'stage2':
+            hooks = cfg.custom_hooks
+            switch = next(h for h in hooks if h.type == 'mmdet.PipelineSwitchHook')
+            cfg.train_dataloader.dataset.pipeline = switch.switch_pipeline
+            cfg.custom_hooks = [h for h in hooks if h is not switch]
+        elif self.pipeline is not None:
+            raise ValueError(f'pipeline must be None or stage2, got {self.pipeline!r}')
+
+
+# MMPose's RTMPose recipe as the 20-epoch learning-speed rows train it.
+MMPOSE_RTMPOSE_RECIPE = RTMPoseRecipe()
+
+
+def seeded_albumentation(cfg) -> None:
+    """Every ``Albumentation`` step of the config draws from numpy's seeded
+    generator (:class:`rr_mmpose.datasets.SeededAlbumentation`), so that a
+    run repeats: albumentations seeds its own generators from the system."""
+    for pipeline in study.pipelines(cfg):
+        for step in pipeline:
+            if step.type == 'Albumentation':
+                step.type = 'SeededAlbumentation'
+
+
+def row_config(
+    row: Row,
+    seed: int,
+    epochs: int,
+    data_root: Path,
+    work_dir: Path,
+    recipe: RTMPoseRecipe = MMPOSE_RTMPOSE_RECIPE,
+):
+    """The config of ``row`` at ``seed``, trained for ``epochs`` on the
+    generated faces at ``data_root``; an RTMPose row follows ``recipe``."""
+    num_train = NUM_TRAIN
     if row.arch == 'rtmpose-t':
         cfg = rtmpose_config(row.objective, row.input)
-        warmup_share = RTMPOSE_WARMUP_SHARE
+        seeded_albumentation(cfg)
+        recipe.apply(cfg)
+        warmup_share = recipe.warmup_share or RTMPOSE_WARMUP_SHARE
+        num_train = recipe.num_train or NUM_TRAIN
     else:
         cfg = heatmap_config(row.arch, row.objective, row.input)
         warmup_share = PAPER_WARMUP_SHARE
@@ -155,12 +218,12 @@ def row_config(row: Row, seed: int, epochs: int, data_root: Path, work_dir: Path
         data_root,
         batch_size=BATCH,
         num_workers=1,
-        num_train=NUM_TRAIN,
+        num_train=num_train,
         num_test=NUM_TEST,
         work_dir=work_dir,
     )
     cfg.randomness = dict(seed=seed)
-    study.scale_schedule(cfg, epochs, NUM_TRAIN // BATCH, warmup_share, FULL_ITERATIONS)
+    study.scale_schedule(cfg, epochs, num_train // BATCH, warmup_share, FULL_ITERATIONS)
     return cfg
 
 
@@ -169,9 +232,18 @@ def redecoder(row: Row, name: str) -> dict:
     return study.msra_codec(row.input, row.input // 4, dark=True)
 
 
-def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
-    work_dir = row.work_dir('convergence', seed)
-    cfg = row_config(row, seed, epochs, data_root, work_dir)
+def run_row(
+    row: Row,
+    seed: int,
+    epochs: int,
+    data_root: Path,
+    recipe: RTMPoseRecipe = MMPOSE_RTMPOSE_RECIPE,
+    work_dir: Path | None = None,
+) -> list[dict]:
+    """Train ``row`` at ``seed`` and return its runs (the row's and its
+    re-decoded rows'), each with its NME curve and provenance."""
+    work_dir = work_dir or row.work_dir('convergence', seed, epochs)
+    cfg = row_config(row, seed, epochs, data_root, work_dir, recipe)
     # The last checkpoint, for the studies that use trained models (trained_model).
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
@@ -180,7 +252,7 @@ def run_row(row: Row, seed: int, epochs: int, data_root: Path) -> list[dict]:
         input=row.input,
         seed=seed,
         epochs=epochs,
-        num_train=NUM_TRAIN,
+        num_train=cfg.train_dataloader.dataset.indices,
         batch=BATCH,
         train_seconds=result['train_seconds'],
         provenance=study.provenance(),
@@ -199,11 +271,12 @@ def trained_model(row: Row, seed: int = 0):
 
     from rr_mmpose.datasets import generated_faces
 
-    work_dir = row.work_dir('convergence', seed)
-    checkpoint = work_dir / f'epoch_{EPOCHS}.pth'
+    epochs = row.epochs or EPOCHS
+    work_dir = row.work_dir('convergence', seed, epochs)
+    checkpoint = work_dir / f'epoch_{epochs}.pth'
     if not checkpoint.is_file():
-        run([row], (seed,), EPOCHS)
-    cfg = row_config(row, seed, EPOCHS, generated_faces(study.DATA), work_dir)
+        run([row], (seed,), epochs)
+    cfg = row_config(row, seed, epochs, generated_faces(study.DATA), work_dir)
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
     return init_model(cfg, str(checkpoint), device='cpu'), cfg
 

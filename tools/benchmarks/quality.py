@@ -114,14 +114,15 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration_faces = hard_faces()
-    cfg = convergence.row_config(row, seed, epochs, data, row.work_dir('quality', seed))
+    work_dir = row.work_dir('quality', seed, epochs)
+    cfg = convergence.row_config(row, seed, epochs, data, work_dir)
     on_generated_faces(
         cfg,
         data,
         batch_size=convergence.BATCH,
         num_workers=1,
         num_train=convergence.NUM_TRAIN,
-        work_dir=row.work_dir('quality', seed),
+        work_dir=work_dir,
         dataset_type='FlaggedFace300WDataset',
     )
     cfg.val_dataloader.dataset.pop('indices', None)  # all the hard-case test faces
@@ -157,11 +158,6 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
             fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
             out.append(dict(common, row=name, **fit, **calibrated))
     return out
-
-
-def run_key(run: dict) -> tuple:
-    """A run of this study: the convergence study's key and its epochs."""
-    return (*study.run_key(run), run['epochs'])
 
 
 COLUMNS = (
@@ -236,11 +232,11 @@ def run(
 
     torch.set_num_threads(2)
     stored = study.load('quality') or dict(runs=[])
-    runs = {run_key(r): r for r in stored['runs']}
+    runs = {study.run_key(r): r for r in stored['runs']}
     for row in rows:
         for seed in seeds or row.seeds:
             for r in run_row(row, seed, epochs or row.epochs or convergence.EPOCHS):
-                runs[run_key(r)] = r
+                runs[study.run_key(r)] = r
                 print(json.dumps({k: v for k, v in r.items() if k != 'provenance'}), flush=True)
             result = dict(runs=list(runs.values()))
             result['summary'] = summarise(result['runs'])

@@ -339,5 +339,6 @@ def row_arguments(
 
 
 def run_key(run: dict) -> tuple:
-    """What identifies one trained and measured run in a study's results."""
-    return run['arch'], run['input'], run['row'], run['seed']
+    """What identifies one trained and measured run in a study's results:
+    its row, seed and epochs (a longer run is a run of its own)."""
+    return run['arch'], run['input'], run['row'], run['seed'], run['epochs']
