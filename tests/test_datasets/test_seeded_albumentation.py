@@ -44,5 +44,5 @@ def test_mmpose_albumentation_does_not_repeat_under_a_seed():
 
 
 def test_bad_transforms_raise_as_mmpose_albumentation_does():
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError), pytest.warns(UserWarning, match='not pixel-level'):
         TRANSFORMS.build(dict(type='SeededAlbumentation', transforms=[dict(type='NoSuchAug')]))

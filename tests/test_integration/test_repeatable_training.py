@@ -6,20 +6,20 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from tools.benchmarks import convergence
+from tools.benchmarks.rows import Row, row_config
 
 pytestmark = pytest.mark.slow  # trains
 
 ROWS = [
-    convergence.Row('rtmpose-t', 'SimCCLabel s=2', 64),
-    convergence.Row('mobilenetv2', 'two-class spatial', 64),
+    Row('rtmpose-t', 'SimCCLabel s=2', 64, epochs=6),
+    Row('mobilenetv2', 'two-class spatial', 64, epochs=2),
 ]
 
 
 def trained_weights(row, data_root, work_dir) -> dict:
-    # 6 epochs of one iteration: RTMPose's pipeline switch (at 50 of 60
-    # epochs, scaled) restarts the loader worker before the last one.
-    cfg = convergence.row_config(row, 0, 6, data_root, work_dir)
+    # Epochs of one iteration; RTMPose's 6 let its pipeline switch (at 50 of
+    # 60 epochs, scaled) restart the loader worker before the last one.
+    cfg = row_config(row, 0, data_root, work_dir)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return {k: v.clone() for k, v in runner.model.state_dict().items()}

@@ -26,20 +26,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import convergence, study
+from . import convergence, rows, study
 
 THREADS, BATCH, REPEATS = 2, 16, 5
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
 
 
-def row_models(row: convergence.Row) -> list[tuple[str, object, dict]]:
+def row_models(row: rows.Row) -> list[tuple[str, object, dict]]:
     """(objective, config, decoder) for the row and its re-decoded rows."""
     from rr_mmpose.datasets import generated_faces
 
     data_root = generated_faces(study.DATA)
-    cfg = convergence.row_config(row, 0, convergence.EPOCHS, data_root, study.WORK)
+    cfg = rows.row_config(row, 0, data_root, study.WORK)
     models = [(row.objective, cfg, cfg.codec)]
-    models += [(name, cfg, convergence.redecoder(row, name)) for name in row.redecoded]
+    models += [(name, cfg, rows.redecoder(row, name)) for name in row.redecoded]
     return models
 
 

@@ -28,14 +28,15 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 
-from . import convergence, study
+from . import rows, study
+from .rows import Row
 
 ROWS = [
-    convergence.Row('mobilenetv2', 'two-class spatial', 128),
-    convergence.Row('hrnetv2-w18', 'two-class spatial', 128),
-    convergence.Row('mobilenetv2', 'MSRA', 128),
-    convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128),
-    convergence.Row('rtmpose-t', 'RR s=2', 128),
+    Row('mobilenetv2', 'two-class spatial', 128),
+    Row('hrnetv2-w18', 'two-class spatial', 128),
+    Row('mobilenetv2', 'MSRA', 128),
+    Row('rtmpose-t', 'SimCCLabel s=2', 128),
+    Row('rtmpose-t', 'RR s=2', 128),
 ]
 CALIBRATION, REPEATS = 64, 20
 
@@ -90,10 +91,10 @@ def keypoints(path: Path, inputs: np.ndarray, codec: dict) -> np.ndarray:
     return np.concatenate([decoder.decode(*(t[0] for t in o))[0] for o in outputs])
 
 
-def measure_one(row: convergence.Row, work: Path) -> dict:
+def measure_one(row: Row, work: Path) -> dict:
     from rr_mmpose.deployment import cpu_session, quantize_int8
 
-    model, cfg = convergence.trained_model(row)
+    model, cfg = rows.trained_model('convergence', row)
     model.eval()
     test_inputs, truth = evaluation_crops(model, cfg)
     fp32 = work / f'{row.name.replace(" ", "_")}.onnx'

@@ -31,7 +31,8 @@ from mmpose.registry import KEYPOINT_CODECS, METRICS
 
 from rr_mmpose.evaluation.video_metrics import OUTER_EYE_CORNERS
 
-from . import convergence, study
+from . import rows, study
+from .rows import Row
 
 DATA = Path('data/synthetic_faces_hard')
 CALIBRATION = Path('data/synthetic_faces_hard_calibration')  # another seed: unseen faces
@@ -43,10 +44,10 @@ CALIBRATION = Path('data/synthetic_faces_hard_calibration')  # another seed: uns
 # most of the study's time.
 HEATMAP_EPOCHS, HEATMAP_SEEDS = 60, (0, 1, 2)
 ROWS = [
-    convergence.Row('mobilenetv2', 'two-class spatial', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
-    convergence.Row('mobilenetv2', 'MSRA', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
-    convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128),
-    convergence.Row('rtmpose-t', 'RR s=2', 128),
+    Row('mobilenetv2', 'two-class spatial', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
+    Row('mobilenetv2', 'MSRA', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
+    Row('rtmpose-t', 'SimCCLabel s=2', 128),
+    Row('rtmpose-t', 'RR s=2', 128),
 ]
 METRIC = dict(
     type='FaceLandmarkMetric',
@@ -107,38 +108,40 @@ def evaluated_weights(runner):
             hook.after_val_epoch(runner)
 
 
-def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
+def run_row(row: Row, seed: int) -> list[dict]:
     from mmengine.runner import Runner
 
     from rr_mmpose.evaluation import CachedPredictions, calibrate, predicted_samples
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration_faces = hard_faces()
-    work_dir = row.work_dir('quality', seed, epochs)
-    cfg = convergence.row_config(row, seed, epochs, data, work_dir)
+    work_dir = row.work_dir('quality', seed)
+    cfg = rows.row_config(row, seed, data, work_dir)
     on_generated_faces(
         cfg,
         data,
-        batch_size=convergence.BATCH,
+        batch_size=rows.BATCH,
         num_workers=1,
-        num_train=convergence.NUM_TRAIN,
+        num_train=row.num_train,
         work_dir=work_dir,
         dataset_type='FlaggedFace300WDataset',
     )
     cfg.val_dataloader.dataset.pop('indices', None)  # all the hard-case test faces
-    cfg.train_cfg.val_interval = epochs  # validated at the end only
+    cfg.train_cfg.val_interval = row.epochs  # validated at the end only
     runner = Runner.from_cfg(cfg)
     runner.train()
     loader = runner.val_dataloader
     randomized = cfg.codec['type'].startswith('RandomizedRounding')
-    common = dict(arch=row.arch, input=row.input, seed=seed, epochs=epochs)
+    common = dict(
+        arch=row.arch, input=row.input, seed=seed, epochs=row.epochs, num_train=row.num_train
+    )
     common['provenance'] = study.provenance()
     with evaluated_weights(runner) as model:
         predictions = CachedPredictions(model, loader)  # one pass, decoded as often as needed
         out = [dict(common, row=row.objective, **figures(predictions, loader, randomized))]
         for name in row.redecoded:  # DARK: the same weights, another decoder
             plain = model.head.decoder
-            model.head.decoder = KEYPOINT_CODECS.build(convergence.redecoder(row, name))
+            model.head.decoder = KEYPOINT_CODECS.build(rows.redecoder(row, name))
             out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
             model.head.decoder = plain
         if randomized:
@@ -146,7 +149,7 @@ def run_row(row: convergence.Row, seed: int, epochs: int) -> list[dict]:
             on_generated_faces(
                 cal_cfg,
                 calibration_faces,
-                batch_size=convergence.BATCH,
+                batch_size=rows.BATCH,
                 dataset_type='FlaggedFace300WDataset',
             )
             cal_loader = Runner.build_dataloader(cal_cfg.val_dataloader)
@@ -207,7 +210,7 @@ def section(result: dict) -> str:
             '',
             'Generated faces with hard cases (`generate_dataset(hard_cases=True)`: occluders '
             'over some landmarks, flagged in the annotation, blur and low light), trained as in '
-            f'the convergence study (the epochs column: CPU epochs of {convergence.NUM_TRAIN} '
+            f'the convergence study (the epochs column: CPU epochs of {rows.NUM_TRAIN} '
             'faces), tested on the 300 hard-case test faces with `FaceLandmarkMetric` '
             '(outer eye corners). NME on visible and on occluded points in %, averaged over '
             'keypoints; FR@0.1 and AUC@0.1 per face; ECE of the score against "normalised error '
@@ -223,30 +226,36 @@ def section(result: dict) -> str:
     )
 
 
-def run(
-    rows: list[convergence.Row], seeds: tuple[int, ...] | None, epochs: int | None = None
-) -> dict:
-    """Train and measure ``rows`` (their own seeds and epochs unless given)
-    and merge the runs into the stored result, saved after every run."""
+def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = False) -> dict:
+    """Train and measure the ``chosen`` rows' runs missing from the stored
+    result (all with ``rerun``), saving it after every run."""
     import torch
 
     torch.set_num_threads(2)
     stored = study.load('quality') or dict(runs=[])
-    runs = {study.run_key(r): r for r in stored['runs']}
-    for row in rows:
+    runs = {quality_key(r): r for r in stored['runs']}
+    for row in chosen:
         for seed in seeds or row.seeds:
-            for r in run_row(row, seed, epochs or row.epochs or convergence.EPOCHS):
-                runs[study.run_key(r)] = r
+            have = {k[:-1] for k in runs if k[-1] == seed}
+            if not rerun and all(key in have for key in row.keys()):
+                continue
+            for r in run_row(row, seed):
+                runs[quality_key(r)] = r
                 print(json.dumps({k: v for k, v in r.items() if k != 'provenance'}), flush=True)
             result = dict(runs=list(runs.values()))
             result['summary'] = summarise(result['runs'])
             study.save('quality', result, tag=False)  # runs carry their own
-    return result
+    return study.load('quality')
+
+
+def quality_key(run: dict) -> tuple:
+    """A run of this study: its row (with the score calibration named in
+    it) at its seed."""
+    return rows.run_key(run)
 
 
 def main() -> None:
-    rows, seeds, epochs = study.row_arguments(__doc__.splitlines()[0], ROWS, None)
-    print(table(run(rows, seeds, epochs)['summary']))
+    print(table(run(*study.row_arguments(__doc__.splitlines()[0], ROWS))['summary']))
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ generated faces, searched on one seed.
 
     python -m tools.benchmarks.rtmpose_budget [--candidates NAME ...] [--seeds 0]
 
-Each candidate is an :class:`~tools.benchmarks.convergence.RTMPoseRecipe`
+Each candidate is an :class:`~tools.benchmarks.rows.RTMPoseRecipe`
 and a number of epochs. The criteria, fixed before the search: a final NME
 at most ``GOAL_RATIO`` times that of MobileNetV2's randomized rounding row
 at 128 input trained to its configs' own schedule, and an NME curve that
@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
 
-from . import convergence, study
-from .convergence import RTMPoseRecipe
+from . import rows, study
+from .rows import Row, RTMPoseRecipe
 
-ROW = convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128)
+OBJECTIVE, INPUT = 'SimCCLabel s=2', 128
 GOAL_RATIO, FLAT = 1.5, 0.05
 # MMPose's AdamW 4e-3 is for a total batch of 512 (auto_scale_lr); the
 # study's batch is 16, so linear scaling gives 1.25e-4.
-LINEAR_LR = 4e-3 * convergence.BATCH / 512
+LINEAR_LR = 4e-3 * rows.BATCH / 512
 CANDIDATES = {
     'mmpose lr, 20 ep': (RTMPoseRecipe(), 20),
     'linear lr, warm-up 5 %, stage2, 240 faces, 60 ep': (
@@ -61,12 +60,6 @@ CANDIDATES = {
 RESULTS = 'rtmpose_budget'
 
 
-def flat(curve: list[float]) -> float:
-    """Relative change of ``curve`` over its last fifth."""
-    start = curve[len(curve) - 1 - len(curve) // 5]
-    return abs(start - curve[-1]) / curve[-1]
-
-
 def run(names: list[str], seeds: tuple[int, ...], out: Path) -> list[dict]:
     import torch
 
@@ -81,8 +74,9 @@ def run(names: list[str], seeds: tuple[int, ...], out: Path) -> list[dict]:
         recipe, epochs = CANDIDATES[name]
         for seed in seeds:
             work_dir = study.WORK / RESULTS / f'{name.replace(" ", "_")}-seed{seed}'
-            (r,) = convergence.run_row(ROW, seed, epochs, data_root, recipe, work_dir)
-            r.update(candidate=name, recipe=asdict(recipe), flat=flat(r['nme']))
+            row = Row('rtmpose-t', OBJECTIVE, INPUT, (seed,), epochs, recipe=recipe)
+            (r,) = rows.run_row(row, seed, data_root, work_dir)
+            r.update(candidate=name, last_fifth_change=rows.last_fifth_change(r['nme']))
             runs[name, seed] = r
             print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
             out.mkdir(parents=True, exist_ok=True)

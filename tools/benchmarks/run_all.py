@@ -57,11 +57,8 @@ README = Path('README.md')
 
 def measure(name: str) -> None:
     module = STUDIES[name]
-    if name == 'convergence':  # every row with its own seeds
-        module.run(module.ROWS, None, convergence.EPOCHS)
-        return
-    if name == 'quality':  # every row with its own seeds and epochs
-        module.run(module.ROWS, None)
+    if name in ('convergence', 'quality'):  # every row with its own seeds and epochs
+        module.run(module.ROWS)
         return
     if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
@@ -142,7 +139,7 @@ def render() -> None:
     if stored is not None:  # its summary and plots are derived from the runs: keep them current
         stored['summary'] = convergence.summarise(stored['runs'])
         study.save('convergence', stored, tag=False)
-        convergence.plot(stored['summary'], study.OUT / 'convergence.png', study.load('costs'))
+        convergence.plot(stored['summary'], study.OUT / 'convergence.png')
     header = [
         '# Benchmarks',
         '',

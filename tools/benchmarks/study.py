@@ -43,7 +43,8 @@ SIMCC_SIGMA_AT_256 = 5.66
 
 
 def machine() -> str:
-    """CPU model, core count, Python and torch versions of this machine."""
+    """CPU model and instruction sets, core count, GPU, Python and torch
+    versions of this machine."""
     import torch
 
     cpu = platform.processor() or platform.machine()
@@ -54,20 +55,42 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    from rr_mmpose.deployment.runtime import isa_name
+
     gpu = f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ', no GPU'
     return (
-        f'{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}, '
-        f'torch {torch.__version__.split("+")[0]}'
+        f'{cpu} ({isa_name()}), {os.cpu_count()} cores{gpu}, '
+        f'Python {platform.python_version()}, torch {torch.__version__.split("+")[0]}'
     )
 
 
+def commit() -> str:
+    """The repository's commit, with ``-dirty`` where tracked files differ
+    from it ('unknown' outside a git checkout)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ['git', *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        head = git('rev-parse', '--short', 'HEAD')
+        return head + ('-dirty' if git('status', '--porcelain', '--untracked-files=no') else '')
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
 def provenance(command: str | None = None) -> dict:
-    """When, where and by which command a result was measured."""
+    """When, where, at which commit and by which command a result was
+    measured."""
     if command is None:
         module = sys.modules['__main__'].__spec__
         name = module.name if module else sys.argv[0]
         command = shlex.join(['python', '-m', name, *sys.argv[1:]])
-    return dict(date=str(datetime.date.today()), machine=machine(), command=command)
+    return dict(
+        date=str(datetime.date.today()), machine=machine(), commit=commit(), command=command
+    )
 
 
 def save(name: str, result: dict, tag: bool = True) -> Path:
@@ -188,6 +211,32 @@ def msra_head(in_channels: int, num_keypoints: int, codec: dict) -> tuple[dict, 
         decoder=codec,
     )
     return head, dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
+
+
+def udp_codec(input_size: int, heatmap_size: int) -> dict:
+    """MMPose's UDPHeatmap (its Gaussian targets) at the studies' sigma rule."""
+    return dict(
+        type='UDPHeatmap',
+        input_size=(input_size, input_size),
+        heatmap_size=(heatmap_size, heatmap_size),
+        sigma=MSRA_SIGMA_CELLS,
+    )
+
+
+def udp_head(in_channels: int, num_keypoints: int, codec: dict) -> tuple[dict, dict]:
+    """:func:`msra_head` with UDP's flip test, as MMPose's UDP configs set
+    it (the flipped heatmap is not shifted): ``(head, test_cfg)``."""
+    head, _ = msra_head(in_channels, num_keypoints, codec)
+    return head, dict(flip_test=True, flip_mode='heatmap', shift_heatmap=False)
+
+
+def use_udp_crops(cfg) -> None:
+    """Every ``TopdownAffine`` of the config crops with UDP
+    (``use_udp=True``), as MMPose's UDP configs do."""
+    for pipeline in pipelines(cfg):
+        for step in pipeline:
+            if step.type == 'TopdownAffine':
+                step.use_udp = True
 
 
 def simcc_label(input_size: int, split_ratio: float = 2.0) -> dict:
@@ -319,26 +368,17 @@ def scale_schedule(
     cfg.auto_scale_lr = dict(enable=False)
 
 
-def row_arguments(
-    description: str, rows: list, epochs: int | None
-) -> tuple[list, tuple | None, int | None]:
+def row_arguments(description: str, rows: list) -> tuple[list, tuple | None, bool]:
     """Parse a training study's command line (``--rows``, ``--seeds``,
-    ``--epochs``): ``(chosen rows, seeds or None for each row's own,
-    epochs: the default ``epochs`` unless given)``; an unknown row name is a
-    usage error."""
+    ``--rerun``): ``(chosen rows, seeds or None for each row's own, rerun
+    the runs already stored)``; an unknown row name is a usage error."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--rows', nargs='+', help=f'names from: {[r.name for r in rows]}')
     parser.add_argument('--seeds', type=int, nargs='+')
-    parser.add_argument('--epochs', type=int, default=epochs)
+    parser.add_argument('--rerun', action='store_true', help='train again the runs already stored')
     args = parser.parse_args()
     unknown = set(args.rows or ()) - {r.name for r in rows}
     if unknown:
         parser.error(f'unknown rows {sorted(unknown)}')
     chosen = [r for r in rows if not args.rows or r.name in args.rows]
-    return chosen, tuple(args.seeds) if args.seeds else None, args.epochs
-
-
-def run_key(run: dict) -> tuple:
-    """What identifies one trained and measured run in a study's results:
-    its row, seed and epochs (a longer run is a run of its own)."""
-    return run['arch'], run['input'], run['row'], run['seed'], run['epochs']
+    return chosen, tuple(args.seeds) if args.seeds else None, args.rerun

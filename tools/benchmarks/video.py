@@ -23,17 +23,18 @@ import json
 import numpy as np
 from mmpose.registry import KEYPOINT_CODECS
 
-from . import convergence, study
+from . import rows, study
+from .rows import Row
 
 ROWS = [
-    convergence.Row('mobilenetv2', 'two-class spatial', 128),
-    convergence.Row('mobilenetv2', 'MSRA', 128),
-    convergence.Row('rtmpose-t', 'SimCCLabel s=2', 128),
-    convergence.Row('rtmpose-t', 'RR s=2', 128),
-    convergence.Row('mobilenetv2', 'two-class spatial', 64),
-    convergence.Row('mobilenetv2', 'MSRA', 64),
-    convergence.Row('rtmpose-t', 'SimCCLabel s=2', 64),
-    convergence.Row('rtmpose-t', 'RR s=1', 64),
+    Row('mobilenetv2', 'two-class spatial', 128),
+    Row('mobilenetv2', 'MSRA', 128),
+    Row('rtmpose-t', 'SimCCLabel s=2', 128),
+    Row('rtmpose-t', 'RR s=2', 128),
+    Row('mobilenetv2', 'two-class spatial', 64),
+    Row('mobilenetv2', 'MSRA', 64),
+    Row('rtmpose-t', 'SimCCLabel s=2', 64),
+    Row('rtmpose-t', 'RR s=1', 64),
 ]
 ONE_EURO = dict(type='OneEuroFilter', min_cutoff=1.0, beta=0.05, fps=30)
 FRAMES, SIZE, SEED = 120, 256, 0
@@ -86,11 +87,11 @@ def measure(num_clips: int = 4) -> dict:
 
     torch.set_num_threads(2)
     clips = [render_clip(np.random.default_rng([SEED, i]), FRAMES, SIZE) for i in range(num_clips)]
-    rows = []
+    measured = []
     for row in ROWS:
-        model, cfg = convergence.trained_model(row)
+        model, cfg = rows.trained_model('convergence', row)
         decoders = {row.objective: None}
-        decoders.update({name: convergence.redecoder(row, name) for name in row.redecoded})
+        decoders.update({name: rows.redecoder(row, name) for name in row.redecoded})
         for objective, decoder in decoders.items():
             if decoder is not None:
                 model.head.decoder = KEYPOINT_CODECS.build(decoder)
@@ -103,9 +104,9 @@ def measure(num_clips: int = 4) -> dict:
             for name, runs in (('', plain), ('one_euro_', filtered)):
                 for key in plain[0]:
                     entry[name + key] = float(np.mean([r[key] for r in runs]))
-            rows.append(entry)
+            measured.append(entry)
             print(json.dumps(entry), flush=True)
-    return dict(clips=num_clips, frames=FRAMES, size=SIZE, one_euro=ONE_EURO, rows=rows)
+    return dict(clips=num_clips, frames=FRAMES, size=SIZE, one_euro=ONE_EURO, rows=measured)
 
 
 def table(result: dict) -> str:

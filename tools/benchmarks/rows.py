@@ -1,0 +1,395 @@
+"""The trained rows every training study shares: which shipped config each
+row changes and how, its recipe scaled to the CPU, one training run, the
+store of runs that resumes after a stop, and the summary of its seeds.
+
+Studies (``convergence``, ``rtmpose``, ``resolution``, ``quality``) list
+their :class:`Row` s; :func:`train` trains those missing from the study's
+result file and saves the file after every run.
+
+The recipe, scaled: one CPU epoch is :data:`NUM_TRAIN` generated faces at
+batch :data:`BATCH`, as one WFLW epoch at 8x64 (7500 faces). The warm-up
+keeps its share of the iterations (the paper configs: 500 of 60 x 15), the
+learning-rate steps and stage switches their share of the epochs. NME (outer
+eye corners) on :data:`NUM_TEST` generated test faces after every epoch,
+flip test on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import study
+
+NUM_TRAIN, BATCH, NUM_TEST = 240, 16, 150
+NME_GOAL = 5.0  # %: "first epoch at which a row reaches 5 % NME"
+PAPER_CONFIGS = {
+    arch: f'face_2d_keypoint/rr_heatmap/300w/td-hm_{arch}_rr-8xb64-60e_300w-p2-{size}x{size}.py'
+    for arch, size in (('mobilenetv2', 128), ('hrnetv2-w18', 256))
+}
+# The full recipes run 60 epochs of ceil(7500 / 512) = 15 iterations on WFLW.
+FULL_ITERATIONS = 60 * 15
+# Their warm-ups: the paper configs' 500 iterations, RTMPose's 1000 (which
+# outlasts its WFLW run: its learning rate never finishes warming up).
+PAPER_WARMUP_SHARE = 500 / FULL_ITERATIONS
+# RTMPose-t on 300W: MMPose's RTMPose WFLW recipe with RTMPose-t's backbone
+# and head, and randomized rounding; the stock rows put SimCCLabel back.
+RTMPOSE_CONFIG = 'face_2d_keypoint/rr_simcc/300w/rtmpose-t_rr-8xb64-60e_300w-128x128.py'
+RTMPOSE_WARMUP_SHARE = 1000 / FULL_ITERATIONS
+HEATMAP_OBJECTIVES = {
+    'two-class per-pixel': 'PixelwiseTwoClassCELoss',
+    'two-class spatial': 'TwoClassSpatialSoftmaxCELoss',
+    'spatial softmax': 'SpatialSoftmaxCELoss',
+    'MSRA': None,  # MMPose's MSRAHeatmap + KeypointMSELoss (study.msra_head)
+    'UDP': None,  # MMPose's UDPHeatmap + KeypointMSELoss, UDP crops (study.udp_head)
+}
+DARK = 'MSRA + DARK'  # the MSRA weights, re-decoded with DARK
+# RTMPose-t objectives: (codec, split ratio s); 'SimCCLabel' is RTMPose's
+# own (face settings: Gaussian labels, sigma scaled to the input, loss with
+# label softmax), 'RR' RandomizedRoundingSimCC with its loss setting.
+SIMCC_OBJECTIVES = {
+    'SimCCLabel s=2': ('SimCCLabel', 2.0),
+    'SimCCLabel s=0.5': ('SimCCLabel', 0.5),
+    'RR s=2': ('random', 2.0),
+    'RR s=1': ('random', 1.0),
+    'RR s=0.5': ('random', 0.5),
+    'RR expected s=1': ('expected', 1.0),
+}
+
+
+@dataclass(frozen=True)
+class RTMPoseRecipe:
+    """How a study trains an RTMPose row from scratch. ``None`` keeps
+    MMPose's recipe, scaled as the heatmap rows' are; every other value is
+    a deviation from it.
+
+    Attributes:
+        lr: AdamW's learning rate at the study's batch (MMPose: 4e-3 for a
+            total batch of 512)
+        warmup_share: Share of the iterations the linear warm-up takes
+            (MMPose: 1000 iterations, longer than its own WFLW run)
+        pipeline: ``'stage2'`` trains with the config's milder second-stage
+            pipeline throughout (MMPose: the heavy one until the last sixth)
+        num_train: Generated training faces per epoch
+    """
+
+    lr: float | None = None
+    warmup_share: float | None = None
+    pipeline: str | None = None
+    num_train: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.pipeline not in (None, 'stage2'):
+            raise ValueError(f'pipeline must be None or stage2, got {self.pipeline!r}')
+
+    def apply(self, cfg) -> None:
+        """Change an RTMPose config as this recipe says."""
+        if self.lr is not None:
+            cfg.optim_wrapper.optimizer.lr = self.lr
+            for s in cfg.param_scheduler:
+                if 'eta_min' in s:  # MMPose's cosine ends at 5 % of the base rate
+                    s['eta_min'] = self.lr * 0.05
+        if self.pipeline == 'stage2':
+            hooks = cfg.custom_hooks
+            switch = next(h for h in hooks if h.type == 'mmdet.PipelineSwitchHook')
+            cfg.train_dataloader.dataset.pipeline = switch.switch_pipeline
+            cfg.custom_hooks = [h for h in hooks if h is not switch]
+
+
+# MMPose's RTMPose recipe, scaled: the learning-speed rows train with it.
+MMPOSE_RTMPOSE_RECIPE = RTMPoseRecipe()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trained model of a study; its ``redecoded`` rows come with it.
+
+    Attributes:
+        arch: 'mobilenetv2', 'hrnetv2-w18' or 'rtmpose-t'
+        objective: A key of :data:`HEATMAP_OBJECTIVES` or :data:`SIMCC_OBJECTIVES`
+        input: Input size (square)
+        seeds: The seeds a study trains
+        epochs: CPU epochs
+        stride: Heatmap stride of a heatmap row (4: the paper configs')
+        recipe: How an RTMPose row trains
+    """
+
+    arch: str
+    objective: str
+    input: int
+    seeds: tuple[int, ...] = (0, 1)
+    epochs: int = 20
+    stride: int = 4
+    recipe: RTMPoseRecipe = field(default=MMPOSE_RTMPOSE_RECIPE)
+
+    def __post_init__(self) -> None:
+        known = SIMCC_OBJECTIVES if self.arch == 'rtmpose-t' else HEATMAP_OBJECTIVES
+        if self.objective not in known:
+            raise ValueError(f'{self.arch} has no objective {self.objective!r}')
+
+    @property
+    def name(self) -> str:
+        stride = f' stride {self.stride}' if self.stride != 4 else ''
+        return f'{self.arch} {self.input}{stride} {self.objective}'
+
+    @property
+    def num_train(self) -> int:
+        return self.recipe.num_train or NUM_TRAIN
+
+    def work_dir(self, study_name: str, seed: int) -> Path:
+        """Where ``study_name`` trains this row at ``seed``."""
+        name = f'{self.name}-{self.epochs}e-{self.num_train}f-seed{seed}'
+        return study.WORK / study_name / name.replace(' ', '_')
+
+    @property
+    def redecoded(self) -> tuple[str, ...]:
+        return (DARK,) if self.objective == 'MSRA' else ()
+
+    def keys(self) -> list[tuple]:
+        """The summary keys of this row and its re-decoded rows."""
+        common = (self.arch, self.input, self.stride)
+        return [
+            (*common, o, self.epochs, self.num_train) for o in (self.objective, *self.redecoded)
+        ]
+
+
+def summary_key(run: dict) -> tuple:
+    """What groups a study's runs over seeds (runs stored before strides
+    and face counts were recorded are stride 4 on 240 faces)."""
+    return (
+        run['arch'],
+        run['input'],
+        run.get('stride', 4),
+        run['row'],
+        run['epochs'],
+        run.get('num_train', NUM_TRAIN),
+    )
+
+
+def run_key(run: dict) -> tuple:
+    """What identifies one run: its summary key and seed."""
+    return (*summary_key(run), run['seed'])
+
+
+def heatmap_config(arch: str, objective: str, size: int, stride: int = 4):
+    """The shipped 300W P2 paper config of ``arch`` at ``size`` input, with
+    the head, loss and codec of ``objective``, and heatmaps at ``stride``:
+    MMPose's ``FeatureMapProcessor`` resizes the fused stride-4 features by
+    ``4 / stride`` (bilinear) before the head."""
+    from mmengine.config import Config
+
+    from rr_mmpose import config_path
+
+    if stride not in (4, 8, 16, 32):
+        raise ValueError(f'stride must be 4, 8, 16 or 32, got {stride}')
+    cfg = Config.fromfile(config_path(PAPER_CONFIGS[arch]))
+    study.set_input_size(cfg, size)
+    heatmap = size // stride
+    if stride != 4:
+        cfg.model.neck.scale_factor = 4 / stride
+    head = cfg.model.head
+    if objective == 'MSRA':
+        codec = study.msra_codec(size, heatmap)
+        cfg.model.head, cfg.model.test_cfg = study.msra_head(
+            head.in_channels, head.out_channels, codec
+        )
+    elif objective == 'UDP':
+        codec = study.udp_codec(size, heatmap)
+        cfg.model.head, cfg.model.test_cfg = study.udp_head(
+            head.in_channels, head.out_channels, codec
+        )
+        study.use_udp_crops(cfg)
+    else:
+        codec = dict(cfg.codec, input_size=(size, size), heatmap_size=(heatmap, heatmap))
+        head.loss = dict(type=HEATMAP_OBJECTIVES[objective], use_target_weight=True)
+    study.use_codec(cfg, codec)
+    return cfg
+
+
+def rtmpose_config(objective: str, size: int):
+    """The shipped RTMPose-t 300W config at ``size`` input with the codec
+    (and, for stock SimCC, the loss) of ``objective``."""
+    from mmengine.config import Config
+
+    from rr_mmpose import config_path
+
+    cfg = Config.fromfile(config_path(RTMPOSE_CONFIG))
+    study.set_input_size(cfg, size)
+    target, split = SIMCC_OBJECTIVES[objective]
+    head = cfg.model.head
+    head.update(input_size=(size, size), in_featuremap_size=(size // 32, size // 32))
+    head.simcc_split_ratio = split
+    if target == 'SimCCLabel':
+        codec = study.simcc_label(size, split)
+        head.loss.label_softmax = True  # RTMPose's own setting
+    else:
+        codec = dict(cfg.codec, input_size=(size, size), simcc_split_ratio=split)
+        codec['target_mode'] = target
+    study.use_codec(cfg, codec)
+    return cfg
+
+
+def seeded_albumentation(cfg) -> None:
+    """Every ``Albumentation`` step of the config draws from numpy's seeded
+    generator (:class:`rr_mmpose.datasets.SeededAlbumentation`), so that a
+    run repeats: albumentations seeds its own generators from the system."""
+    for pipeline in study.pipelines(cfg):
+        for step in pipeline:
+            if step.type == 'Albumentation':
+                step.type = 'SeededAlbumentation'
+
+
+def row_config(row: Row, seed: int, data_root: Path, work_dir: Path):
+    """The config of ``row`` at ``seed``, trained for ``row.epochs`` on the
+    generated faces at ``data_root``, logging to ``work_dir``."""
+    if row.arch == 'rtmpose-t':
+        cfg = rtmpose_config(row.objective, row.input)
+        seeded_albumentation(cfg)
+        row.recipe.apply(cfg)
+        warmup_share = row.recipe.warmup_share or RTMPOSE_WARMUP_SHARE
+    else:
+        cfg = heatmap_config(row.arch, row.objective, row.input, row.stride)
+        warmup_share = PAPER_WARMUP_SHARE
+    from rr_mmpose.testing import on_generated_faces
+
+    on_generated_faces(
+        cfg,
+        data_root,
+        batch_size=BATCH,
+        num_workers=1,
+        num_train=row.num_train,
+        num_test=NUM_TEST,
+        work_dir=work_dir,
+    )
+    cfg.randomness = dict(seed=seed)
+    study.scale_schedule(cfg, row.epochs, row.num_train // BATCH, warmup_share, FULL_ITERATIONS)
+    return cfg
+
+
+def redecoder(row: Row, name: str) -> dict:
+    assert name == DARK
+    return study.msra_codec(row.input, row.input // row.stride, dark=True)
+
+
+def run_row(row: Row, seed: int, data_root: Path, work_dir: Path) -> list[dict]:
+    """Train ``row`` at ``seed`` (its last checkpoint kept, for the studies
+    that use trained models) and return its runs, the row's and its
+    re-decoded rows', each with its NME curve and provenance."""
+    cfg = row_config(row, seed, data_root, work_dir)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
+    result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
+    common = dict(
+        arch=row.arch,
+        input=row.input,
+        stride=row.stride,
+        seed=seed,
+        epochs=row.epochs,
+        num_train=row.num_train,
+        batch=BATCH,
+        train_seconds=result['train_seconds'],
+        provenance=study.provenance(),
+    )
+    if row.arch == 'rtmpose-t':
+        common['recipe'] = asdict(row.recipe)
+    runs = [dict(common, row=row.objective, nme=result['nme'])]
+    runs += [dict(common, row=n, nme=curve) for n, curve in result['redecoded'].items()]
+    return runs
+
+
+def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun: bool) -> dict:
+    """Train each of ``rows`` at its seeds (or ``seeds``) that
+    ``docs/benchmarks/<study_name>.json`` does not hold yet (all with
+    ``rerun``), saving the file after every run; returns its content."""
+    import torch
+
+    from rr_mmpose.datasets import generated_faces
+
+    torch.set_num_threads(2)
+    data_root = generated_faces(study.DATA)
+    stored = study.load(study_name) or dict(runs=[])
+    runs = {run_key(r): r for r in stored['runs']}
+    for row in rows:
+        for seed in seeds or row.seeds:
+            if not rerun and all((*key, seed) in runs for key in row.keys()):
+                continue
+            for r in run_row(row, seed, data_root, row.work_dir(study_name, seed)):
+                runs[run_key(r)] = r
+                print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
+            study.save(study_name, dict(runs=list(runs.values())), tag=False)
+    return study.load(study_name) or dict(runs=[])
+
+
+def trained_model(study_name: str, row: Row, seed: int = 0):
+    """``(model, cfg)``: ``study_name``'s run of ``row`` at ``seed``, loaded
+    from its last checkpoint. A missing run is trained first and stored as
+    any run of that study, so that every study measures the same weights."""
+    from mmpose.apis import init_model
+
+    from rr_mmpose.datasets import generated_faces
+
+    work_dir = row.work_dir(study_name, seed)
+    checkpoint = work_dir / f'epoch_{row.epochs}.pth'
+    if not checkpoint.is_file():
+        train(study_name, [row], (seed,), rerun=True)
+    cfg = row_config(row, seed, generated_faces(study.DATA), work_dir)
+    # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
+    return init_model(cfg, str(checkpoint), device='cpu'), cfg
+
+
+def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
+    return next((i + 1 for i, v in enumerate(curve) if v < goal), None)
+
+
+def last_fifth_change(curve: list[float]) -> float:
+    """Relative change of ``curve`` over its last fifth of epochs."""
+    start = curve[len(curve) - 1 - len(curve) // 5]
+    return abs(start - curve[-1]) / curve[-1]
+
+
+def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
+    """One entry per row (and re-decoded row) of ``rows`` that ``runs``
+    hold, in their order: its seeds, final NME mean and half-spread, first
+    epoch below :data:`NME_GOAL` per seed, mean curve and its last fifth's
+    change, and the runs' dates."""
+    out = []
+    for key in [key for row in rows for key in row.keys()]:
+        cell = sorted((r for r in runs if summary_key(r) == key), key=lambda r: r['seed'])
+        if not cell:
+            continue
+        arch, size, stride, objective, epochs, num_train = key
+        final = [r['nme'][-1] for r in cell]
+        curve = np.mean([r['nme'] for r in cell], 0).tolist()
+        out.append(
+            dict(
+                arch=arch,
+                input=size,
+                stride=stride,
+                row=objective,
+                epochs=epochs,
+                num_train=num_train,
+                seeds=[r['seed'] for r in cell],
+                finals=final,
+                final_mean=float(np.mean(final)),
+                final_half_spread=float(np.ptp(final) / 2),
+                first_below_goal=[first_epoch_below(r['nme']) for r in cell],
+                curve_mean=curve,
+                last_fifth_change=last_fifth_change(curve),
+                dates=sorted({r['provenance']['date'] for r in cell}),
+            )
+        )
+    return out
+
+
+def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
+    """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
+    both hold: mean, standard error and the seeds; None without two."""
+    a = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_a}
+    b = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_b}
+    seeds = sorted(a.keys() & b.keys())
+    if len(seeds) < 2:
+        return None
+    d = np.array([a[s] - b[s] for s in seeds])
+    return dict(mean=float(d.mean()), sem=float(d.std(ddof=1) / np.sqrt(len(d))), seeds=seeds)
