@@ -10,6 +10,8 @@ import rr_mmpose  # noqa: F401  (registers the codecs, heads and losses)
 from rr_mmpose.datasets import generate_dataset
 from rr_mmpose.upstream_noise import WARNINGS
 
+from .helpers import PAPER_NUM_TEST, PAPER_NUM_TRAIN, paper_config_on
+
 # MMPose's scope, as its tools set it: models built straight from a config's
 # `model` dict find MMPose's data preprocessor whatever test runs first.
 register_all_modules()
@@ -29,6 +31,30 @@ def tiny_faces(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('synthetic_faces')
     generate_dataset(root, num_train=16, num_test=8, image_size=128, seed=0)
     return root
+
+
+@pytest.fixture(scope='session')
+def paper_faces(tmp_path_factory) -> Path:
+    """Generated faces for the suite's paper-config training."""
+    root = tmp_path_factory.mktemp('paper_faces')
+    generate_dataset(root, num_train=PAPER_NUM_TRAIN, num_test=PAPER_NUM_TEST, seed=3)
+    return root
+
+
+@pytest.fixture(scope='session')
+def paper_model(paper_faces, tmp_path_factory):
+    """The shipped paper config trained from scratch on ``paper_faces`` for
+    the suite's budget, once per session: ``(config, checkpoint)``, and the
+    config's test NME as ``config.trained_nme``."""
+    from mmengine.runner import Runner
+
+    work_dir = tmp_path_factory.mktemp('paper_model')
+    cfg = paper_config_on(paper_faces, work_dir)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    cfg.trained_nme = float(runner.val_loop.run()['NME'])
+    runner.save_checkpoint(str(work_dir), 'trained.pth')
+    return cfg, work_dir / 'trained.pth'
 
 
 @pytest.fixture

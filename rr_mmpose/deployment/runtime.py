@@ -72,10 +72,13 @@ INT8_FORMATS = {
 PORTABLE_INT8_FORMAT = 'u8s7'
 
 
-def cpu_isa() -> dict:
+def cpu_isa(cpuinfo: str | None = None) -> dict:
     """The instruction sets onnxruntime's INT8 kernels choose between, read
     from ``/proc/cpuinfo`` (Linux; elsewhere only ``machine`` is known and
     the flags are None).
+
+    Args:
+        cpuinfo: The text of a ``/proc/cpuinfo`` to read instead
 
     Returns:
         dict: ``machine`` (e.g. 'x86_64', 'aarch64'), and booleans ``avx2``,
@@ -84,11 +87,13 @@ def cpu_isa() -> dict:
     """
     machine = platform.machine().lower().replace('amd64', 'x86_64')
     isa = dict(machine=machine, avx2=None, avx512=None, vnni=None, amx=None)
-    try:
-        with open('/proc/cpuinfo') as f:
-            text = f.read()
-    except OSError:
-        return isa
+    text = cpuinfo
+    if text is None:
+        try:
+            with open('/proc/cpuinfo') as f:
+                text = f.read()
+        except OSError:
+            return isa
     flags = set()
     for line in text.splitlines():
         if line.startswith(('flags', 'Features')):

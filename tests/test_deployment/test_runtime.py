@@ -4,6 +4,7 @@ OpenCV and onnxruntime only, as MMPose's top-down inference runs it."""
 import json
 import subprocess
 import sys
+import warnings
 
 import cv2
 import numpy as np
@@ -13,7 +14,16 @@ from mmengine.config import Config
 
 from rr_mmpose.datasets import render_face
 from rr_mmpose.deployment import DecodedPoseModel, cpu_session, export_onnx, runtime_path
-from rr_mmpose.deployment.runtime import PREPROCESSING_KEY, TOPDOWN_CROP, LandmarkRuntime, to_image
+from rr_mmpose.deployment.runtime import (
+    INT8_FORMAT_KEY,
+    PREPROCESSING_KEY,
+    TOPDOWN_CROP,
+    LandmarkRuntime,
+    cpu_isa,
+    int8_saturates,
+    isa_name,
+    to_image,
+)
 
 from ..helpers import DEMO_CONFIG, clear_of_topk_ties, random_demo_model
 
@@ -184,3 +194,52 @@ def test_clear_errors(model_path, face, tmp_path):
     assert keypoints.shape == (0, 68, 2) and scores.shape == (0, 68)
     one, _ = runtime(image, boxes[0])  # one box as (4,)
     np.testing.assert_array_equal(one[0], runtime(image, boxes)[0][0])
+
+
+AVX2_CPUINFO = 'processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n'
+VNNI_CPUINFO = 'processor\t: 0\nflags\t\t: avx2 avx512f avx512bw avx512_vnni amx_int8\n'
+ARM_CPUINFO = 'processor\t: 0\nFeatures\t: fp asimd asimddp\n'
+
+
+def test_the_cpu_flags_onnxruntime_chooses_its_int8_kernels_by():
+    avx2, vnni = cpu_isa(AVX2_CPUINFO), cpu_isa(VNNI_CPUINFO)
+    assert (avx2['avx2'], avx2['avx512'], avx2['vnni'], avx2['amx']) == (True, False, False, False)
+    assert (vnni['avx512'], vnni['vnni'], vnni['amx']) == (True, True, True)
+    assert isa_name(dict(avx2, machine='x86_64')) == 'x86_64 AVX2'
+    assert isa_name(dict(vnni, machine='x86_64')) == 'x86_64 AVX-512 VNNI AMX'
+    unknown = dict(machine='x86_64', avx2=None, avx512=None, vnni=None, amx=None)
+    assert isa_name(unknown) == 'x86_64' and int8_saturates('u8s8', unknown) is None
+    x86_avx2 = dict(avx2, machine='x86_64')
+    assert int8_saturates('u8s8', x86_avx2) and not int8_saturates('u8s7', x86_avx2)
+    assert not int8_saturates('u8s8', dict(vnni, machine='x86_64'))
+    assert not int8_saturates('u8s8', dict(cpu_isa(ARM_CPUINFO), machine='aarch64'))
+    with pytest.raises(ValueError, match='unknown INT8 format'):
+        int8_saturates('u8s9', x86_avx2)
+
+
+def test_the_runtime_warns_where_an_int8_format_saturates(model_path, tmp_path, monkeypatch):
+    """8-bit weights on an x86 CPU without VNNI: a warning that says why and
+    what to do; the portable format and FP32 never warn."""
+    from rr_mmpose.deployment import runtime
+    from rr_mmpose.deployment.onnx_export import set_metadata
+
+    avx2 = dict(cpu_isa(AVX2_CPUINFO), machine='x86_64')
+    monkeypatch.setattr(runtime, 'cpu_isa', lambda: avx2)
+    paths = {}
+    for name, metadata in (
+        ('u8s8', {'rr_mmpose.precision': 'int8', INT8_FORMAT_KEY: 'u8s8'}),
+        ('old', {'rr_mmpose.precision': 'int8'}),  # written before the format was recorded
+        ('u8s7', {'rr_mmpose.precision': 'int8', INT8_FORMAT_KEY: 'u8s7'}),
+    ):
+        paths[name] = tmp_path / f'{name}.onnx'
+        paths[name].write_bytes(model_path.read_bytes())
+        set_metadata(paths[name], metadata)
+    for name in ('u8s8', 'old'):
+        with pytest.warns(UserWarning, match=r'8-bit weights \(u8s8\).*x86_64 AVX2.*u8s7'):
+            assert LandmarkRuntime(paths[name]).int8_format == 'u8s8'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert LandmarkRuntime(paths['u8s7']).int8_format == 'u8s7'
+        assert LandmarkRuntime(model_path).int8_format is None
+        monkeypatch.setattr(runtime, 'cpu_isa', lambda: dict(avx2, vnni=True))
+        LandmarkRuntime(paths['u8s8'])
