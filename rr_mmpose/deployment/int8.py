@@ -162,7 +162,8 @@ def quantize_int8(
     'u8s7' keeps the weights to 7 bits (onnxruntime's ``reduce_range``), so
     that the integer kernels compute exactly on every CPU; 'u8s8' uses all
     8 bits, exact only where the CPU adds products in 32 bits (VNNI, AMX,
-    ARM). The nodes of :func:`float_nodes` stay in float: the decoding
+    ARM); 'u8u8' (uint8 weights) is exact everywhere but runs
+    slower kernels. The nodes of :func:`float_nodes` stay in float: the decoding
     (top-k or window) and, with ``float_head_output``, the head's last
     layer, so that the decoding reads float logits rather than 8-bit ones
     (8-bit logits move the top-k weights and, on near ties, the cells).
@@ -176,7 +177,7 @@ def quantize_int8(
         calibration_inputs: Preprocessed crops (N, 3, h, w) float32, as the
             model takes them (or a ``.npy`` file holding them), N >= 1
         per_channel: Per-output-channel weight scales
-        int8_format: 'u8s7' (exact on every CPU) or 'u8s8'
+        int8_format: 'u8s7' (exact on every CPU), 'u8s8' or 'u8u8'
         float_head_output: Keep the head's last layer in float too
         decode_in_graph: The graph holds its decoding (``export_onnx``);
             ``False`` for a network exported without it
@@ -226,7 +227,7 @@ def quantize_int8(
                     quant_format=QuantFormat.QDQ,
                     per_channel=per_channel,
                     activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8,
+                    weight_type=QuantType.QUInt8 if int8_format == 'u8u8' else QuantType.QInt8,
                     reduce_range=int8_format == 'u8s7',
                     nodes_to_exclude=keep,
                     calibrate_method=CalibrationMethod.MinMax,

@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         choices=list(INT8_FORMATS),
         default=PORTABLE_INT8_FORMAT,
         help=f'{PORTABLE_INT8_FORMAT} (default): 7-bit weights, exact on every CPU; '
-        'u8s8: 8-bit weights, for CPUs with VNNI or AMX, and ARM, only',
+        'u8s8: 8-bit weights, for CPUs with VNNI or AMX, and ARM, only; '
+        'u8u8: uint8 weights, exact everywhere, slower',
     )
     parser.add_argument(
         '--threads',

@@ -62,12 +62,15 @@ INT8_FORMAT_KEY = 'rr_mmpose.int8_format'
 # products in 16 bits and saturates: 2 x 255 x 127 = 64770 > 32767. Weights
 # kept to 7 bits (onnxruntime's ``reduce_range``: -64..64) cannot overflow,
 # 2 x 255 x 64 = 32640, so that format computes exactly on every CPU.
+# uint8 weights (U8U8) take kernels that widen to 16 bits first: exact
+# everywhere, but slower than FP32 on x86 (docs/benchmarks.md#edge).
 INT8_FORMATS = {
     'u8s7': 'uint8 activations, 7-bit int8 weights: exact on every CPU',
     'u8s8': (
         'uint8 activations, 8-bit int8 weights: exact with VNNI or AMX and on ARM; '
         'on x86 CPUs without VNNI, pairs of products saturate in 16 bits'
     ),
+    'u8u8': 'uint8 activations, uint8 weights: exact on every CPU, slower kernels',
 }
 PORTABLE_INT8_FORMAT = 'u8s7'
 
@@ -126,7 +129,7 @@ def int8_saturates(int8_format: str, isa: dict | None = None) -> bool | None:
     if int8_format not in INT8_FORMATS:
         raise ValueError(f'unknown INT8 format {int8_format!r}, not one of {list(INT8_FORMATS)}')
     isa = isa or cpu_isa()
-    if int8_format == 'u8s7' or isa['machine'] != 'x86_64':
+    if int8_format != 'u8s8' or isa['machine'] != 'x86_64':
         return False
     if isa['vnni'] is None:
         return None

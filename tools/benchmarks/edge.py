@@ -97,9 +97,7 @@ def measure_one(row: Row, work: Path) -> dict:
     model, cfg = rows.trained_model('convergence', row)
     model.eval()
     test_inputs, truth = evaluation_crops(model, cfg)
-    fp32 = work / f'{row.name.replace(" ", "_")}.onnx'
-    example = torch.from_numpy(test_inputs[:1])
-    study.export_for_onnxruntime(model, cfg.codec, fp32, example)
+    fp32 = export_onnx_model(model, cfg, test_inputs, work / f'{row.name.replace(" ", "_")}.onnx')
     int8 = fp32.with_suffix('.int8.onnx')
     in_graph = study.decodes_in_graph(cfg.codec)
     quantize_int8(fp32, int8, training_crops(model, cfg, CALIBRATION), decode_in_graph=in_graph)
@@ -119,14 +117,108 @@ def measure_one(row: Row, work: Path) -> dict:
     return entry
 
 
+# The INT8 formats compared on one trained model, natively and on an x86
+# CPU without VNNI emulated by QEMU (Haswell: AVX2 and FMA, no AVX-512),
+# which runs onnxruntime's AVX2 kernels; emulated faces are fewer (slow).
+FORMATS = ('u8s8', 'u8s7', 'u8u8')
+FORMAT_ROW = Row('mobilenetv2', 'two-class spatial', 128)
+EMULATOR, EMULATED_CPU, EMULATED_FACES = 'qemu-x86_64', 'Haswell', 64
+
+
+def emulated_keypoints(models: list[Path], crops: np.ndarray, work: Path) -> dict | None:
+    """Keypoints of ``models`` on ``crops`` under :data:`EMULATOR` as
+    :data:`EMULATED_CPU` (None where QEMU is not installed)."""
+    import shutil
+    import subprocess
+    import sys
+
+    emulator = shutil.which(EMULATOR)
+    if emulator is None:
+        return None
+    np.save(work / 'crops.npy', crops)
+    out = work / 'emulated.npz'
+    command = [emulator, '-cpu', EMULATED_CPU, sys.executable, '-m']
+    command += ['tools.benchmarks.int8_keypoints', str(work / 'crops.npy'), str(out)]
+    subprocess.run(command + [str(m) for m in models], check=True, capture_output=True)
+    return dict(np.load(out))
+
+
+def shift(a: np.ndarray, b: np.ndarray) -> dict:
+    d = np.linalg.norm(a - b, axis=-1)
+    return dict(mean=float(d.mean()), p90=float(np.percentile(d, 90)), max=float(d.max()))
+
+
+def measure_formats(row: Row, work: Path) -> dict:
+    """Each INT8 format of :data:`FORMATS` on ``row``'s trained model: NME
+    and keypoint shift from FP32 on this CPU and on the emulated one, and
+    batch-1 latency on this CPU (the models timed in turn)."""
+    from rr_mmpose.deployment import cpu_session, quantize_int8
+    from rr_mmpose.deployment.int8 import median_ms
+    from rr_mmpose.deployment.runtime import isa_name
+
+    from .int8_keypoints import keypoints as graph_keypoints
+
+    model, cfg = rows.trained_model('convergence', row)
+    model.eval()
+    inputs, truth = evaluation_crops(model, cfg)
+    paths = {'fp32': export_onnx_model(model, cfg, inputs, work / 'fp32.onnx')}
+    crops = training_crops(model, cfg, CALIBRATION)
+    for name in FORMATS:
+        paths[name] = quantize_int8(paths['fp32'], work / f'{name}.onnx', crops, int8_format=name)
+    native = {name: graph_keypoints(path, inputs) for name, path in paths.items()}
+    emulated = emulated_keypoints(list(paths.values()), inputs[:EMULATED_FACES], work)
+    sessions = {name: cpu_session(path, 1) for name, path in paths.items()}
+    times = {name: [] for name in paths}
+    for _ in range(3):
+        for name, sess in sessions.items():
+            times[name].append(median_ms(sess, {'input': inputs[:1]}, REPEATS))
+    out = []
+    for name in paths:
+        entry = dict(format=name, ms_1t=float(np.median(times[name])))
+        entry['native'] = dict(
+            nme=outer_eye_nme(native[name], truth), **shift(native[name], native['fp32'])
+        )
+        if emulated is not None:
+            few = truth[:EMULATED_FACES]
+            entry['emulated'] = dict(
+                nme=outer_eye_nme(emulated[name], few),
+                fp32_nme_same_faces=outer_eye_nme(native['fp32'][:EMULATED_FACES], few),
+                **shift(emulated[name], native['fp32'][:EMULATED_FACES]),
+            )
+        out.append(entry)
+        print(json.dumps(entry), flush=True)
+    return dict(
+        row=dict(arch=row.arch, input=row.input, row=row.objective),
+        isa=isa_name(),
+        emulated_cpu=f'{EMULATED_CPU} (QEMU: AVX2, no AVX-512, no VNNI)' if emulated else None,
+        faces=len(truth),
+        emulated_faces=EMULATED_FACES,
+        formats=out,
+    )
+
+
+def export_onnx_model(model, cfg, inputs: np.ndarray, path: Path) -> Path:
+    return study.export_for_onnxruntime(model, cfg.codec, path, torch.from_numpy(inputs[:1]))
+
+
 def measure() -> dict:
+    from rr_mmpose.deployment.runtime import PORTABLE_INT8_FORMAT, isa_name
+
     torch.set_num_threads(2)
-    rows = []
+    measured = []
     with tempfile.TemporaryDirectory() as tmp:
+        formats = measure_formats(FORMAT_ROW, Path(tmp))
         for row in ROWS:
-            rows.append(measure_one(row, Path(tmp)))
-            print(json.dumps(rows[-1]), flush=True)
-    return dict(calibration=CALIBRATION, repeats=REPEATS, rows=rows)
+            measured.append(measure_one(row, Path(tmp)))
+            print(json.dumps(measured[-1]), flush=True)
+    return dict(
+        calibration=CALIBRATION,
+        repeats=REPEATS,
+        isa=isa_name(),
+        int8_format=PORTABLE_INT8_FORMAT,
+        rows=measured,
+        formats=formats,
+    )
 
 
 def table(result: dict) -> str:
@@ -146,24 +238,64 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
+def formats_table(result: dict) -> str:
+    formats = result['formats']
+    emulated = formats['emulated_cpu'] is not None
+    head = f'| format | this CPU ({formats["isa"]}): NME % (change), shift px mean / p90 / max |'
+    if emulated:
+        head += f' emulated {formats["emulated_cpu"]}: NME % (change), shift px mean / p90 / max |'
+    head += ' ms, 1 thread (ratio to FP32) |'
+    lines = [head, '|---' * head.count(' |') + '|']
+    base = {f['format']: f for f in formats['formats']}['fp32']
+
+    def cell(m: dict, fp32_nme: float) -> str:
+        change = 100 * (m['nme'] / fp32_nme - 1)
+        return (
+            f'{m["nme"]:.3f} ({change:+.1f} %), {m["mean"]:.2f} / {m["p90"]:.2f} / {m["max"]:.1f}'
+        )
+
+    for f in formats['formats']:
+        line = f'| {f["format"]} | {cell(f["native"], base["native"]["nme"])} |'
+        if emulated:
+            line += f' {cell(f["emulated"], f["emulated"]["fp32_nme_same_faces"])} |'
+        line += f' {f["ms_1t"]:.2f} ({f["ms_1t"] / base["ms_1t"]:.2f}) |'
+        lines.append(line)
+    return '\n'.join(lines)
+
+
 def section(result: dict) -> str:
     faces = result['rows'][0]['faces'] if result['rows'] else 0
-    return '\n'.join(
-        [
-            '## Edge: FP32 and INT8 in onnxruntime',
+    lines = [
+        '## Edge: FP32 and INT8 in onnxruntime',
+        '',
+        f'On this CPU: {result.get("isa", "not recorded")}. Each model is the convergence '
+        "study's row at seed 0 (trained on the generated faces, its config's recipe scaled to "
+        'the CPU). Randomized rounding models carry their decode in the graph; MSRA and stock '
+        'SimCC decode on the host with their MMPose codec, whose time is included. INT8: '
+        f'format {result.get("int8_format", "u8s8")} (`quantize_int8`), static QDQ, '
+        f'per-channel weights, calibrated on {result["calibration"]} training crops; the decode '
+        "and the head's last layer stay in float. NME on the "
+        f'{faces} generated test faces, flip test off; latency at batch 1, medians of '
+        f'{result["repeats"]} runs, decode included; file sizes in MiB.',
+        '',
+        table(result),
+    ]
+    if 'formats' in result:
+        f = result['formats']
+        lines += [
             '',
-            "Each model is the convergence study's row at seed 0 (trained on the generated "
-            "faces, its config's recipe scaled to the CPU). Randomized rounding models carry "
-            'their decode in the graph; MSRA and stock SimCC decode on the host with their '
-            'MMPose codec, whose time is included. INT8: static QDQ, per-channel weights, UINT8 '
-            f'activations, calibrated on {result["calibration"]} training crops; the decode and '
-            "the head's last layer stay in float. NME on the "
-            f'{faces} generated test faces, flip test off; latency at batch 1, medians of '
-            f'{result["repeats"]} runs, decode included; file sizes in MiB.',
+            '### INT8 formats',
             '',
-            table(result),
+            f'The {f["row"]["arch"]} {f["row"]["input"]} {f["row"]["row"]} model above in each '
+            'INT8 format of `quantize_int8`, on this CPU and on an x86 CPU without VNNI '
+            f"emulated by QEMU, which runs onnxruntime's AVX2 kernels ({f['emulated_faces']} "
+            'of the test faces there: emulation is slow). Shift: keypoint distance from FP32 '
+            'on this CPU, in crop pixels. The emulator gives accuracy, not speed; latency is '
+            "this CPU's.",
+            '',
+            formats_table(result),
         ]
-    )
+    return '\n'.join(lines)
 
 
 def run() -> dict:

@@ -344,8 +344,9 @@ def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
 
 
 def last_fifth_change(curve: list[float]) -> float:
-    """Relative change of ``curve`` over its last fifth of epochs."""
-    start = curve[len(curve) - 1 - len(curve) // 5]
+    """Relative change of ``curve`` over its last fifth of epochs (at
+    least its last epoch)."""
+    start = curve[len(curve) - 1 - max(1, len(curve) // 5)]
     return abs(start - curve[-1]) / curve[-1]
 
 

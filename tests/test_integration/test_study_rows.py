@@ -1,0 +1,119 @@
+"""The studies' shared rows (tools/benchmarks/rows.py): the configs they
+build train and predict, the schedule scales as it says, and the summaries
+compute what the published tables show."""
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from tools.benchmarks import resolution, rows, study
+from tools.benchmarks.rows import Row
+
+
+def run(arch='mobilenetv2', row='two-class spatial', seed=0, nme=(9.0, 5.0, 4.0), **extra):
+    return dict(
+        arch=arch,
+        input=128,
+        row=row,
+        seed=seed,
+        epochs=len(nme),
+        nme=list(nme),
+        provenance=dict(date='2026-12-04'),
+        **extra,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    'row',
+    [
+        Row('mobilenetv2', 'two-class spatial', 64, (0,), 1, stride=8),
+        Row('mobilenetv2', 'MSRA', 64, (0,), 1, stride=16),
+        Row('mobilenetv2', 'UDP', 64, (0,), 1),
+    ],
+    ids=lambda r: r.name,
+)
+def test_a_stride_pooled_or_udp_row_trains_and_predicts(row, tiny_faces, tmp_path):
+    cfg = rows.row_config(row, 0, tiny_faces, tmp_path)
+    heatmap = 64 // row.stride
+    assert cfg.codec['heatmap_size'] == (heatmap, heatmap)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    batch = next(iter(runner.val_dataloader))
+    runner.model.eval()
+    (sample, *_) = runner.model.test_step(batch)
+    assert sample.pred_instances.keypoints.shape == (1, 68, 2)
+    if row.objective == 'UDP':
+        assert all(s.use_udp for s in study.pipelines(cfg)[0] if s.type == 'TopdownAffine')
+        assert cfg.model.test_cfg.shift_heatmap is False
+
+
+def test_scale_schedule_keeps_each_share():
+    """Warm-up: its share of the iterations; steps, cosine span, the
+    pipeline switch: their share of the epochs; EMA: its momentum decay's
+    share of the iterations; the batch-size lr scaling stays off."""
+    cfg = Config(
+        dict(
+            train_cfg=dict(max_epochs=60),
+            param_scheduler=[
+                dict(type='LinearLR', begin=0, end=1000, by_epoch=False),
+                dict(type='MultiStepLR', begin=0, end=60, milestones=[40, 55]),
+                dict(type='CosineAnnealingLR', begin=30, end=60, T_max=30),
+            ],
+            custom_hooks=[
+                dict(type='EMAHook', ema_type='ExpMomentumEMA', gamma=2000),
+                dict(type='mmdet.PipelineSwitchHook', switch_epoch=50),
+            ],
+        )
+    )
+    study.scale_schedule(
+        cfg, epochs=20, iterations_per_epoch=15, warmup_share=0.1, full_iterations=900
+    )
+    warmup, steps, cosine = cfg.param_scheduler
+    assert warmup['end'] == 30 and steps['milestones'] == [13, 18] and steps['end'] == 20
+    assert (cosine['begin'], cosine['end'], cosine['T_max']) == (10, 20, 10)
+    ema, switch = cfg.custom_hooks
+    assert ema.gamma == pytest.approx(2000 * 300 / 900) and switch.switch_epoch == 17
+    assert cfg.train_cfg == dict(by_epoch=True, max_epochs=20, val_interval=1)
+    assert cfg.auto_scale_lr == dict(enable=False)
+
+
+def test_summaries_group_seeds_and_keep_older_runs():
+    row = Row('mobilenetv2', 'two-class spatial', 128, (0, 1), 3)
+    runs = [
+        run(seed=0, nme=(9.0, 6.0, 4.0), stride=4, num_train=240),
+        run(seed=1, nme=(8.0, 4.0, 2.0)),  # stored before strides and faces were recorded
+        run(seed=0, nme=(9.0, 6.0, 4.0), num_train=960),  # another budget: another row
+    ]
+    (s,) = rows.summarise(runs, [row])
+    assert s['seeds'] == [0, 1] and s['finals'] == [4.0, 2.0]
+    assert s['final_mean'] == 3.0 and s['final_half_spread'] == 1.0
+    assert s['first_below_goal'] == [3, 2] and s['curve_mean'] == [8.5, 5.0, 3.0]
+    assert s['last_fifth_change'] == pytest.approx(2 / 3)  # from 5.0 (epoch 2) to 3.0
+    assert rows.run_key(runs[0]) != rows.run_key(runs[2])
+
+
+def test_paired_differences_need_two_common_seeds():
+    ours = ('mobilenetv2', 128, 4, 'two-class spatial', 3, 240)
+    theirs = ('mobilenetv2', 128, 4, 'MSRA', 3, 240)
+    runs = [run(seed=s, nme=(1, 1, a)) for s, a in ((0, 2.0), (1, 3.0), (2, 1.0))]
+    runs += [run(row='MSRA', seed=s, nme=(1, 1, b)) for s, b in ((0, 3.0), (1, 5.0))]
+    d = rows.paired_difference(runs, ours, theirs)
+    assert d['seeds'] == [0, 1] and d['mean'] == -1.5
+    assert d['sem'] == pytest.approx(np.std([-1.0, -2.0], ddof=1) / np.sqrt(2))
+    assert rows.paired_difference(runs[:1] + runs[3:4], ours, theirs) is None
+
+
+def test_the_pareto_front_keeps_what_nothing_beats():
+    points = [(1.0, 5.0), (2.0, 3.0), (2.0, 4.0), (4.0, 3.0), (8.0, 1.0)]
+    assert resolution.pareto(points) == [True, True, False, False, True]
+
+
+def test_a_row_refuses_an_unknown_objective_or_stride(tiny_faces, tmp_path):
+    with pytest.raises(ValueError, match='no objective'):
+        Row('mobilenetv2', 'SimCCLabel s=2', 128)
+    with pytest.raises(ValueError, match='stride must be'):
+        rows.row_config(Row('mobilenetv2', 'MSRA', 128, stride=3), 0, tiny_faces, tmp_path)
+    with pytest.raises(ValueError, match='pipeline must be'):
+        rows.RTMPoseRecipe(pipeline='heavy')
