@@ -3,7 +3,7 @@
 VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: setup demo test test-fast lint format benchmarks clean
+.PHONY: setup demo test test-slow test-all lint format benchmarks clean
 
 setup:
 	@bash tools/setup_env.sh
@@ -11,12 +11,16 @@ setup:
 demo: setup
 	$(PYTHON) tools/demo.py
 
+# The suite without the tests marked slow (minutes on 2 cores).
 test: setup
-	$(PYTHON) -m pytest tests
-
-# Without the tests marked slow: no training, no multi-process run, no wheel build.
-test-fast: setup
 	$(PYTHON) -m pytest tests -m "not slow"
+
+# The slow tests: they train models, start processes or build the wheel.
+test-slow: setup
+	$(PYTHON) -m pytest tests -m slow
+
+# Both, as CI runs them.
+test-all: test test-slow
 
 lint: setup
 	$(VENV)/bin/ruff check .

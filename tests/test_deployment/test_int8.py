@@ -167,6 +167,7 @@ def test_int8_kernels_compute_what_the_graph_says(int8_path):
     assert np.median(err) < 0.1 and np.percentile(err, 90) < 0.5
 
 
+@pytest.mark.slow  # trains the paper config (paper_model)
 def test_int8_of_a_trained_model_stays_sub_pixel(paper_model, tmp_path):
     """The shipped paper config, trained by the suite (``paper_model``):
     INT8 keypoints within a fraction of a crop pixel of FP32's for most

@@ -23,6 +23,7 @@ from . import rows, study
 from .rows import HEATMAP_OBJECTIVES, NME_GOAL, Row
 
 EPOCHS = Row.epochs  # the learning-speed budget: a third of the configs' 60
+COMMAND = 'python -m tools.benchmarks.convergence --rerun'
 ROWS = [
     *(Row('mobilenetv2', objective, 128) for objective in list(HEATMAP_OBJECTIVES)[:4]),
     Row('hrnetv2-w18', 'two-class spatial', 128, seeds=(0,)),
@@ -40,45 +41,6 @@ ROWS = [
 
 def summarise(runs: list[dict]) -> list[dict]:
     return rows.summarise(runs, ROWS)
-
-
-def costs_key(entry: dict) -> tuple:
-    """A row's key in the costs study: what it costs does not depend on how
-    long it trained."""
-    return entry['arch'], entry['input'], entry.get('stride', 4), entry['row']
-
-
-def table(summary: list[dict], costs: dict | None = None) -> str:
-    """The study's table; with ``costs`` (``tools.benchmarks.costs``) each
-    row also says what it costs: parameters, FLOPs, latency, throughput."""
-    cost = {costs_key(c): c for c in (costs or {}).get('rows', [])}
-    head = (
-        '| backbone | input | objective | final NME % (mean ± half-spread) | seeds | '
-        f'first epoch < {NME_GOAL:g} % (per seed) |'
-    )
-    if cost:
-        head += (
-            ' params (M) | GFLOPs | latency ms: onnxruntime + host decode | '
-            'train img/s vs stock | inference img/s vs stock |'
-        )
-    lines = [head, '|---' * head.count(' | ') + '|---|']
-    for s in summary:
-        reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
-        line = (
-            f'| {s["arch"]} | {s["input"]} | {s["row"]} | {s["final_mean"]:.2f} ± '
-            f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {reached} |'
-        )
-        c = cost.get(costs_key(s))
-        if c:
-            line += (
-                f' {c["params_m"]:.2f} | {c["gflops"]:.3f} | {c["onnxruntime_ms"]:.2f} + '
-                f'{c["host_decode_ms"]:.2f} | {c["train_vs_stock"]:.2f} | '
-                f'{c["infer_vs_stock"]:.2f} |'
-            )
-        elif cost:
-            line += ' - | - | - | - | - |'
-        lines.append(line)
-    return '\n'.join(lines)
 
 
 DESCRIPTION = (
@@ -105,18 +67,19 @@ DESCRIPTION = (
 def section(result: dict) -> str:
     costs = study.load('costs')
     lines = [
-        '## Convergence',
+        '## Learning speed (20 epochs)',
         '',
-        study.provenance_line([r['provenance'] for r in result['runs']]),
+        study.provenance_lines([r['provenance'] for r in result['runs']], COMMAND),
         '',
         describe(),
         '',
-        table(summarise(result['runs']), costs),
+        rows.table(summarise(result['runs']), costs),
         '',
         '![NME against epoch](benchmarks/convergence.png)',
     ]
     if costs:
-        lines += ['', 'Costs: ' + study.provenance_line([costs['provenance']]) + ' ' + COSTS]
+        tag = costs['provenance']
+        lines += ['', 'Costs:', '', study.provenance_lines([tag], tag['command']), '', COSTS]
     return '\n'.join(lines)
 
 
@@ -176,7 +139,7 @@ def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = F
 
 
 def main() -> None:
-    print(table(summarise(run(*study.row_arguments(__doc__.splitlines()[0], ROWS))['runs'])))
+    print(rows.table(summarise(run(*study.row_arguments(__doc__.splitlines()[0], ROWS))['runs'])))
 
 
 if __name__ == '__main__':

@@ -1,4 +1,4 @@
-"""What each model of the convergence study costs: parameters, FLOPs,
+"""What each model of the training studies costs: parameters, FLOPs,
 onnxruntime latency with the decode included, and training and inference
 throughput as ratios against the stock codec of its family, measured side
 by side in one run.
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import convergence, rows, study
+from . import convergence, resolution, rows, rtmpose, study
 
 THREADS, BATCH, REPEATS = 2, 16, 5
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
@@ -89,35 +89,43 @@ def throughput_steps(cfg, decoder: dict):
     return train, infer
 
 
+def models() -> list[rows.Row]:
+    """Every trained row of the studies, once per :func:`cost_key`."""
+    unique = {}
+    for row in [*convergence.ROWS, *resolution.ROWS, *rtmpose.ROWS]:
+        unique.setdefault((row.arch, row.input, row.stride, row.objective), row)
+    return list(unique.values())
+
+
 def measure() -> dict:
     from rr_mmpose.utils import model_complexity
 
     torch.set_num_threads(THREADS)
-    rows, steps = [], {}
-    for row in convergence.ROWS:
+    measured, steps = [], {}
+    for row in models():
         for objective, cfg, decoder in row_models(row):
             count = model_complexity(cfg, (row.input, row.input))
-            entry = dict(arch=row.arch, input=row.input, row=objective)
+            entry = dict(arch=row.arch, input=row.input, stride=row.stride, row=objective)
             entry.update(params_m=count.params_m, gflops=count.gflops)
             entry.update(latency_ms(cfg, decoder))
-            rows.append(entry)
-            steps[objective, row.arch, row.input] = throughput_steps(cfg, decoder)
+            measured.append(entry)
+            steps[rows.cost_key(entry)] = throughput_steps(cfg, decoder)
             print(entry, flush=True)
     times = {key: ([], []) for key in steps}
     for _ in range(REPEATS):  # in turn, so that a busy moment hits every row
         for key, (train, infer) in steps.items():
             times[key][0].append(study.median_seconds(train, 1, warmup=0))
             times[key][1].append(study.median_seconds(infer, 1, warmup=0))
-    for entry in rows:
-        train_s, infer_s = times[entry['row'], entry['arch'], entry['input']]
+    for entry in measured:
+        train_s, infer_s = times[rows.cost_key(entry)]
         entry['train_img_s'] = BATCH / float(np.median(train_s))
         entry['infer_img_s'] = BATCH / float(np.median(infer_s))
-    by_key = {(r['arch'], r['input'], r['row']): r for r in rows}
-    for entry in rows:
-        stock = by_key[entry['arch'], entry['input'], STOCK[entry['arch']]]
+    by_key = {rows.cost_key(r): r for r in measured}
+    for entry in measured:
+        stock = by_key[(*rows.cost_key(entry)[:3], STOCK[entry['arch']])]
         entry['train_vs_stock'] = entry['train_img_s'] / stock['train_img_s']
         entry['infer_vs_stock'] = entry['infer_img_s'] / stock['infer_img_s']
-    return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=rows)
+    return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=measured)
 
 
 def run() -> dict:

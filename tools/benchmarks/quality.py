@@ -206,7 +206,10 @@ def section(result: dict) -> str:
         [
             '## Landmark quality on hard cases',
             '',
-            study.provenance_line([r['provenance'] for r in result['runs']]),
+            study.provenance_lines(
+                [r['provenance'] for r in result['runs']],
+                'python -m tools.benchmarks.quality --rerun',
+            ),
             '',
             'Generated faces with hard cases (`generate_dataset(hard_cases=True)`: occluders '
             'over some landmarks, flagged in the annotation, blur and low light), trained as in '

@@ -120,6 +120,154 @@ def plot(entries: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+COMMAND = 'python -m tools.benchmarks.resolution --rerun'
+FAMILIES = {RR: 'randomized rounding', 'MSRA': 'MSRA', DARK: DARK, 'UDP': 'UDP'}
+
+
+def converged_points(summary: list[dict], costs: dict | None) -> list[dict]:
+    """Every converged row with its GFLOPs: this study's and the RTMPose
+    study's (``rtmpose``), for the plot and the compute table."""
+    from . import rtmpose
+
+    cost = {rows.cost_key(c): c for c in (costs or {}).get('rows', [])}
+    stored = study.load('rtmpose')
+    simcc = rtmpose.summarise(stored['runs']) if stored else []
+    points = []
+    for s in [*summary, *simcc]:
+        c = cost.get(rows.cost_key(s))
+        if c is None:
+            continue
+        family = 'SimCC' if s['arch'] == 'rtmpose-t' else FAMILIES[s['row']]
+        if s['arch'] == 'rtmpose-t' and s['row'].startswith('RR'):
+            family = 'randomized rounding'
+        stride = f'/{s["stride"]}' if s['stride'] != 4 else ''
+        label = f'{s["arch"]} {s["input"]}{stride} {s["row"]}'
+        points.append(dict(label=label, gflops=c['gflops'], nme=s['final_mean'], family=family))
+    return points
+
+
+def compute_table(points: list[dict]) -> str:
+    """For each peer family's best NME, the least compute at which a
+    randomized rounding row reaches it."""
+    lines = [
+        '| peer | its best NME % (GFLOPs) | least GFLOPs of RR at that NME or better |',
+        '|---|---|---|',
+    ]
+    ours = [p for p in points if p['family'] == 'randomized rounding']
+    for family in ('MSRA', DARK, 'UDP', 'SimCC'):
+        theirs = [p for p in points if p['family'] == family]
+        if not theirs:
+            continue
+        best = min(theirs, key=lambda p: (p['nme'], p['gflops']))
+        reach = [p for p in ours if p['nme'] <= best['nme']]
+        cheapest = min(reach, key=lambda p: p['gflops']) if reach else None
+        answer = (
+            'none reaches it'
+            if cheapest is None
+            else f'{cheapest["gflops"]:.3f} ({cheapest["label"]}, {cheapest["nme"]:.2f} %; '
+            f'{cheapest["gflops"] / best["gflops"]:.2f}x)'
+        )
+        lines.append(
+            f'| {family} | {best["nme"]:.2f} ({best["gflops"]:.3f}, {best["label"]}) | {answer} |'
+        )
+    return '\n'.join(lines)
+
+
+def expectations(summary: list[dict]) -> list[str]:
+    final = {(s['arch'], s['input'], s['stride'], s['row']): s['final_mean'] for s in summary}
+
+    def get(size: int, row: str, arch: str = 'mobilenetv2') -> float | None:
+        return final.get((arch, size, 4, row))
+
+    out = []
+
+    def say(text: str, values: list, holds) -> None:
+        if None in values:
+            out.append(f'- {text}: **not measured yet**')
+            return
+        figures = ', '.join(f'{v:.2f}' for v in values)
+        out.append(f'- {text}: **{"holds" if holds(*values) else "fails"}** ({figures} %)')
+
+    say(
+        'RR at 128 is at least as good as MSRA at 256 (MobileNetV2)',
+        [get(128, RR), get(256, 'MSRA')],
+        lambda a, b: a <= b,
+    )
+    say(
+        "RR's NME at 64 within 1.5x its NME at 256, while MSRA's and UDP's grow more",
+        [
+            get(64, RR),
+            get(256, RR),
+            get(64, 'MSRA'),
+            get(256, 'MSRA'),
+            get(64, 'UDP'),
+            get(256, 'UDP'),
+        ],
+        lambda a, b, c, d, e, f: a <= 1.5 * b and c / d > a / b and e / f > a / b,
+    )
+    say(
+        'RR at 128 matches DARK at 256 (MobileNetV2)',
+        [get(128, RR), get(256, DARK)],
+        lambda a, b: a <= b,
+    )
+    return out
+
+
+def section(result: dict) -> str:
+    summary = summarise(result['runs'])
+    costs = study.load('costs')
+    points = converged_points(summary, costs)
+    if points:
+        plot(points, study.OUT / 'resolution.png')
+    diffs = [
+        f'- {d["arch"]} {d["input"]}'
+        + (f' stride {d["stride"]}' if d['stride'] != 4 else '')
+        + f': RR minus {d["peer"]} {d["mean"]:+.2f} ± {d["sem"]:.2f} points (seeds '
+        + ', '.join(map(str, d['seeds']))
+        + ')'
+        for d in paired_differences(result['runs'])
+    ]
+    return '\n'.join(
+        [
+            '## Accuracy per FLOP at convergence',
+            '',
+            study.provenance_lines([r['provenance'] for r in result['runs']], COMMAND),
+            '',
+            "Each row trains its config for the configs' own 60 epochs, scaled to the CPU as in "
+            '[convergence](#convergence) (which stops at 20): MobileNetV2 and HRNet-W18 are the '
+            '300W P2 paper configs with only input size, head, loss and codec changed. RR is '
+            "randomized rounding as shipped (two-class spatial loss); MSRA is MMPose's "
+            "MSRAHeatmap with KeypointMSELoss, decoded as is and with DARK; UDP is MMPose's "
+            "UDPHeatmap with UDP crops and flip test (MMPose's UDP configs); the MSRA and UDP "
+            f"targets are {study.MSRA_SIGMA_CELLS} heatmap cells wide, MMPose's face recipe. "
+            "Strides 8 and 16: MMPose's `FeatureMapProcessor` resizes the fused stride-4 "
+            'features by 1/2 or 1/4 (bilinear) before the head. The batch is 16 and the paper '
+            "configs' Adam 2e-3, which MMPose states for a total batch of 512, is not scaled "
+            "down: linear scaling is SGD's rule, Adam's step is normalised by the gradient's "
+            'size, and these rows converge at 2e-3 (the RTMPose study scales and measures its '
+            'own rate).',
+            '',
+            rows.table(summary, costs),
+            '',
+            'Paired over seeds (standard errors):',
+            '',
+            *diffs,
+            '',
+            '![NME against GFLOPs](benchmarks/resolution.png)',
+            '',
+            'With the RTMPose rows of [rtmpose](#rtmpose); ringed points are on the Pareto '
+            'front. For each peer, the least compute at which randomized rounding reaches its '
+            'best NME:',
+            '',
+            compute_table(points),
+            '',
+            'Expectations:',
+            '',
+            *expectations(summary),
+        ]
+    )
+
+
 def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = False) -> dict:
     """Train the ``chosen`` rows' missing runs (all with ``rerun``)."""
     return rows.train('resolution', chosen, seeds, rerun)

@@ -169,6 +169,18 @@ def summary_key(run: dict) -> tuple:
     )
 
 
+def summary_key_of(entry: dict) -> tuple:
+    """The summary key of an entry of :func:`summarise`."""
+    return (
+        entry['arch'],
+        entry['input'],
+        entry['stride'],
+        entry['row'],
+        entry['epochs'],
+        entry['num_train'],
+    )
+
+
 def run_key(run: dict) -> tuple:
     """What identifies one run: its summary key and seed."""
     return (*summary_key(run), run['seed'])
@@ -394,3 +406,45 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
         return None
     d = np.array([a[s] - b[s] for s in seeds])
     return dict(mean=float(d.mean()), sem=float(d.std(ddof=1) / np.sqrt(len(d))), seeds=seeds)
+
+
+def cost_key(entry: dict) -> tuple:
+    """A row's key in the costs study: what a model costs depends on its
+    backbone, input, heatmap stride and objective, not on how it trained."""
+    return entry['arch'], entry['input'], entry.get('stride', 4), entry['row']
+
+
+def table(summary: list[dict], costs: dict | None = None) -> str:
+    """A training study's table: per row its final NME over seeds, the first
+    epoch below :data:`NME_GOAL` per seed and, with ``costs``
+    (``tools.benchmarks.costs``), what the model costs: parameters, FLOPs,
+    latency with decode, throughput against the stock codec."""
+    cost = {cost_key(c): c for c in (costs or {}).get('rows', [])}
+    head = (
+        '| backbone | input | objective | final NME % (mean ± half-spread) | seeds | '
+        f'first epoch < {NME_GOAL:g} % (per seed) |'
+    )
+    if cost:
+        head += (
+            ' params (M) | GFLOPs | latency ms: onnxruntime + host decode | '
+            'train img/s vs stock | inference img/s vs stock |'
+        )
+    lines = [head, '|---' * head.count(' | ') + '|---|']
+    for s in summary:
+        reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
+        stride = f', stride {s["stride"]}' if s.get('stride', 4) != 4 else ''
+        line = (
+            f'| {s["arch"]} | {s["input"]}{stride} | {s["row"]} | {s["final_mean"]:.2f} ± '
+            f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {reached} |'
+        )
+        c = cost.get(cost_key(s))
+        if c:
+            line += (
+                f' {c["params_m"]:.2f} | {c["gflops"]:.3f} | {c["onnxruntime_ms"]:.2f} + '
+                f'{c["host_decode_ms"]:.2f} | {c["train_vs_stock"]:.2f} | '
+                f'{c["infer_vs_stock"]:.2f} |'
+            )
+        elif cost:
+            line += ' - | - | - | - | - |'
+        lines.append(line)
+    return '\n'.join(lines)

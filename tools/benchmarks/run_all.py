@@ -32,6 +32,10 @@ from . import (
     onnx_latency,
     quality,
     quantization,
+    resolution,
+    rows,
+    rtmpose,
+    rtmpose_budget,
     study,
     video,
 )
@@ -39,6 +43,8 @@ from . import (
 # In the order of docs/benchmarks.md. The costs study has no section of its
 # own: its figures are columns of the convergence table.
 SECTIONS = {
+    'resolution': resolution,
+    'rtmpose': rtmpose,
     'convergence': convergence,
     'quality': quality,
     'video': video,
@@ -50,15 +56,18 @@ SECTIONS = {
     'h3r_released_models': h3r_released_models,
     'h3r_pipeline_parity': h3r_pipeline_parity,
 }
-STUDIES = {**SECTIONS, 'costs': costs}
+STUDIES = {**SECTIONS, 'costs': costs, 'rtmpose_budget': rtmpose_budget}
 DOC = Path('docs/benchmarks.md')
 README = Path('README.md')
 
 
 def measure(name: str) -> None:
     module = STUDIES[name]
-    if name in ('convergence', 'quality'):  # every row with its own seeds and epochs
+    if name in ('convergence', 'quality', 'resolution', 'rtmpose'):  # every row, its own seeds
         module.run(module.ROWS)
+        return
+    if name == 'rtmpose_budget':
+        module.run(list(module.CANDIDATES), (0,), study.OUT)
         return
     if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
@@ -70,37 +79,48 @@ def render_section(name: str) -> str:
     if result is None:
         return f'## {name}\n\nNot measured yet: `python -m tools.benchmarks.run_all --only {name}`.'
     heading, _, body = SECTIONS[name].section(result).partition('\n')
-    if 'provenance' in result:  # the convergence study tags each run in its body
-        body = '\n' + study.provenance_line([result['provenance']]) + '\n' + body
+    if 'provenance' in result:  # the training studies tag each run in their body
+        tag = result['provenance']
+        body = '\n' + study.provenance_lines([tag], tag['command']) + '\n' + body
     return heading + '\n' + body
 
 
 # The README's one results table: randomized rounding against the stock
-# codec of each family, at 128 and 64 input.
+# codecs of each family at convergence, at 128 and 64 input.
 README_ROWS = [
-    ('mobilenetv2', 128, 'two-class spatial'),
-    ('mobilenetv2', 128, 'MSRA + DARK'),
-    ('rtmpose-t', 128, 'SimCCLabel s=2'),
-    ('rtmpose-t', 128, 'RR s=2'),
-    ('mobilenetv2', 64, 'two-class spatial'),
-    ('mobilenetv2', 64, 'MSRA + DARK'),
-    ('rtmpose-t', 64, 'SimCCLabel s=2'),
-    ('rtmpose-t', 64, 'RR s=1'),
+    ('resolution', 'mobilenetv2', 128, resolution.RR),
+    ('resolution', 'mobilenetv2', 128, rows.DARK),
+    ('resolution', 'mobilenetv2', 128, 'UDP'),
+    ('rtmpose', 'rtmpose-t', 128, 'SimCCLabel s=2'),
+    ('rtmpose', 'rtmpose-t', 128, 'RR s=2'),
+    ('resolution', 'mobilenetv2', 64, resolution.RR),
+    ('resolution', 'mobilenetv2', 64, rows.DARK),
+    ('resolution', 'mobilenetv2', 64, 'UDP'),
+    ('rtmpose', 'rtmpose-t', 64, 'SimCCLabel s=2'),
+    ('rtmpose', 'rtmpose-t', 64, 'RR s=1'),
 ]
 
 
 def readme_table() -> str | None:
-    stored = study.load('convergence')
-    if stored is None:
+    found = {}
+    for name, module in (('resolution', resolution), ('rtmpose', rtmpose)):
+        stored = study.load(name)
+        for s in module.summarise(stored['runs']) if stored else []:
+            if s['stride'] == 4:
+                found[name, s['arch'], s['input'], s['row']] = s
+    if not found:
         return None
-    found = {(s['arch'], s['input'], s['row']): s for s in convergence.summarise(stored['runs'])}
     lines = [
-        '| backbone | input | objective | final NME % (generated faces) |',
-        '|---|---|---|---|',
+        '| backbone | input | objective | final NME % (mean ± half-spread) | seeds |',
+        '|---|---|---|---|---|',
     ]
     for key in README_ROWS:
-        if key in found:
-            lines.append(f'| {key[0]} | {key[1]} | {key[2]} | {found[key]["final_mean"]:.2f} |')
+        s = found.get(key)
+        if s is not None:
+            lines.append(
+                f'| {key[1]} | {key[2]} | {key[3]} | {s["final_mean"]:.2f} ± '
+                f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} |'
+            )
     return '\n'.join(lines)
 
 

@@ -110,15 +110,29 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def provenance_line(tags: list[dict]) -> str:
-    """Markdown: when, where and how the results of a section were measured."""
-    unique = list({tuple(sorted(t.items())): t for t in tags}.values())
-    parts = [
-        f'{t["date"]} on {t["machine"]} by `{t["command"]}`'
-        + (f' ({t["note"]})' if t.get('note') else '')
-        for t in unique
+def provenance_lines(tags: list[dict], command: str) -> str:
+    """Markdown: how to rerun a section's results (``command``, shown once)
+    and, compactly, when, where and at which commits they were measured;
+    each run's own tag keeps its exact command in the result file."""
+
+    if not tags:
+        return f'- Not measured yet: `{command}`'
+
+    def dates(values: list[str]) -> str:
+        values = sorted(set(values))
+        return values[0] if len(values) == 1 else f'{values[0]} to {values[-1]}'
+
+    machines = sorted({t['machine'] for t in tags})
+    commits = sorted({t.get('commit', 'not recorded') for t in tags})
+    notes = sorted({t['note'] for t in tags if t.get('note')})
+    lines = [
+        f'- Rerun: `{command}`',
+        f'- Measured: {dates([t["date"] for t in tags])}, {len(tags)} runs, at commits '
+        + ', '.join(commits),
+        *(f'- On: {m}' for m in machines),
+        *(f'- Note: {n}' for n in notes),
     ]
-    return '_Measured ' + '; '.join(parts) + '._'
+    return '\n'.join(lines)
 
 
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 2) -> float:
