@@ -51,7 +51,27 @@ def paper_config_on(data_root: Path, work_dir: Path, loss: str | None = None) ->
         cfg.model.head.loss.type = loss
     cfg.train_cfg.max_epochs = PAPER_EPOCHS
     cfg.train_cfg.val_interval = PAPER_EPOCHS
+    cfg.randomness = dict(seed=0)
     return cfg
+
+
+def mean_shape_nme(cfg: Config) -> float:
+    """NME (%) of a model that learnt nothing of the image: every test face
+    of ``cfg``'s val loader given the mean landmarks of its train loader's
+    faces, both in crop coordinates (after the config's box crop, without
+    augmentation). A learning test's bounds are fractions of it."""
+    from mmpose.registry import DATASETS
+
+    from rr_mmpose.evaluation.video_metrics import outer_eye_nme
+
+    crop = [s for s in cfg.val_dataloader.dataset.pipeline if s['type'] != 'PackPoseInputs']
+
+    def crop_keypoints(loader) -> np.ndarray:
+        dataset = DATASETS.build(dict(loader.dataset, pipeline=crop, test_mode=True))
+        return np.array([dataset[i]['transformed_keypoints'][0] for i in range(len(dataset))])
+
+    train, test = crop_keypoints(cfg.train_dataloader), crop_keypoints(cfg.val_dataloader)
+    return outer_eye_nme(np.broadcast_to(train.mean(0), test.shape), test)
 
 
 def tiny_run_config(data_root: Path, work_dir: Path, config=DEMO_CONFIG, epochs: int = 1):

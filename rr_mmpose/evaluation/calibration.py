@@ -54,8 +54,7 @@ def fit_score_calibration(
 
     def nll(params: np.ndarray) -> float:
         p = calibrate_scores(raw, float(np.exp(params[0])), float(params[1])).numpy()
-        p = np.clip(p, 1e-7, 1 - 1e-7)
-        return float(-np.mean(np.where(correct, np.log(p), np.log1p(-p))))
+        return negative_log_likelihood(p, correct)
 
     bounds = [tuple(np.log(temperature_bounds)), bias_bounds]
     # From (T, b) = (1, 0), with steps wide enough to leave it in a few moves.
@@ -129,8 +128,9 @@ def calibrate(samples: list[dict], metric: FaceLandmarkMetric) -> dict:
     raw scores: decoded with ``(T, b) = (1, 0)``.
 
     Returns:
-        dict: ``temperature`` and ``bias`` fitted, ``ECE`` before (the raw
-        scores) and after, and the number of ``keypoints``
+        dict: ``temperature`` and ``bias`` fitted, the ECE and the negative
+        log-likelihood (which the fit minimises) before (the raw scores) and
+        after, and the number of ``keypoints``
     """
     metric.results = []
     metric.process([], samples)
@@ -138,11 +138,22 @@ def calibrate(samples: list[dict], metric: FaceLandmarkMetric) -> dict:
     correct = errors[mask] < metric.calibration_threshold
     raw = np.concatenate([r['scores'] for r in metric.results])[mask]
     temperature, bias = fit_score_calibration(raw, correct)
-    calibrated = calibrate_scores(torch.as_tensor(raw), temperature, bias).numpy()
+    calibrated = calibrate_scores(torch.as_tensor(raw, dtype=torch.float64), temperature, bias)
+    calibrated = calibrated.numpy()
     return dict(
         temperature=temperature,
         bias=bias,
         ece_before=expected_calibration_error(raw, correct, metric.num_bins),
         ece_after=expected_calibration_error(calibrated, correct, metric.num_bins),
+        nll_before=negative_log_likelihood(raw, correct),
+        nll_after=negative_log_likelihood(calibrated, correct),
         keypoints=int(correct.size),
     )
+
+
+def negative_log_likelihood(scores: np.ndarray, correct: np.ndarray) -> float:
+    """Mean negative log-likelihood of ``correct`` (N,) bool under the
+    probabilities ``scores`` (N,): what :func:`fit_score_calibration`
+    minimises."""
+    p = np.clip(np.asarray(scores, np.float64), 1e-7, 1 - 1e-7)
+    return float(-np.mean(np.where(correct, np.log(p), np.log1p(-p))))

@@ -168,25 +168,34 @@ def test_int8_kernels_compute_what_the_graph_says(int8_path):
 
 
 @pytest.mark.slow  # trains the paper config (paper_model)
-def test_int8_of_a_trained_model_stays_sub_pixel(paper_model, tmp_path):
-    """The shipped paper config, trained by the suite (``paper_model``):
-    INT8 keypoints within a fraction of a crop pixel of FP32's for most
-    landmarks. The default format computes the same integers on every CPU
-    (see above), so what this measures here it measures anywhere."""
+def test_int8_of_a_trained_model_keeps_its_accuracy(paper_model, tmp_path):
+    """The shipped paper config, trained by the suite (``paper_model``), on
+    its generated test faces through the config's pipeline: INT8 keypoints
+    within an eighth of a heatmap cell (4 crop px) of FP32's at the median,
+    and INT8 NME within 5 % of FP32's (measured on AVX-512 VNNI: 0.17 px and
+    0.8 %). Training is not bit-identical across CPUs, so
+    the weights differ by machine; the default format's integer arithmetic
+    does not (see above)."""
     from mmpose.apis import init_model
+
+    from rr_mmpose.evaluation.video_metrics import outer_eye_nme
+    from tools.benchmarks.edge import evaluation_crops
 
     cfg, checkpoint = paper_model
     model = init_model(cfg, str(checkpoint), device='cpu')
+    inputs, truth = evaluation_crops(model, cfg)
     fp32 = export_onnx(model, tmp_path / 'trained.onnx')
-    int8 = quantize_int8(fp32, tmp_path / 'trained.int8.onnx', face_crops(0, 16))
-    crops = face_crops(1, 16)
-    ref = session(fp32).run(None, {'input': crops})[0]
-    err = np.linalg.norm(session(int8).run(None, {'input': crops})[0] - ref, axis=-1)
+    int8 = quantize_int8(fp32, tmp_path / 'trained.int8.onnx', calibration_crops(model, cfg, 16))
+    ref = session(fp32).run(['keypoints'], {'input': inputs})[0]
+    kpts = session(int8).run(['keypoints'], {'input': inputs})[0]
+    err = np.linalg.norm(kpts - ref, axis=-1)
+    nme = outer_eye_nme(kpts, truth), outer_eye_nme(ref, truth)
     print(
-        f'INT8 vs FP32 (trained paper config): median {np.median(err):.3f} mean '
-        f'{err.mean():.3f} p90 {np.percentile(err, 90):.3f} max {err.max():.3f} px'
+        f'INT8 vs FP32 (trained paper config): shift median {np.median(err):.3f} p90 '
+        f'{np.percentile(err, 90):.3f} max {err.max():.3f} px; NME {nme[0]:.3f} against '
+        f'{nme[1]:.3f} %'
     )
-    assert np.median(err) < 0.5 and np.percentile(err, 90) < 2
+    assert np.median(err) < 0.5 and nme[0] < 1.05 * nme[1]
 
 
 def test_rtmpose_with_randomized_rounding_quantises(tmp_path):
