@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .score_calibration import CalibratedScores
+from .randomized_rounding_base import RandomizedRoundingCodec
 from .topk_decoding import topk_soft_argmax
-from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
+from .utils import as_size, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
-class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
+class RandomizedRoundingHeatmap(RandomizedRoundingCodec):
     """Represent keypoints as heatmaps with randomized rounding, as in
     `Heatmap Regression via Randomized Rounding`_ by Yu and Tao (TPAMI 2021).
 
@@ -32,10 +31,10 @@ class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
     coordinates by the softmax of their scores and maps back to input space.
     The maps handed to :meth:`decode` must be *log-probabilities* (up to a
     per-map constant): then the softmax over the top-k equals the
-    renormalised probabilities, and decoding the ideal prediction (the
-    expected target) returns the exact sub-pixel coordinate.
-    :class:`RandomizedRoundingHead` converts raw logits accordingly, per the
-    probability model of its loss.
+    renormalised probabilities, and decoding the loss's optimum (the
+    expected target) returns the exact sub-pixel coordinate
+    (``docs/method.md``). :class:`RandomizedRoundingHead` converts raw
+    logits accordingly, per the probability model of its loss.
 
     Note:
 
@@ -101,8 +100,7 @@ class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
         score_temperature: float = 1.0,
         score_bias: float = 0.0,
     ) -> None:
-        super().__init__()
-        self.input_size = as_size(input_size, 'input_size')
+        super().__init__(input_size, target_mode, seed, score_temperature, score_bias)
         self.heatmap_size = as_size(heatmap_size, 'heatmap_size')
         for axis, (n_in, n_hm) in enumerate(zip(self.input_size, self.heatmap_size)):
             if n_in % n_hm:
@@ -115,10 +113,6 @@ class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
         if not 1 <= int(topk) <= num_cells:
             raise ValueError(f'topk must be in [1, W*H = {num_cells}], got {topk}')
         self.topk = int(topk)
-        self.target_mode = check_target_mode(target_mode)
-        self.set_score_calibration(score_temperature, score_bias)
-        self.seed = seed
-        self._uniform = UniformSource(seed)
         self.scale_factor = (np.array(self.input_size) / self.heatmap_size).astype(np.float32)
         self._last_cell = np.array(self.heatmap_size) - 1
 
@@ -136,23 +130,8 @@ class RandomizedRoundingHeatmap(CalibratedScores, BaseKeypointCodec):
             - heatmaps (np.ndarray): targets in shape (K, H, W), float32
             - keypoint_weights (np.ndarray): weights in shape (1, K), float32
         """
-        keypoints = as_real_array(keypoints, 'keypoints')
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-            raise ValueError(f'keypoints must have shape (1, K, 2), got {keypoints.shape}')
-        if keypoints.shape[0] != 1:
-            raise ValueError(
-                f'{type(self).__name__} encodes one instance at a time (top-down), '
-                f'got {keypoints.shape[0]} instances'
-            )
+        keypoints, keypoints_visible = self.keypoint_arrays(keypoints, keypoints_visible, 1)
         num_keypoints = keypoints.shape[1]
-        if keypoints_visible is None:
-            keypoints_visible = np.ones((1, num_keypoints), dtype=np.float32)
-        keypoints_visible = as_real_array(keypoints_visible, 'keypoints_visible')
-        if keypoints_visible.shape != (1, num_keypoints):
-            raise ValueError(
-                f'keypoints_visible must have shape (1, {num_keypoints}), '
-                f'got {keypoints_visible.shape}'
-            )
 
         visible = keypoints_visible[0] > 0
         points = keypoints[0] / self.scale_factor

@@ -6,16 +6,15 @@ import math
 
 import numpy as np
 import torch
-from mmpose.codecs.base import BaseKeypointCodec
 from mmpose.registry import KEYPOINT_CODECS
 from torch import Tensor
 
-from .score_calibration import CalibratedScores
-from .utils import UniformSource, as_real_array, as_size, check_target_mode, randomized_round
+from .randomized_rounding_base import RandomizedRoundingCodec
+from .utils import as_real_array, randomized_round
 
 
 @KEYPOINT_CODECS.register_module()
-class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
+class RandomizedRoundingSimCC(RandomizedRoundingCodec):
     """Represent keypoints as randomized rounding one-hot SimCC vectors, for
     MMPose's :class:`RTMCCHead` unchanged (RTMPose).
 
@@ -26,77 +25,19 @@ class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
     at any split ratio, drawn afresh on every call. The expected target is a
     two-hot vector (``target_mode='expected'`` returns it deterministically).
 
-    Decoding is consistent with the loss: ``p = softmax(beta * logits)`` over
-    the whole vector, then the mean bin of ``p`` within ``window`` bins of
-    the argmax, renormalised. At the loss optimum that returns the
-    coordinate exactly, with MMPose's flip test too (see Loss).
-
-    Bin convention:
-
-        Input coordinate ``x`` (pixel ``i`` covers ``[i - 0.5, i + 0.5]``)
-        lies at bin position ``u = (x + 0.5) * s - 0.5``, with
-        ``s = simcc_split_ratio``; decoding inverts it,
-        ``x = (u + 0.5) / s - 0.5``. The vectors have ``Wx = w * s`` and
-        ``Wy = h * s`` bins, which must be whole numbers (:class:`RTMCCHead`
-        makes ``int(w * s)``). Why this offset: the flip test
-        (:func:`mmpose.models.utils.tta.flip_vectors`) reverses the bins,
-        ``j -> Wx - 1 - j``, while keypoints flip as ``x -> w - 1 - x``
-        (:func:`mmpose.structures.keypoint.flip_keypoints`). An affine map
-        ``u = a * x + b`` commutes with both flips only when
-        ``b = (Wx - 1 - a * (w - 1)) / 2``, i.e. ``b = (s - 1) / 2`` for
-        ``a = s``. Stock :class:`SimCCLabel` uses ``u = x * s``, so its
-        flipped branch is off by ``1 - 1 / s`` px, and the flip-test average
-        by half that (minus half a pixel at ``s = 0.5``, plus a quarter at
-        ``s = 2``, before its argmax quantises it); at ``s = 1`` the two
-        conventions agree.
-
-    Loss:
-
-        MMPose's own :class:`KLDiscretLoss` with ``label_softmax=False`` and
-        ``beta`` equal to this codec's ``beta``::
-
-            dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
-                 label_softmax=False)
-
-        With a one-hot label on bin ``j``, its ``KLDivLoss`` reduces
-        (``0 * log 0 = 0``) to the cross-entropy ``-log p_j``,
-        ``p = softmax(beta * l)``, averaged over the ``W`` bins (a constant
-        factor). Decoding its optimum is exact:
-
-        1. The loss is linear in the one-hot target, so training on random
-           draws minimises the loss of the expected two-hot target ``q``
-           (``1 - frac(u)`` on ``floor(u)``, ``frac(u)`` on
-           ``floor(u) + 1``): ``-sum_i q_i log p_i``.
-        2. By Gibbs' inequality its minimum over the probability simplex is
-           ``p = q``, i.e. ``softmax(beta * l) = q``.
-        3. ``q`` has (at most) two adjacent non-zero bins; the argmax is one
-           of them and ``window >= 1`` covers both, so the windowed softmax
-           weights equal ``q`` and ``u_hat = sum_i q_i * i = u`` exactly.
-        4. The flip test averages the logits of the plain pass and of the
-           mirrored pass mapped back by ``flip_vectors``. Under this bin
-           convention both optima are the same ``q`` (logits ``log q / beta``
-           plus per-vector constants, which cancel in the softmax), so the
-           average decodes to ``u`` too, at any ``s != 1`` as at ``s = 1``.
-
-        RTMPose's configs set ``label_softmax=True``, which trains towards
-        ``softmax(label_beta * label)``: a one-hot label keeps
-        ``e^label_beta / (e^label_beta + W - 1)`` on its bin and spreads the
-        rest uniformly over all ``W`` bins (``511 / (e^10 + 511)``, about
-        1/44, at ``label_beta = 10``, ``W = 512``). The optimum is then ``q``
-        plus that uniform floor, which biases decoding towards the floor's
-        mean, the vector centre: a soft-argmax over the whole vector moves
-        by the floor's share of the distance to the centre (about 1/87 at
-        ``W = 256``: 1.4 bins near an end, as the tests measure). The window
-        keeps only ``2 * window + 1`` floor bins, centred on the argmax,
-        which shrinks the error to ``(2 * window + 1) * (argmax - u) /
-        (e^label_beta + 2 * window)`` bins (about 1e-4), but only
-        ``label_softmax=False`` makes the optimum ``q`` itself.
-
-    Scores:
-
-        The score per axis is the probability mass in the window, in
-        ``[0, 1]``; the keypoint score, their product, is the probability,
-        under the model, that the keypoint lies in the decoded window box.
+    Decoding is consistent with the loss: ``p = softmax(beta * logits)``
+    over the whole vector, then the mean bin of ``p`` within ``window``
+    bins of the argmax, renormalised. Trained with MMPose's
+    :class:`KLDiscretLoss` (``label_softmax=False``, the codec's ``beta``),
+    whose optimum is the expected two-hot target, decoding that optimum
+    returns the coordinate exactly, with MMPose's flip test too: input
+    coordinate ``x`` lies at bin position ``u = (x + 0.5) * s - 0.5``
+    (``s = simcc_split_ratio``), the one convention under which the flip
+    of the bins and the flip of the keypoints commute (stock
+    :class:`SimCCLabel`'s ``u = x * s`` is off by ``(1 - 1 / s) / 2`` px in
+    the flip-test average). Why, and why not ``label_softmax=True``:
+    ``docs/method.md``. A keypoint's score is the product of the x and y
+    windows' probability masses.
 
     Usage:
 
@@ -180,8 +121,7 @@ class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
         score_temperature: float = 1.0,
         score_bias: float = 0.0,
     ) -> None:
-        super().__init__()
-        self.input_size = as_size(input_size, 'input_size')
+        super().__init__(input_size, target_mode, seed, score_temperature, score_bias)
         split = float(simcc_split_ratio)
         if not (math.isfinite(split) and split > 0):
             raise ValueError(f'simcc_split_ratio must be positive, got {simcc_split_ratio}')
@@ -199,10 +139,6 @@ class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
                 f'{min(self.simcc_size)} bins of the shorter vector (Wx, Wy = {self.simcc_size})'
             )
         self.window = int(window)
-        self.target_mode = check_target_mode(target_mode)
-        self.set_score_calibration(score_temperature, score_bias)
-        self.seed = seed
-        self._uniform = UniformSource(seed)
 
     def encode(self, keypoints: np.ndarray, keypoints_visible: np.ndarray | None = None) -> dict:
         """Encode keypoints into randomized rounding SimCC labels.
@@ -221,18 +157,8 @@ class RandomizedRoundingSimCC(CalibratedScores, BaseKeypointCodec):
               float32
             - keypoint_weights (np.ndarray): weights in shape (N, K), float32
         """
-        keypoints = as_real_array(keypoints, 'keypoints')
-        if keypoints.ndim != 3 or keypoints.shape[-1] != 2:
-            raise ValueError(f'keypoints must have shape (N, K, 2), got {keypoints.shape}')
+        keypoints, keypoints_visible = self.keypoint_arrays(keypoints, keypoints_visible)
         shape = keypoints.shape[:2]
-        if keypoints_visible is None:
-            keypoints_visible = np.ones(shape, dtype=np.float32)
-        keypoints_visible = as_real_array(keypoints_visible, 'keypoints_visible')
-        if keypoints_visible.shape != shape:
-            raise ValueError(
-                f'keypoints_visible must have shape {shape} (N, K) to match keypoints '
-                f'{keypoints.shape}, got {keypoints_visible.shape}'
-            )
 
         s = self.simcc_split_ratio
         last_bin = np.array(self.simcc_size) - 1

@@ -16,7 +16,7 @@ EXPORTS = {
     'export_graph': 'onnx_export',
     'export_onnx': 'onnx_export',
     'quantize_int8': 'int8',
-    'calibration_crops': 'int8',
+    'quantization_crops': 'int8',
     'LandmarkRuntime': 'runtime',
     'cpu_session': 'runtime',
 }

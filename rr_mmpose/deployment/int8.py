@@ -74,35 +74,33 @@ def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -
     return names
 
 
-def _crops_array(calibration_inputs, input_shape: tuple[int, int, int]) -> np.ndarray:
-    """Check calibration crops (N, 3, h, w) float32 (or read them from a
+def _crops_array(crops, input_shape: tuple[int, int, int]) -> np.ndarray:
+    """Check the quantisation crops (N, 3, h, w) float32 (or read them from a
     ``.npy`` file)."""
-    if isinstance(calibration_inputs, (str, Path)):
+    if isinstance(crops, (str, Path)):
         try:
-            calibration_inputs = np.load(calibration_inputs, allow_pickle=False)
+            crops = np.load(crops, allow_pickle=False)
         except (OSError, ValueError) as error:
-            raise ValueError(
-                f'could not read calibration crops from {calibration_inputs}: {error}'
-            ) from error
-    if not isinstance(calibration_inputs, np.ndarray):
+            raise ValueError(f'could not read quantisation crops from {crops}: {error}') from error
+    if not isinstance(crops, np.ndarray):
         raise TypeError(
-            'calibration_inputs must be a numpy array (N, 3, h, w) of preprocessed crops '
-            f'(or a .npy file of one), got {type(calibration_inputs).__name__}'
+            'crops must be a numpy array (N, 3, h, w) of preprocessed crops '
+            f'(or a .npy file of one), got {type(crops).__name__}'
         )
-    crops = calibration_inputs
     if crops.dtype != np.float32:
         raise TypeError(
-            f'calibration crops must be float32, preprocessed as the model input, not {crops.dtype}'
+            'quantisation crops must be float32, preprocessed as the model input, '
+            f'not {crops.dtype}'
         )
     if crops.ndim != 4 or tuple(crops.shape[1:]) != input_shape:
         raise ValueError(
-            f'calibration crops must have shape (N, {", ".join(map(str, input_shape))}) '
+            f'quantisation crops must have shape (N, {", ".join(map(str, input_shape))}) '
             f'(the model input), got {crops.shape}'
         )
     if len(crops) < 1:
-        raise ValueError('calibration needs at least one crop (N >= 1), got none')
+        raise ValueError('quantisation needs at least one crop (N >= 1), got none')
     if not np.isfinite(crops).all():
-        raise ValueError('calibration crops hold non-finite values')
+        raise ValueError('quantisation crops hold non-finite values')
     return crops
 
 
@@ -122,7 +120,7 @@ def _input_shape(model, path: Path) -> tuple[str, tuple[int, int, int]]:
     return inputs[0].name, tuple(dims[1:])
 
 
-def _calibration_reader(name: str, crops: np.ndarray, batch_size: int = 8):
+def _crop_reader(name: str, crops: np.ndarray, batch_size: int = 8):
     """An onnxruntime ``CalibrationDataReader`` over ``crops`` (N, 3, h, w),
     ``batch_size`` crops at a time."""
     from onnxruntime.quantization import CalibrationDataReader
@@ -144,7 +142,7 @@ def _calibration_reader(name: str, crops: np.ndarray, batch_size: int = 8):
 def quantize_int8(
     fp32_path: str | Path,
     out_path: str | Path,
-    calibration_inputs: np.ndarray | str | Path,
+    crops: np.ndarray | str | Path,
     per_channel: bool = True,
     int8_format: str = PORTABLE_INT8_FORMAT,
     float_head_output: bool = True,
@@ -156,7 +154,7 @@ def quantize_int8(
     onnxruntime's ``quant_pre_process`` first (ONNX shape inference and
     graph optimisation; its symbolic shape inference is skipped: it asserts
     on the graph's ``Reshape``), then ``quantize_static`` with MinMax
-    calibration on ``calibration_inputs``: uint8 activations (asymmetric)
+    calibration (onnxruntime's term) on ``crops``: uint8 activations (asymmetric)
     and int8 weights (symmetric, per output channel with ``per_channel``)
     in ``int8_format`` (:data:`~rr_mmpose.deployment.runtime.INT8_FORMATS`):
     'u8s7' keeps the weights to 7 bits (onnxruntime's ``reduce_range``), so
@@ -174,7 +172,7 @@ def quantize_int8(
     Args:
         fp32_path: The float model
         out_path: Where to write the INT8 model
-        calibration_inputs: Preprocessed crops (N, 3, h, w) float32, as the
+        crops: Preprocessed crops (N, 3, h, w) float32, as the
             model takes them (or a ``.npy`` file holding them), N >= 1
         per_channel: Per-output-channel weight scales
         int8_format: 'u8s7' (exact on every CPU), 'u8s8' or 'u8u8'
@@ -188,7 +186,7 @@ def quantize_int8(
     Raises:
         FileNotFoundError: no file at ``fp32_path``
         ValueError, TypeError: a file that is not an ONNX model written by
-            :func:`export_onnx`, or calibration crops that cannot be read or
+            :func:`export_onnx`, or crops that cannot be read or
             are not (N >= 1, 3, h, w) float32
         RuntimeError: onnxruntime could not quantise the model
     """
@@ -206,7 +204,7 @@ def quantize_int8(
     except Exception as error:  # protobuf raises its own DecodeError
         raise ValueError(f'{fp32_path} is not an ONNX model: {error}') from error
     input_name, input_shape = _input_shape(fp32, fp32_path)
-    crops = _crops_array(calibration_inputs, input_shape)
+    crops = _crops_array(crops, input_shape)
     float_nodes(fp32, decode_in_graph=decode_in_graph)  # fail early: no named decoding
     metadata = {p.key: p.value for p in fp32.metadata_props}
     with tempfile.TemporaryDirectory(prefix='rr-int8-') as work:
@@ -223,7 +221,7 @@ def quantize_int8(
                 quantize_static(
                     str(prepared),
                     str(tmp),
-                    _calibration_reader(input_name, crops),
+                    _crop_reader(input_name, crops),
                     quant_format=QuantFormat.QDQ,
                     per_channel=per_channel,
                     activation_type=QuantType.QUInt8,
@@ -305,7 +303,7 @@ def int8_on_this_cpu(
     return report
 
 
-def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:
+def quantization_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:
     """``num`` crops (N, 3, h, w) float32 of ``cfg``'s ``val_dataloader``,
     evenly spaced over its dataset, through its pipeline and the model's
     data preprocessor, exactly as the model sees them."""
@@ -314,13 +312,13 @@ def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32
     from mmpose.registry import DATASETS
 
     if num < 1:
-        raise ValueError(f'calibration needs at least one crop, got {num}')
+        raise ValueError(f'quantisation needs at least one crop, got {num}')
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     dataset_cfg = cfg.val_dataloader.dataset.copy()
     root = Path(dataset_cfg.get('data_root', ''))
     if str(root) not in ('', '.') and not root.is_dir():
         raise FileNotFoundError(
-            f"could not read the calibration data: the config's val_dataloader data_root "
+            f"could not read the quantisation crops: the config's val_dataloader data_root "
             f'{str(root)!r} does not exist (the generated faces are made by `make demo` or '
             '`python -m rr_mmpose.datasets.synthetic_faces`)'
         )
@@ -328,7 +326,7 @@ def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32
         dataset = DATASETS.build(dataset_cfg)
         if num > len(dataset):
             raise ValueError(
-                f'{num} calibration crops asked for; the validation set holds {len(dataset)} only'
+                f'{num} quantisation crops asked for; the validation set holds {len(dataset)} only'
             )
         indices = np.unique(np.linspace(0, len(dataset) - 1, num).round().astype(int))
         crops = []
@@ -340,7 +338,7 @@ def calibration_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32
     except Exception as error:
         kind = FileNotFoundError if isinstance(error, OSError) else ValueError
         raise kind(
-            f"could not read the calibration data (the config's val_dataloader, data_root "
+            f"could not read the quantisation crops (the config's val_dataloader, data_root "
             f'{str(root)!r}): {error}'
         ) from error
     return np.concatenate(crops)

@@ -1,7 +1,8 @@
 """Export a top-down randomized rounding model, decoding included, to ONNX,
 and quantise it to INT8.
 
-python -m rr_mmpose.deployment.onnx_export CONFIG [CHECKPOINT] --out model.onnx [--int8 [--calib N]]
+python -m rr_mmpose.deployment.onnx_export CONFIG [CHECKPOINT] --out model.onnx \
+    [--int8 [--int8-crops N] [--int8-format u8s7]]
 """
 
 from __future__ import annotations
@@ -245,11 +246,13 @@ def main(argv: list[str] | None = None) -> None:
         help='also write an INT8 model (decoding in float) as <out stem>.int8.onnx',
     )
     parser.add_argument(
+        '--int8-crops',
         '--calib',
+        dest='int8_crops',
         type=int,
         default=64,
         metavar='N',
-        help="INT8 calibration crops from the config's val_dataloader (default 64)",
+        help="crops of the config's val_dataloader that set the INT8 ranges (default 64)",
     )
     parser.add_argument(
         '--int8-format',
@@ -266,18 +269,18 @@ def main(argv: list[str] | None = None) -> None:
         help='onnxruntime threads for the INT8 latency check (default: its own)',
     )
     args = parser.parse_args(argv)
-    if args.calib < 1:
-        parser.error(f'--calib must be at least 1, got {args.calib}')
+    if args.int8_crops < 1:
+        parser.error(f'--int8-crops must be at least 1, got {args.int8_crops}')
 
     from mmpose.apis import init_model
 
-    from .int8 import calibration_crops, int8_on_this_cpu, quantize_int8
+    from .int8 import int8_on_this_cpu, quantization_crops, quantize_int8
 
     model = init_model(args.config, args.checkpoint, device='cpu')
     out = export_onnx(model, args.out, args.opset)
     print(out)
     if args.int8:
-        crops = calibration_crops(model, model.cfg, args.calib)
+        crops = quantization_crops(model, model.cfg, args.int8_crops)
         int8 = quantize_int8(
             out, out.with_name(f'{out.stem}.int8.onnx'), crops, int8_format=args.int8_format
         )

@@ -14,7 +14,7 @@ from mmpose.registry import MODELS
 
 from rr_mmpose.datasets import render_face
 from rr_mmpose.deployment import cpu_session, export_onnx, quantize_int8
-from rr_mmpose.deployment.int8 import calibration_crops, float_nodes
+from rr_mmpose.deployment.int8 import float_nodes, quantization_crops
 from rr_mmpose.deployment.onnx_export import DECODE_SCOPE, main
 from rr_mmpose.deployment.runtime import DEFAULT_MEAN, DEFAULT_STD, PREPROCESSING_KEY, normalise
 
@@ -185,7 +185,7 @@ def test_int8_of_a_trained_model_keeps_its_accuracy(paper_model, tmp_path):
     model = init_model(cfg, str(checkpoint), device='cpu')
     inputs, truth = evaluation_crops(model, cfg)
     fp32 = export_onnx(model, tmp_path / 'trained.onnx')
-    int8 = quantize_int8(fp32, tmp_path / 'trained.int8.onnx', calibration_crops(model, cfg, 16))
+    int8 = quantize_int8(fp32, tmp_path / 'trained.int8.onnx', quantization_crops(model, cfg, 16))
     ref = session(fp32).run(['keypoints'], {'input': inputs})[0]
     kpts = session(int8).run(['keypoints'], {'input': inputs})[0]
     err = np.linalg.norm(kpts - ref, axis=-1)
@@ -246,8 +246,8 @@ def test_bad_inputs_raise_clear_errors_and_leave_no_file(fp32_path, tmp_path):
         (fp32_path, crops[:0], {}, ValueError, 'at least one crop'),
         (fp32_path, crops.tolist(), {}, TypeError, 'numpy array'),
         (fp32_path, crops * np.float32('nan'), {}, ValueError, 'non-finite'),
-        (fp32_path, tmp_path / 'junk.npy', {}, ValueError, 'could not read calibration'),
-        (fp32_path, tmp_path / 'missing.npy', {}, ValueError, 'could not read calibration'),
+        (fp32_path, tmp_path / 'junk.npy', {}, ValueError, 'could not read quantisation crops'),
+        (fp32_path, tmp_path / 'missing.npy', {}, ValueError, 'could not read quantisation crops'),
         (fp32_path, crops, dict(int8_format='u8s4'), ValueError, 'int8_format must be one of'),
         (tmp_path / 'no_decode.onnx', crops, {}, ValueError, 'no nodes named /decode/'),
         (mystery, face_crops(0, 1)[:, :, :8, :8], {}, RuntimeError, 'could not quantise .*mystery'),
@@ -291,7 +291,7 @@ def test_the_export_says_whether_int8_pays_on_this_cpu(fp32_path, int8_path, mon
 
 
 def test_cli_calibrates_on_the_config_val_loader(tiny_faces, tmp_path, capsys):
-    """``--int8 --calib N``: N crops of the config's val_dataloader through
+    """``--int8 --int8-crops N``: N crops of the config's val_dataloader through
     MMPose's pipeline and data preprocessor, then the FP32 and INT8 files."""
     from rr_mmpose.testing import on_generated_faces
 
@@ -299,7 +299,7 @@ def test_cli_calibrates_on_the_config_val_loader(tiny_faces, tmp_path, capsys):
     on_generated_faces(cfg, tiny_faces, batch_size=4)
     config = tmp_path / 'config.py'
     cfg.dump(str(config))
-    main([str(config), '--out', str(tmp_path / 'model.onnx'), '--int8', '--calib', '4'])
+    main([str(config), '--out', str(tmp_path / 'model.onnx'), '--int8', '--int8-crops', '4'])
     assert (tmp_path / 'model.onnx').is_file() and (tmp_path / 'model.int8.onnx').is_file()
     printed = capsys.readouterr().out
     assert 'model.int8.onnx: u8s7, uint8 activations, 7-bit int8 weights' in printed
@@ -307,12 +307,12 @@ def test_cli_calibrates_on_the_config_val_loader(tiny_faces, tmp_path, capsys):
     decode_stays_float(onnx.load(str(tmp_path / 'model.int8.onnx')))
 
     net = MODELS.build(cfg.model)
-    crops = calibration_crops(net, cfg, 3)
+    crops = quantization_crops(net, cfg, 3)
     assert crops.shape == (3, 3, 128, 128) and crops.dtype == np.float32
     with pytest.raises(ValueError, match='holds 8 only'):
-        calibration_crops(net, cfg, 9)
+        quantization_crops(net, cfg, 9)
     on_generated_faces(cfg, tmp_path / 'nowhere', batch_size=4)
-    with pytest.raises(FileNotFoundError, match='could not read the calibration data'):
-        calibration_crops(net, cfg, 2)
+    with pytest.raises(FileNotFoundError, match='could not read the quantisation crops'):
+        quantization_crops(net, cfg, 2)
     with pytest.raises(SystemExit):
         main([str(config), '--out', str(tmp_path / 'x.onnx'), '--int8', '--calib', '0'])

@@ -8,7 +8,7 @@ faces with each config's recipe scaled to the CPU; ``trained_model``).
 Randomized rounding models export with their decode in the graph
 (``export_onnx``); MSRA and stock SimCC export the network and decode on
 the host with their MMPose codec, whose time is added. INT8: static QDQ,
-per-channel weights, UINT8 activations, calibrated on ``CALIBRATION``
+per-channel weights, UINT8 activations, calibrated on ``QUANTIZATION_CROPS``
 crops of the training faces (``quantize_int8``; the decode and the head's
 last layer stay in float). NME (outer eye corners) on the generated test
 faces, flip test off, computed in crop pixels (the crop is a similarity,
@@ -38,7 +38,7 @@ ROWS = [
     Row('rtmpose-t', 'SimCCLabel s=2', 128),
     Row('rtmpose-t', 'RR s=2', 128),
 ]
-CALIBRATION, REPEATS = 64, 20
+QUANTIZATION_CROPS, REPEATS = 64, 20
 
 
 def evaluation_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
@@ -67,15 +67,15 @@ def evaluation_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
 
 def training_crops(model, cfg, num: int) -> np.ndarray:
     """``num`` crops of the generated training faces, as INT8 export
-    calibrates on a config's validation faces (``calibration_crops``)."""
+    calibrates on a config's validation faces (``quantization_crops``)."""
     from rr_mmpose.datasets.synthetic_faces import annotation_path
-    from rr_mmpose.deployment import calibration_crops
+    from rr_mmpose.deployment import quantization_crops
 
     train_cfg = copy.deepcopy(cfg)
     dataset = train_cfg.val_dataloader.dataset
     dataset.pop('indices', None)
     dataset.ann_file = str(annotation_path('', 'train'))
-    return calibration_crops(model, train_cfg, num)
+    return quantization_crops(model, train_cfg, num)
 
 
 def keypoints(path: Path, inputs: np.ndarray, codec: dict) -> np.ndarray:
@@ -100,7 +100,9 @@ def measure_one(row: Row, work: Path) -> dict:
     fp32 = export_onnx_model(model, cfg, test_inputs, work / f'{row.name.replace(" ", "_")}.onnx')
     int8 = fp32.with_suffix('.int8.onnx')
     in_graph = study.decodes_in_graph(cfg.codec)
-    quantize_int8(fp32, int8, training_crops(model, cfg, CALIBRATION), decode_in_graph=in_graph)
+    quantize_int8(
+        fp32, int8, training_crops(model, cfg, QUANTIZATION_CROPS), decode_in_graph=in_graph
+    )
     entry = dict(arch=row.arch, input=row.input, row=row.objective)
     for precision, path in (('fp32', fp32), ('int8', int8)):
         entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, cfg.codec), truth)
@@ -162,7 +164,7 @@ def measure_formats(row: Row, work: Path) -> dict:
     model.eval()
     inputs, truth = evaluation_crops(model, cfg)
     paths = {'fp32': export_onnx_model(model, cfg, inputs, work / 'fp32.onnx')}
-    crops = training_crops(model, cfg, CALIBRATION)
+    crops = training_crops(model, cfg, QUANTIZATION_CROPS)
     for name in FORMATS:
         paths[name] = quantize_int8(paths['fp32'], work / f'{name}.onnx', crops, int8_format=name)
     native = {name: graph_keypoints(path, inputs) for name, path in paths.items()}
@@ -212,7 +214,7 @@ def measure() -> dict:
             measured.append(measure_one(row, Path(tmp)))
             print(json.dumps(measured[-1]), flush=True)
     return dict(
-        calibration=CALIBRATION,
+        quantization_crops=QUANTIZATION_CROPS,
         repeats=REPEATS,
         isa=isa_name(),
         int8_format=PORTABLE_INT8_FORMAT,
@@ -264,6 +266,7 @@ def formats_table(result: dict) -> str:
 
 
 def section(result: dict) -> str:
+    crops = result.get('quantization_crops', result.get('calibration'))  # its name until 2026-12
     faces = result['rows'][0]['faces'] if result['rows'] else 0
     lines = [
         '## Edge: FP32 and INT8 in onnxruntime',
@@ -273,7 +276,7 @@ def section(result: dict) -> str:
         'the CPU). Randomized rounding models carry their decode in the graph; MSRA and stock '
         'SimCC decode on the host with their MMPose codec, whose time is included. INT8: '
         f'format {result.get("int8_format", "u8s8")} (`quantize_int8`), static QDQ, '
-        f'per-channel weights, calibrated on {result["calibration"]} training crops; the decode '
+        f'per-channel weights, ranges set on {crops} training crops; the decode '
         "and the head's last layer stay in float. NME on the "
         f'{faces} generated test faces, flip test off; latency at batch 1, medians of '
         f'{result["repeats"]} runs, decode included; file sizes in MiB.',
