@@ -11,6 +11,8 @@ pairs and the NME normalisation (outer eye corners 36 and 45) apply as is.
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 from pathlib import Path
 
 import cv2
@@ -292,12 +294,45 @@ def generated_faces(out_dir: str | Path, **options) -> Path:
     """``out_dir``, holding generated faces: written by
     :func:`generate_dataset` (``options`` are its arguments) unless a
     previous call finished there. The test annotation is written last, so
-    its presence says the dataset is whole."""
+    its presence says the dataset is whole.
+
+    Raises:
+        ValueError: ``out_dir`` holds faces generated with other options
+            (split sizes, image size, seed, hard cases); nothing is changed
+    """
     out_dir = Path(out_dir)
+    asked = inspect.signature(generate_dataset).bind(out_dir, **options)
+    asked.apply_defaults()
+    asked = {k: v for k, v in asked.arguments.items() if k != 'out_dir'}
+    asked['hard_cases'] = bool(asked['hard_cases'])
     if not annotation_path(out_dir, SPLITS[-1]).is_file():
         print(f'generating faces in {out_dir} (rr_mmpose.datasets.generate_dataset)', flush=True)
         generate_dataset(out_dir, **options)
+        return out_dir
+    made = generated_with(out_dir)
+    differ = {k: (made[k], v) for k, v in asked.items() if made[k] != v}
+    if differ:
+        told = ', '.join(f'{k} {old!r} (asked: {new!r})' for k, (old, new) in differ.items())
+        raise ValueError(
+            f'{out_dir} holds generated faces made with other options: {told}; '
+            'remove the folder or choose another'
+        )
     return out_dir
+
+
+def generated_with(out_dir: str | Path) -> dict:
+    """The :func:`generate_dataset` options a folder of generated faces was
+    made with, read from its annotation files."""
+    docs = {split: json.loads(annotation_path(out_dir, split).read_text()) for split in SPLITS}
+    info = docs[SPLITS[-1]]['info']
+    images = [i for doc in docs.values() for i in doc['images']]
+    return dict(
+        num_train=len(docs['train']['images']),
+        num_test=len(docs['test']['images']),
+        image_size=images[0]['width'] if images else None,
+        seed=info['seed'],
+        hard_cases=bool(info['hard_cases']),
+    )
 
 
 def main(argv=None) -> None:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
 from rr_mmpose.datasets import generate_dataset, generated_faces, render_face
@@ -59,3 +60,19 @@ def test_generated_faces_are_written_once_and_finished_if_cut_short(tmp_path):
     test_json.unlink()  # cut short: the whole dataset is written again
     generated_faces(root, **options)
     assert image.is_file() and read_json(test_json)['annotations']
+
+
+def test_generated_faces_refuse_other_options_for_a_folder_made_with_others(tmp_path):
+    """A folder made with some options is not silently reused for others:
+    a clear error names what differs, and the folder is left as it was."""
+    root = generated_faces(tmp_path / 'faces', num_train=2, num_test=2, image_size=64)
+    before = sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*'))
+    for options, named in (
+        (dict(num_train=3, num_test=2, image_size=64), 'num_train 2 .asked: 3.'),
+        (dict(num_train=2, num_test=2, image_size=128), 'image_size 64 .asked: 128.'),
+        (dict(num_train=2, num_test=2, image_size=64, seed=1), 'seed 0 .asked: 1.'),
+        (dict(num_train=2, num_test=2, image_size=64, hard_cases=True), 'hard_cases False'),
+    ):
+        with pytest.raises(ValueError, match=f'made with other options: {named}'):
+            generated_faces(root, **options)
+    assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*')) == before

@@ -61,12 +61,17 @@ def predict_clip(model, clip) -> np.ndarray:
 
 
 def figures(pred: np.ndarray, gt: np.ndarray) -> dict:
-    from rr_mmpose.evaluation.video_metrics import jitter, lag, outer_eye_distance, staircase_rate
+    from rr_mmpose.evaluation.video_metrics import (
+        jitter,
+        lag,
+        outer_eye_distance,
+        outer_eye_nme,
+        staircase_rate,
+    )
 
     ocular = outer_eye_distance(gt)
-    nme = 100 * np.mean(np.linalg.norm(pred - gt, axis=-1).mean(-1) / ocular)
     return dict(
-        nme=float(nme),
+        nme=outer_eye_nme(pred, gt),
         jitter=float(jitter(pred, gt, ocular)),
         staircase=float(staircase_rate(pred, gt)),
         lag=int(lag(pred, gt)),
