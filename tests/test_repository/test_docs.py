@@ -83,9 +83,7 @@ def test_the_readme_results_table_is_the_generated_one():
 
     block = re.search(r'<!-- results:begin[^>]*-->\n(.*?)<!-- results:end -->', README, re.DOTALL)
     assert block, 'README lost its generated results block'
-    table = run_all.readme_table()
-    if table is not None:
-        assert block[1].strip() == table.strip()
+    assert block[1].strip() == run_all.readme_table().strip()
 
 
 def test_the_readme_quality_tables_are_rows_of_the_generated_ones():

@@ -101,7 +101,7 @@ README_ROWS = [
 ]
 
 
-def readme_table() -> str | None:
+def readme_table() -> str:
     found = {}
     for name, module in (('resolution', resolution), ('rtmpose', rtmpose)):
         stored = study.load(name)
@@ -109,7 +109,10 @@ def readme_table() -> str | None:
             if s['stride'] == 4:
                 found[name, s['arch'], s['input'], s['row']] = s
     if not found:
-        return None
+        return (
+            'Not measured yet: `python -m tools.benchmarks.resolution` and '
+            '`python -m tools.benchmarks.rtmpose` (hours on 2 cores).'
+        )
     lines = [
         '| backbone | input | objective | final NME % (mean ± half-spread) | seeds |',
         '|---|---|---|---|---|',

@@ -1,0 +1,96 @@
+"""The training studies' sections, rendered from small result fixtures: the
+tables, paired differences, expectations and provenance say what the runs
+say."""
+
+import re
+
+import pytest
+
+from tools.benchmarks import resolution, rows, rtmpose, study
+
+MACHINE = 'Test CPU (x86_64 AVX2), 2 cores, no GPU, Python 3.11.7, torch 2.14.1'
+
+
+def tag(seed: int) -> dict:
+    return dict(date=f'2026-12-0{seed + 1}', machine=MACHINE, commit='abc1234', command='x')
+
+
+def runs_of(row: rows.Row, finals: dict[int, float], objective: str | None = None) -> list[dict]:
+    return [
+        dict(
+            arch=row.arch,
+            input=row.input,
+            stride=row.stride,
+            row=objective or row.objective,
+            seed=seed,
+            epochs=row.epochs,
+            num_train=row.num_train,
+            nme=[20.0] * (row.epochs - 1) + [final],
+            provenance=tag(seed),
+        )
+        for seed, final in finals.items()
+    ]
+
+
+@pytest.fixture
+def stored(monkeypatch):
+    """A few runs of each study, served as if stored; no costs."""
+    by = {(r.arch, r.input, r.stride, r.objective): r for r in resolution.ROWS}
+    mnv2 = {
+        (128, 'two-class spatial'): {0: 2.0, 1: 2.2, 2: 2.1},
+        (128, 'MSRA'): {0: 3.0, 1: 3.4, 2: 3.2},
+        (256, 'MSRA'): {0: 2.5},
+        (64, 'two-class spatial'): {0: 2.8},
+        (256, 'two-class spatial'): {0: 1.9},
+        (64, 'MSRA'): {0: 6.0},
+        (64, 'UDP'): {0: 5.0},
+        (256, 'UDP'): {0: 2.4},
+    }
+    heatmap = []
+    for (size, objective), finals in mnv2.items():
+        heatmap += runs_of(by['mobilenetv2', size, 4, objective], finals)
+    heatmap += runs_of(by['mobilenetv2', 256, 4, 'MSRA'], {0: 2.0}, rows.DARK)
+    simcc = runs_of(rtmpose.ROWS[0], {0: 2.0, 1: 2.4}) + runs_of(rtmpose.ROWS[1], {0: 1.8, 1: 2.0})
+    results = {'resolution': dict(runs=heatmap), 'rtmpose': dict(runs=simcc), 'costs': None}
+    monkeypatch.setattr(study, 'load', lambda name: results.get(name))
+    monkeypatch.setattr(resolution, 'plot', lambda points, path: None)
+    return results
+
+
+def test_the_resolution_section_reports_what_the_runs_say(stored):
+    text = resolution.section(stored['resolution'])
+    assert '- Rerun: `python -m tools.benchmarks.resolution --rerun`' in text
+    assert '- Measured: 2026-12-01 to 2026-12-03, 13 runs, at commits abc1234' in text
+    assert f'- On: {MACHINE}' in text
+    assert '| mobilenetv2 | 128 | two-class spatial | 2.10 ± 0.10 | 3 |' in text
+    # randomized rounding minus MSRA, paired over seeds 0 to 2: -1.0, -1.2, -1.1
+    assert re.search(
+        r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text
+    )
+    assert (
+        'RR at 128 is at least as good as MSRA at 256 (MobileNetV2): **holds** (2.10, 2.50 %)'
+        in text
+    )
+    # 64 against 256: RR 2.8 / 1.9 = 1.47, MSRA 6.0 / 2.5 = 2.4, UDP 5.0 / 2.4 = 2.08
+    assert "while MSRA's and UDP's grow more: **holds**" in text
+    assert 'RR at 128 matches DARK at 256 (MobileNetV2): **fails** (2.10, 2.00 %)' in text
+
+
+def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
+    text = rtmpose.section(stored['rtmpose'])
+    assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
+    assert '| learning rate | AdamW 0.001 at batch 16 |' in text
+    assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
+    assert 'RR at s = 2 is at least as good as stock at s = 2 (128 input): **holds**' in text
+    assert (
+        'RR at s = 0.5 stays within 5 % of RR at s = 2' in text and '**not measured yet**' in text
+    )
+
+
+def test_no_provenance_line_is_long(stored):
+    tags = [tag(0) | dict(machine=MACHINE * 3)]
+    with pytest.raises(AssertionError):  # the check below has teeth
+        assert max(map(len, study.provenance_lines(tags, 'x').splitlines())) <= 200
+    for text in (resolution.section(stored['resolution']), rtmpose.section(stored['rtmpose'])):
+        provenance = [line for line in text.splitlines() if line.startswith('- ')]
+        assert max(map(len, provenance)) <= 200
