@@ -63,7 +63,7 @@ INT8_FORMAT_KEY = 'rr_mmpose.int8_format'
 # kept to 7 bits (onnxruntime's ``reduce_range``: -64..64) cannot overflow,
 # 2 x 255 x 64 = 32640, so that format computes exactly on every CPU.
 # uint8 weights (U8U8) take kernels that widen to 16 bits first: exact
-# everywhere, but slower than FP32 on x86 (docs/benchmarks.md#edge).
+# everywhere, but slower than FP32 where measured (docs/benchmarks.md#edge).
 INT8_FORMATS = {
     'u8s7': 'uint8 activations, 7-bit int8 weights: exact on every CPU',
     'u8s8': (
