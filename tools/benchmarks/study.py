@@ -64,9 +64,14 @@ def machine() -> str:
     )
 
 
+# What can change a measurement: the code and the configs (results, docs
+# and the pages rendered from them cannot).
+CODE = ('rr_mmpose', 'tools', ':(glob)configs/**/*.py', 'requirements', 'setup.py')
+
+
 def commit() -> str:
-    """The repository's commit, with ``-dirty`` where tracked files differ
-    from it ('unknown' outside a git checkout)."""
+    """The repository's commit, with ``-dirty`` where tracked code or
+    configs differ from it ('unknown' outside a git checkout)."""
     import subprocess
 
     def git(*args: str) -> str:
@@ -76,7 +81,8 @@ def commit() -> str:
 
     try:
         head = git('rev-parse', '--short', 'HEAD')
-        return head + ('-dirty' if git('status', '--porcelain', '--untracked-files=no') else '')
+        dirty = git('status', '--porcelain', '--untracked-files=no', '--', *CODE)
+        return head + ('-dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
 
