@@ -28,7 +28,7 @@ def pytest_configure(config):
 @pytest.fixture(scope='session')
 def tiny_faces(tmp_path_factory) -> Path:
     """A tiny generated 300W-layout dataset: 16 train and 8 test faces."""
-    root = tmp_path_factory.mktemp('synthetic_faces')
+    root = tmp_path_factory.mktemp('generated_faces')
     generate_dataset(root, num_train=16, num_test=8, image_size=128, seed=0)
     return root
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = (
-    REPO / 'configs/face_2d_keypoint/rr_heatmap/synthetic_faces/'
-    'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+    REPO / 'configs/face_2d_keypoint/rr_heatmap/generated_faces/'
+    'td-hm_mobilenetv2_rr-1xb32-8e_generated-faces-128x128.py'
 )
-DATA = REPO / 'data' / 'synthetic_faces'
+DATA = REPO / 'data' / 'generated_faces'
 
 
 def run_tool(name: str, args) -> None:
@@ -47,7 +47,7 @@ def infer(checkpoint: Path, out_dir: Path, count: int) -> float:
     from mmpose.apis import MMPoseInferencer
 
     from rr_mmpose.apis import FixedFaceBoxes, use_face_boxes
-    from rr_mmpose.datasets.synthetic_faces import annotation_path
+    from rr_mmpose.datasets.generate_faces import annotation_path
     from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 
     doc = json.loads(annotation_path(DATA, 'test').read_text())

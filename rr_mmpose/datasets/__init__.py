@@ -1,6 +1,6 @@
 """Datasets: the registered face datasets, the COCO-style writer, the
-generated faces (``python -m rr_mmpose.datasets.synthetic_faces``) and
-clips (``python -m rr_mmpose.datasets.synthetic_video``), and the
+generated faces (``python -m rr_mmpose.datasets.generate_faces``) and
+clips (``python -m rr_mmpose.datasets.generate_video``), and the
 converters. The generators load on first use, so that each runs once."""
 
 from rr_mmpose.utils.lazy import lazy_exports
@@ -12,9 +12,9 @@ from .hard_cases import HardCases
 from .transforms import SeededAlbumentation
 
 GENERATORS = {
-    'generate_dataset': 'synthetic_faces',
-    'generated_faces': 'synthetic_faces',
-    'render_face': 'synthetic_faces',
+    'generate_dataset': 'generate_faces',
+    'generated_faces': 'generate_faces',
+    'render_face': 'generate_faces',
 }
 __all__ = [
     'FaceLandmarkBoxDataset',

@@ -320,7 +320,7 @@ def quantization_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 3
         raise FileNotFoundError(
             f"could not read the quantisation crops: the config's val_dataloader data_root "
             f'{str(root)!r} does not exist (the generated faces are made by `make demo` or '
-            '`python -m rr_mmpose.datasets.synthetic_faces`)'
+            '`python -m rr_mmpose.datasets.generate_faces`)'
         )
     try:
         dataset = DATASETS.build(dataset_cfg)

@@ -23,81 +23,24 @@ class FaceLandmarkMetric(NME):
     """WFLW-style face landmark figures, normalised as MMPose's ``NME`` is.
 
     Subclasses MMPose's :class:`~mmpose.evaluation.metrics.NME` for its
-    normalisation options and its ``process()``: ``norm_mode='keypoint_distance'``
-    divides by the distance between the ground-truth keypoints
-    ``keypoint_indices`` (by default the outer eye corners of the dataset
-    named in ``dataset_meta``, ``NME.DEFAULT_KEYPOINT_INDICES``);
-    ``norm_mode='use_norm_item'`` by ``gt_instances[norm_item]`` (``'bbox_size'``:
-    ``max(w, h)`` of ``gt_instances.bboxes``; ``'box_size'``: the ``sqrt(w * h)``
-    that :class:`FaceLandmarkBoxDataset` packs for AFLW2000-3D).
+    normalisation (``norm_mode='keypoint_distance'``: the distance between
+    ``keypoint_indices``, by default the dataset's outer eye corners;
+    ``'use_norm_item'``: ``gt_instances[norm_item]``, where ``'bbox_size'``
+    is ``max(w, h)`` of the box) and its ``process()``. One face per sample
+    (top-down): ``pred_instances.keypoints`` (1, K, D),
+    ``gt_instances.keypoints`` (1, K, D), ``keypoints_visible`` (1, K) or
+    (1, K, 1), optionally ``pred_instances.keypoint_scores`` (1, K). Only
+    visible keypoints are scored; per face ``NME_i = mean_k e_ik`` with
+    ``e_ik = ||pred_ik - gt_ik|| / normaliser_i``.
 
-    Each data sample holds one face (top-down), fed as MMPose feeds ``NME``:
-    ``pred_instances.keypoints`` (1, K, D), ``gt_instances.keypoints``
-    (1, K, D), ``gt_instances.keypoints_visible`` (1, K) or (1, K, 1), and
-    optionally ``pred_instances.keypoint_scores`` (1, K) and the metainfo
-    ``raw_ann_info`` / ``attributes``. A keypoint is *scored* where
-    ``keypoints_visible`` is non-zero; the others are left out of every
-    figure, as ``NME`` leaves them out. Per face::
-
-        e_ik  = ||pred_ik - gt_ik|| / normaliser_i      (scored keypoints k)
-        NME_i = mean_k e_ik
-
-    Reported (key names below, prefixed ``face/`` by default):
-
-    - ``NME``: mean of ``NME_i`` over faces, in percent. MMPose's ``NME``
-      reports a fraction and pools the keypoints of all faces, so the two
-      agree (up to the factor 100) when every face has the same number of
-      scored keypoints, and differ slightly when visibility masks differ.
-    - ``FR@<t>`` (``t = failure_threshold``, ``FR@0.1``): percent of faces
-      with ``NME_i > t``.
-    - ``AUC@<t>``: area under the cumulative error distribution
-      ``CED(x) = #{i: NME_i <= x} / n`` over ``[0, t]``, divided by ``t``: a
-      fraction in [0, 1], as WFLW papers report it. The CED is a step
-      function, so the integral is exact: each face contributes
-      ``max(0, t - NME_i)``, hence ``AUC = mean_i max(0, 1 - NME_i / t)``
-      (the limit of the papers' fine-grid trapezoid sums).
-    - ``p50``, ``p90``, ``p99``: percentiles of ``NME_i`` (numpy's linear
-      interpolation), in percent.
-    - ``NME/<subset>``: ``NME`` over the faces flagged with ``<subset>``,
-      for every subset that flags at least one face. Flags are read from
-      the metainfo ``attributes``, else ``raw_ann_info['attributes']``: a
-      dict of bools (the WFLW converter writes one with the keys ``pose``,
-      ``expression``, ``illumination``, ``makeup``, ``occlusion``, ``blur``).
-    - Calibration figures need scores that are probabilities: where any
-      face's ``keypoint_scores`` leave [0, 1] (a Gaussian heatmap's maximum,
-      a SimCC logit), the three below are left out, and the log says so.
-    - ``ECE``: expected calibration error (a fraction) of the scored
-      keypoints' ``keypoint_scores`` against the event
-      ``e_ik < calibration_threshold``: ``num_bins`` equal-width bins
-      ``[b / B, (b + 1) / B)`` (the last one closed), each weighing
-      ``|mean event - mean score|`` by its share of keypoints.
-    - ``AUROC/failed``: AUROC (a fraction) of ``1 - score`` for detecting
-      the scored keypoints with ``e_ik > failure_threshold``.
-    - ``AUROC/occluded``: AUROC of ``1 - score`` for detecting occluded
-      keypoints, over the faces whose ``raw_ann_info`` marks occlusion: the
-      COCO flags of ``raw_ann_info['keypoints']`` (``v = 1``: labelled, not
-      visible; ``v = 2``: visible), which MMPose's loaders collapse into
-      ``keypoints_visible = min(1, v)``. Raw keypoints whose count is not
-      ``K`` (e.g. COCO-WholeBody's body keypoints) are not read.
-
-    AUROC is the Mann-Whitney rank statistic, ties counted half. Each
-    AUROC is left out when its positives or its negatives are empty; the
-    three calibration figures are left out when no sample has
-    ``keypoint_scores``, and ``AUROC/occluded`` when no face carries
-    occlusion flags. The log names every figure left out, and why.
-
-    How annotations reach ``process()``: ``BaseCocoStyleDataset.parse_data_info``
-    keeps the whole COCO annotation as ``data_info['raw_ann_info']``,
-    ``PackPoseInputs``'s default ``meta_keys`` pack it into the sample's
-    metainfo, and the ``Evaluator`` hands the metric
-    ``data_sample.to_dict()``, where it is a top-level key. MMPose's
-    ``WFLWDataset``, ``Face300WDataset``, ``AFLWDataset``,
-    ``CocoWholeBodyFaceDataset`` and ``Face300VWDataset`` override
-    ``parse_data_info`` and drop it (``LapaDataset``, ``COFWDataset`` and
-    ``Face300WLPDataset`` keep it): with those, the subset and occlusion
-    figures need a dataset that keeps ``raw_ann_info`` (a subclass whose
-    ``parse_data_info`` adds it back), or one that puts ``attributes`` in
-    ``data_info`` with ``PackPoseInputs(meta_keys=(..., 'attributes'))``.
+    Reports (prefixed ``face/``): ``NME`` (mean of ``NME_i``, %),
+    ``FR@<t>``, ``AUC@<t>`` (exact area under the CED up to ``t =
+    failure_threshold``), ``p50``/``p90``/``p99``, ``NME/<subset>`` for
+    flagged subsets, and, from scores that are probabilities, ``ECE``,
+    ``AUROC/failed`` and ``AUROC/occluded``. Each figure is defined in
+    ``docs/quality.md#the-figures-face-papers-report``; a figure left out
+    (no scores, scores outside [0, 1], no positives) is named in the log
+    with its reason.
 
     Use it beside MMPose's ``NME`` (whose keys are unprefixed)::
 
@@ -105,37 +48,31 @@ class FaceLandmarkMetric(NME):
             dict(type='NME', norm_mode='keypoint_distance'),
             dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance'),
         ]
-        default_hooks = dict(checkpoint=dict(save_best='face/NME', rule='less'))
 
     Args:
         norm_mode (str): ``'keypoint_distance'`` or ``'use_norm_item'``
         norm_item (str, optional): the ``gt_instances`` item to normalise by
-            (``'use_norm_item'``; ``'bbox_size'`` reads ``bboxes``)
         keypoint_indices (Sequence[int], optional): the two keypoints whose
-            distance normalises (``'keypoint_distance'``); ``None``: the
-            dataset's default
-        failure_threshold (float): the NME above which a face, or the
-            normalised error above which a keypoint, has failed. Default
-            ``0.1``
+            distance normalises; ``None``: the dataset's default
+        failure_threshold (float): the NME above which a face (or the
+            normalised error above which a keypoint) has failed. Default 0.1
         calibration_threshold (float): the normalised keypoint error below
-            which a keypoint counts as correct for ``ECE``. Default ``0.05``
-        num_bins (int): the number of ``ECE`` bins. Default ``15``
-        calibration (bool): read ``keypoint_scores``; ``False`` for scores
-            that are not probabilities (then no calibration figure).
-            Default ``True``
+            which a keypoint counts as correct for ``ECE``. Default 0.05
+        num_bins (int): the number of ``ECE`` bins. Default 15
+        read_scores (bool): read ``keypoint_scores``; ``False`` for scores
+            that are not probabilities (no score figure then). Default True
         collect_device (str): ``'cpu'`` or ``'gpu'``, as for ``NME``
         prefix (str, optional): the key prefix; default ``'face'``
 
     Raises:
-        KeyError: (``NME``'s) an unknown ``norm_mode``, or
-            ``'use_norm_item'`` without ``norm_item``
-        ValueError: a threshold that is not finite and positive, ``keypoint_indices``
-            that are not two distinct keypoints; in ``process()``, a
-            prediction whose keypoint count differs from the ground truth's,
-            more than one face in a sample, scores that are not finite; in
-            ``compute_metrics()``, a zero or non-finite normaliser (naming
-            the sample).
-        KeyError: ``norm_item`` missing from a sample's ``gt_instances``.
+        KeyError: an unknown ``norm_mode``; ``'use_norm_item'`` without
+            ``norm_item``, or a sample without it
+        ValueError: a threshold that is not finite and positive,
+            ``keypoint_indices`` that are not two distinct keypoints; in
+            ``process()``, a keypoint count differing from the ground
+            truth's, more than one face, non-finite scores (the batch is
+            then not stored); a zero or non-finite normaliser (naming the
+            sample)
     """
 
     default_prefix: str | None = 'face'
@@ -148,7 +85,7 @@ class FaceLandmarkMetric(NME):
         failure_threshold: float = 0.1,
         calibration_threshold: float = 0.05,
         num_bins: int = 15,
-        calibration: bool = True,
+        read_scores: bool = True,
         collect_device: str = 'cpu',
         prefix: str | None = None,
     ) -> None:
@@ -177,7 +114,7 @@ class FaceLandmarkMetric(NME):
         self.failure_threshold = float(failure_threshold)
         self.calibration_threshold = float(calibration_threshold)
         self.num_bins = int(num_bins)
-        self.calibration = bool(calibration)
+        self.read_scores = bool(read_scores)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Check each sample, let ``NME.process`` store its coordinates, mask
@@ -243,7 +180,7 @@ class FaceLandmarkMetric(NME):
 
     def _scores(self, pred: dict, num_keypoints: int, name: str) -> np.ndarray | None:
         """(1, K) keypoint scores checked to lie in [0, 1], or ``None``."""
-        if not self.calibration or pred.get('keypoint_scores') is None:
+        if not self.read_scores or pred.get('keypoint_scores') is None:
             return None
         scores = np.asarray(pred['keypoint_scores'], dtype=np.float64).reshape(1, -1)
         if scores.shape[1] != num_keypoints:

@@ -8,7 +8,7 @@ jitter but makes the landmarks trail the face (*lag*). Each function takes
 predicted and true landmarks of one face over T consecutive frames,
 ``pred`` and ``gt`` (T, K, 2) in pixels, frame ``t`` at index ``t``.
 
-Written for :mod:`rr_mmpose.datasets.synthetic_video`, whose ground truth
+Written for :mod:`rr_mmpose.datasets.generate_video`, whose ground truth
 is exact, and :mod:`rr_mmpose.apis.landmark_filters`.
 """
 

@@ -10,8 +10,8 @@ from mmengine.config import Config
 # The demo config: the 300W MobileNetV2 128x128 paper model on the
 # generated faces (see its header).
 GENERATED_FACES_CONFIG = (
-    'face_2d_keypoint/rr_heatmap/synthetic_faces/'
-    'td-hm_mobilenetv2_rr-1xb32-8e_synthetic-faces-128x128.py'
+    'face_2d_keypoint/rr_heatmap/generated_faces/'
+    'td-hm_mobilenetv2_rr-1xb32-8e_generated-faces-128x128.py'
 )
 SPLIT_FILES = {
     'train_dataloader': 'annotations/face_landmarks_300w_train.json',

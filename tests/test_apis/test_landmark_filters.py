@@ -19,7 +19,7 @@ from rr_mmpose.apis import (
     use_face_boxes,
     use_landmark_filter,
 )
-from rr_mmpose.datasets.synthetic_video import render_clip, write_clip
+from rr_mmpose.datasets.generate_video import render_clip, write_clip
 
 from ..helpers import DEMO_CONFIG
 

@@ -1,4 +1,4 @@
-"""The 300W-LP family converter on tiny synthetic .mat and .t7 files, the
+"""The 300W-LP family converter on tiny generated .mat and .t7 files, the
 sqrt(w * h) normaliser through MMPose's NME, and every malformed input
 refused with the file named and nothing written."""
 

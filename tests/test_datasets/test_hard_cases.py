@@ -16,7 +16,7 @@ from rr_mmpose.datasets import (
     render_face,
 )
 from rr_mmpose.datasets.hard_cases import HardCases, apply_hard_cases, blur, occlude
-from rr_mmpose.datasets.synthetic_faces import render_face_with_occlusion
+from rr_mmpose.datasets.generate_faces import render_face_with_occlusion
 
 from ..helpers import read_json
 

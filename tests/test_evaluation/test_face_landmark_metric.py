@@ -336,9 +336,9 @@ def test_scores_that_are_not_probabilities_get_no_calibration_figures(bad_score)
     metric = FaceLandmarkMetric(norm_mode='keypoint_distance', keypoint_indices=[0, 1])
     got = run(metric, [good, face])
     assert 'face/NME' in got and 'face/ECE' not in got and 'face/AUROC/failed' not in got
-    # calibration=False reads no scores: NME and friends only
+    # read_scores=False reads no scores: NME and friends only
     metric = FaceLandmarkMetric(
-        norm_mode='keypoint_distance', keypoint_indices=[0, 1], calibration=False
+        norm_mode='keypoint_distance', keypoint_indices=[0, 1], read_scores=False
     )
     got = run(metric, [face])
     assert 'face/NME' in got and 'face/ECE' not in got
@@ -430,7 +430,7 @@ def evaluate_dataset(dataset, shifts) -> dict:
     """Predict each face as its ground truth shifted by ``shifts[i]`` pixels
     in x, and evaluate through mmengine's Evaluator."""
     evaluator = Evaluator(
-        dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', calibration=False)
+        dict(type='FaceLandmarkMetric', norm_mode='keypoint_distance', read_scores=False)
     )
     evaluator.dataset_meta = dataset.metainfo
     samples = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rr_mmpose.datasets.synthetic_video import render_clip
+from rr_mmpose.datasets.generate_video import render_clip
 from rr_mmpose.evaluation.video_metrics import (
     STILL,
     jitter,

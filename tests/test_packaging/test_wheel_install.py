@@ -106,7 +106,7 @@ def test_installed_package_loads_a_config_and_trains_with_mmpose_tools(installed
         [
             python,
             '-m',
-            'rr_mmpose.datasets.synthetic_faces',
+            'rr_mmpose.datasets.generate_faces',
             'faces',
             '--num-train',
             '4',

@@ -68,7 +68,7 @@ def evaluation_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
 def training_crops(model, cfg, num: int) -> np.ndarray:
     """``num`` crops of the generated training faces, as INT8 export
     calibrates on a config's validation faces (``quantization_crops``)."""
-    from rr_mmpose.datasets.synthetic_faces import annotation_path
+    from rr_mmpose.datasets.generate_faces import annotation_path
     from rr_mmpose.deployment import quantization_crops
 
     train_cfg = copy.deepcopy(cfg)

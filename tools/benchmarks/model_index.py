@@ -27,7 +27,7 @@ DATASETS = {
     '300wlp': '300W-LP',
     'coco': 'COCO',
     'coco_wholebody_face': 'COCO-WholeBody-Face',
-    'synthetic_faces': 'generated faces (rr_mmpose.datasets.synthetic_faces)',
+    'generated_faces': 'generated faces (rr_mmpose.datasets.generate_faces)',
 }
 BACKBONES = (
     ('hrnetv2-w18', 'HRNetv2-W18'),

@@ -34,8 +34,8 @@ from rr_mmpose.evaluation.video_metrics import OUTER_EYE_CORNERS
 from . import rows, study
 from .rows import Row
 
-DATA = Path('data/synthetic_faces_hard')
-CALIBRATION = Path('data/synthetic_faces_hard_calibration')  # another seed: unseen faces
+DATA = Path('data/generated_faces_hard')
+CALIBRATION = Path('data/generated_faces_hard_calibration')  # another seed: unseen faces
 # The heatmap rows train for their configs' 60 epochs, scaled as the
 # convergence study scales them (60 CPU epochs of 240 faces): at its 20 the
 # models are far from converged on the hard cases, and the failed-keypoint

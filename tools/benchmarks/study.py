@@ -27,7 +27,7 @@ from mmengine.hooks import Hook
 from torch import nn
 
 OUT = Path('docs/benchmarks')  # results (JSON, plots); docs/benchmarks.md is rendered from them
-DATA = Path('data/synthetic_faces')  # the generated faces, made on first use
+DATA = Path('data/generated_faces')  # the generated faces, made on first use
 WORK = Path('work_dirs/benchmarks')  # training logs
 
 # MMPose's face recipe (its HRNetV2 WFLW / 300W / COCO-WholeBody-Face

@@ -88,7 +88,7 @@ def one_euro(pred: np.ndarray) -> np.ndarray:
 def measure(num_clips: int = 4) -> dict:
     import torch
 
-    from rr_mmpose.datasets.synthetic_video import render_clip
+    from rr_mmpose.datasets.generate_video import render_clip
 
     torch.set_num_threads(2)
     clips = [render_clip(np.random.default_rng([SEED, i]), FRAMES, SIZE) for i in range(num_clips)]
@@ -136,7 +136,7 @@ def section(result: dict) -> str:
             '## Steady landmarks on video',
             '',
             f'{result["clips"]} generated clips of {result["frames"]} frames at '
-            f'{result["size"]}x{result["size"]} (`rr_mmpose.datasets.synthetic_video.render_clip`'
+            f'{result["size"]}x{result["size"]} (`rr_mmpose.datasets.generate_video.render_clip`'
             ': one generated face warped by a smooth affine motion, a few tenths of a pixel per '
             'frame, slowly turning and scaling; exact per-frame landmarks). Models: the '
             "convergence study's rows at seed 0, trained on the generated faces; MMPose's "

@@ -1,6 +1,6 @@
 """Generated face videos with exactly known 68-point landmarks in every frame.
 
-A clip is ONE face drawn by :func:`~rr_mmpose.datasets.synthetic_faces.render_face`
+A clip is ONE face drawn by :func:`~rr_mmpose.datasets.generate_faces.render_face`
 at the clip size, moved by a smooth affine motion: every frame is that still
 image warped with ``cv2.warpAffine`` (bilinear, reflected border) and its
 landmarks are mapped by exactly the same 2 x 3 matrix, so the per-frame
@@ -29,7 +29,7 @@ wobble phases, drawn from ``rng`` after the face. The drift and rotation
 ramps are centred on the middle frame, so the face strays least from where
 it was drawn.
 
-Write clips with ``python -m rr_mmpose.datasets.synthetic_video OUT_DIR``:
+Write clips with ``python -m rr_mmpose.datasets.generate_video OUT_DIR``:
 ``clip_000.mp4`` (OpenCV's ``mp4v``) and ``clip_000.json`` beside it.
 """
 
@@ -46,7 +46,7 @@ import numpy as np
 
 from ..utils.atomic_write import atomic_output
 from .coco_face_json import tight_box
-from .synthetic_faces import render_face
+from .generate_faces import render_face
 
 FOURCC = 'mp4v'
 

@@ -277,7 +277,7 @@ def generate_dataset(
         doc = coco_document(
             images,
             annotations,
-            generator='rr_mmpose synthetic faces',
+            generator='rr_mmpose generated faces',
             seed=seed,
             hard_cases=cases is not None,
         )
@@ -337,7 +337,7 @@ def generated_with(out_dir: str | Path) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('out_dir', nargs='?', default='data/synthetic_faces')
+    parser.add_argument('out_dir', nargs='?', default='data/generated_faces')
     parser.add_argument('--num-train', type=int, default=1500)
     parser.add_argument('--num-test', type=int, default=300)
     parser.add_argument('--image-size', type=int, default=256)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rr_mmpose.datasets import render_face
-from rr_mmpose.datasets.synthetic_video import (
+from rr_mmpose.datasets.generate_video import (
     apply_affine,
     main,
     read_ground_truth,
