@@ -15,8 +15,8 @@ from rr_mmpose.datasets import (
     generate_dataset,
     render_face,
 )
-from rr_mmpose.datasets.hard_cases import HardCases, apply_hard_cases, blur, occlude
 from rr_mmpose.datasets.generate_faces import render_face_with_occlusion
+from rr_mmpose.datasets.hard_cases import HardCases, apply_hard_cases, blur, occlude
 
 from ..helpers import read_json
 
