@@ -117,3 +117,14 @@ def test_a_row_refuses_an_unknown_objective_or_stride(tiny_faces, tmp_path):
         rows.row_config(Row('mobilenetv2', 'MSRA', 128, stride=3), 0, tiny_faces, tmp_path)
     with pytest.raises(ValueError, match='pipeline must be'):
         rows.RTMPoseRecipe(pipeline='heavy')
+
+
+def test_the_trained_model_studies_measure_converged_rows_by_name():
+    from tools.benchmarks import edge, rtmpose, video
+
+    for trained in (*edge.MODELS, *video.MODELS):
+        assert trained.study in ('resolution', 'rtmpose')
+        assert trained.row.epochs == 60
+    assert rtmpose.named('rtmpose-t 64 RR s=1').row.num_train == rtmpose.RECIPE.num_train
+    with pytest.raises(KeyError, match="resolution has no row 'mobilenetv2 96 MSRA'"):
+        resolution.named('mobilenetv2 96 MSRA')

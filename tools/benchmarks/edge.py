@@ -3,8 +3,9 @@ with its accuracy, latency and file size, measured side by side.
 
     python -m tools.benchmarks.edge
 
-Models: the convergence study's rows (seed 0, trained on the generated
-faces with each config's recipe scaled to the CPU; ``trained_model``).
+Models at convergence, seed 0, trained on the generated faces: the heatmap
+rows of the ``resolution`` study (each config's recipe scaled to the CPU,
+60 epochs) and the RTMPose rows of the ``rtmpose`` study (its recipe).
 Randomized rounding models export with their decode in the graph
 (``export_onnx``); MSRA and stock SimCC export the network and decode on
 the host with their MMPose codec, whose time is added. INT8: static QDQ,
@@ -28,15 +29,15 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 
-from . import rows, study
-from .rows import Row
+from . import resolution, rows, rtmpose, study
+from .rows import Trained
 
-ROWS = [
-    Row('mobilenetv2', 'two-class spatial', 128),
-    Row('hrnetv2-w18', 'two-class spatial', 128),
-    Row('mobilenetv2', 'MSRA', 128),
-    Row('rtmpose-t', 'SimCCLabel s=2', 128),
-    Row('rtmpose-t', 'RR s=2', 128),
+MODELS = [
+    resolution.named('mobilenetv2 128 two-class spatial'),
+    resolution.named('hrnetv2-w18 128 two-class spatial'),
+    resolution.named('mobilenetv2 128 MSRA'),
+    rtmpose.named('rtmpose-t 128 SimCCLabel s=2'),
+    rtmpose.named('rtmpose-t 128 RR s=2'),
 ]
 QUANTIZATION_CROPS, REPEATS = 64, 20
 
@@ -91,10 +92,11 @@ def keypoints(path: Path, inputs: np.ndarray, codec: dict) -> np.ndarray:
     return np.concatenate([decoder.decode(*(t[0] for t in o))[0] for o in outputs])
 
 
-def measure_one(row: Row, work: Path) -> dict:
+def measure_one(trained: Trained, work: Path) -> dict:
     from rr_mmpose.deployment import cpu_session, quantize_int8
 
-    model, cfg = rows.trained_model('convergence', row)
+    row = trained.row
+    model, cfg = rows.trained_model(trained.study, row)
     model.eval()
     test_inputs, truth = evaluation_crops(model, cfg)
     fp32 = export_onnx_model(model, cfg, test_inputs, work / f'{row.name.replace(" ", "_")}.onnx')
@@ -103,7 +105,7 @@ def measure_one(row: Row, work: Path) -> dict:
     quantize_int8(
         fp32, int8, training_crops(model, cfg, QUANTIZATION_CROPS), decode_in_graph=in_graph
     )
-    entry = dict(arch=row.arch, input=row.input, row=row.objective)
+    entry = dict(study=trained.study, arch=row.arch, input=row.input, row=row.objective)
     for precision, path in (('fp32', fp32), ('int8', int8)):
         entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, cfg.codec), truth)
         entry[f'{precision}_mb'] = path.stat().st_size / 2**20
@@ -123,7 +125,7 @@ def measure_one(row: Row, work: Path) -> dict:
 # CPU without VNNI emulated by QEMU (Haswell: AVX2 and FMA, no AVX-512),
 # which runs onnxruntime's AVX2 kernels; emulated faces are fewer (slow).
 FORMATS = ('u8s8', 'u8s7', 'u8u8')
-FORMAT_ROW = Row('mobilenetv2', 'two-class spatial', 128)
+FORMAT_MODEL = MODELS[0]
 EMULATOR, EMULATED_CPU, EMULATED_FACES = 'qemu-x86_64', 'Haswell', 64
 
 
@@ -150,8 +152,8 @@ def shift(a: np.ndarray, b: np.ndarray) -> dict:
     return dict(mean=float(d.mean()), p90=float(np.percentile(d, 90)), max=float(d.max()))
 
 
-def measure_formats(row: Row, work: Path) -> dict:
-    """Each INT8 format of :data:`FORMATS` on ``row``'s trained model: NME
+def measure_formats(trained: Trained, work: Path) -> dict:
+    """Each INT8 format of :data:`FORMATS` on ``trained``'s model: NME
     and keypoint shift from FP32 on this CPU and on the emulated one, and
     batch-1 latency on this CPU (the models timed in turn)."""
     from rr_mmpose.deployment import cpu_session, quantize_int8
@@ -160,7 +162,8 @@ def measure_formats(row: Row, work: Path) -> dict:
 
     from .int8_keypoints import keypoints as graph_keypoints
 
-    model, cfg = rows.trained_model('convergence', row)
+    row = trained.row
+    model, cfg = rows.trained_model(trained.study, row)
     model.eval()
     inputs, truth = evaluation_crops(model, cfg)
     paths = {'fp32': export_onnx_model(model, cfg, inputs, work / 'fp32.onnx')}
@@ -209,9 +212,9 @@ def measure() -> dict:
     torch.set_num_threads(2)
     measured = []
     with tempfile.TemporaryDirectory() as tmp:
-        formats = measure_formats(FORMAT_ROW, Path(tmp))
-        for row in ROWS:
-            measured.append(measure_one(row, Path(tmp)))
+        formats = measure_formats(FORMAT_MODEL, Path(tmp))
+        for trained in MODELS:
+            measured.append(measure_one(trained, Path(tmp)))
             print(json.dumps(measured[-1]), flush=True)
     return dict(
         quantization_crops=QUANTIZATION_CROPS,
@@ -271,9 +274,9 @@ def section(result: dict) -> str:
     lines = [
         '## Edge: FP32 and INT8 in onnxruntime',
         '',
-        f'On this CPU: {result.get("isa", "not recorded")}. Each model is the convergence '
-        "study's row at seed 0 (trained on the generated faces, its config's recipe scaled to "
-        'the CPU). Randomized rounding models carry their decode in the graph; MSRA and stock '
+        f'On this CPU: {result.get("isa", "not recorded")}. Models: '
+        f'{rows.models_measured(result["rows"])}, trained on the generated faces. '
+        'Randomized rounding models carry their decode in the graph; MSRA and stock '
         'SimCC decode on the host with their MMPose codec, whose time is included. INT8: '
         f'format {result.get("int8_format", "u8s8")} (`quantize_int8`), static QDQ, '
         f'per-channel weights, ranges set on {crops} training crops; the decode '

@@ -48,6 +48,12 @@ ROWS = [
 ]
 
 
+def named(name: str) -> rows.Trained:
+    """This study's row called ``name``, for the studies that measure its
+    trained models."""
+    return rows.named('resolution', ROWS, name)
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     return rows.summarise(runs, ROWS)
 

@@ -351,6 +351,42 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     return init_model(cfg, str(checkpoint), device='cpu'), cfg
 
 
+@dataclass(frozen=True)
+class Trained:
+    """A study's row, named: what the studies that measure trained models
+    (edge, video) use, so that each measures the weights that study
+    stored."""
+
+    study: str
+    row: Row
+
+
+def named(study_name: str, study_rows: list[Row], name: str) -> Trained:
+    """``study_name``'s row called ``name`` (a ``KeyError`` naming the known
+    ones otherwise)."""
+    by_name = {r.name: r for r in study_rows}
+    if name not in by_name:
+        raise KeyError(f'{study_name} has no row {name!r}; it has {sorted(by_name)}')
+    return Trained(study_name, by_name[name])
+
+
+# How a section names the models its stored results measured; results
+# without ``study`` predate the converged studies.
+TRAINED_IN = {
+    'convergence': "the [learning-speed study](#convergence)'s rows (20 epochs)",
+    'resolution': 'the heatmap rows of the [resolution study](#resolution) (60 epochs)',
+    'rtmpose': 'the RTMPose rows of the [RTMPose study](#rtmpose)',
+}
+
+
+def models_measured(entries: list[dict]) -> str:
+    """Which trained models a section's ``entries`` measured: e.g. "the
+    heatmap rows of the resolution study (60 epochs) and the RTMPose rows
+    of the RTMPose study", at seed 0."""
+    studies = dict.fromkeys(e.get('study', 'convergence') for e in entries)
+    return ' and '.join(TRAINED_IN[s] for s in studies) + ', at seed 0'
+
+
 def first_epoch_below(curve: list[float], goal: float = NME_GOAL) -> int | None:
     return next((i + 1 for i, v in enumerate(curve) if v < goal), None)
 

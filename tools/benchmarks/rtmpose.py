@@ -82,6 +82,12 @@ PAIRS = [
 ]
 
 
+def named(name: str) -> rows.Trained:
+    """This study's row called ``name``, for the studies that measure its
+    trained models."""
+    return rows.named('rtmpose', ROWS, name)
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     return rows.summarise(runs, ROWS)
 

@@ -3,8 +3,9 @@ steps, slowly turning and scaling, with exact per-frame landmarks.
 
     python -m tools.benchmarks.video [--clips 4]
 
-Each model is a convergence-study row (its config and recipe scaled to the
-CPU, seed 0, trained on the generated faces), at 128 and at 64 input:
+Each model is a row at convergence (seed 0, trained on the generated faces:
+the heatmap rows of the ``resolution`` study, the RTMPose rows of the
+``rtmpose`` study), at 128 and at 64 input:
 randomized rounding (heatmap and SimCC) against MSRA, DARK (the MSRA
 weights, DARK decoding) and stock SimCC. Every frame goes through MMPose's
 ``inference_topdown`` with one box per clip (flip test on, as configured).
@@ -23,18 +24,17 @@ import json
 import numpy as np
 from mmpose.registry import KEYPOINT_CODECS
 
-from . import rows, study
-from .rows import Row
+from . import resolution, rows, rtmpose, study
 
-ROWS = [
-    Row('mobilenetv2', 'two-class spatial', 128),
-    Row('mobilenetv2', 'MSRA', 128),
-    Row('rtmpose-t', 'SimCCLabel s=2', 128),
-    Row('rtmpose-t', 'RR s=2', 128),
-    Row('mobilenetv2', 'two-class spatial', 64),
-    Row('mobilenetv2', 'MSRA', 64),
-    Row('rtmpose-t', 'SimCCLabel s=2', 64),
-    Row('rtmpose-t', 'RR s=1', 64),
+MODELS = [
+    resolution.named('mobilenetv2 128 two-class spatial'),
+    resolution.named('mobilenetv2 128 MSRA'),
+    rtmpose.named('rtmpose-t 128 SimCCLabel s=2'),
+    rtmpose.named('rtmpose-t 128 RR s=2'),
+    resolution.named('mobilenetv2 64 two-class spatial'),
+    resolution.named('mobilenetv2 64 MSRA'),
+    rtmpose.named('rtmpose-t 64 SimCCLabel s=2'),
+    rtmpose.named('rtmpose-t 64 RR s=1'),
 ]
 ONE_EURO = dict(type='OneEuroFilter', min_cutoff=1.0, beta=0.05, fps=30)
 FRAMES, SIZE, SEED = 120, 256, 0
@@ -93,8 +93,9 @@ def measure(num_clips: int = 4) -> dict:
     torch.set_num_threads(2)
     clips = [render_clip(np.random.default_rng([SEED, i]), FRAMES, SIZE) for i in range(num_clips)]
     measured = []
-    for row in ROWS:
-        model, cfg = rows.trained_model('convergence', row)
+    for trained in MODELS:
+        row = trained.row
+        model, cfg = rows.trained_model(trained.study, row)
         decoders = {row.objective: None}
         decoders.update({name: rows.redecoder(row, name) for name in row.redecoded})
         for objective, decoder in decoders.items():
@@ -105,7 +106,7 @@ def measure(num_clips: int = 4) -> dict:
                 pred = predict_clip(model, clip)
                 plain.append(figures(pred, clip.keypoints))
                 filtered.append(figures(one_euro(pred), clip.keypoints))
-            entry = dict(arch=row.arch, input=row.input, row=objective)
+            entry = dict(study=trained.study, arch=row.arch, input=row.input, row=objective)
             for name, runs in (('', plain), ('one_euro_', filtered)):
                 for key in plain[0]:
                     entry[name + key] = float(np.mean([r[key] for r in runs]))
@@ -138,8 +139,9 @@ def section(result: dict) -> str:
             f'{result["clips"]} generated clips of {result["frames"]} frames at '
             f'{result["size"]}x{result["size"]} (`rr_mmpose.datasets.generate_video.render_clip`'
             ': one generated face warped by a smooth affine motion, a few tenths of a pixel per '
-            'frame, slowly turning and scaling; exact per-frame landmarks). Models: the '
-            "convergence study's rows at seed 0, trained on the generated faces; MMPose's "
+            'frame, slowly turning and scaling; exact per-frame landmarks). Models: '
+            f'{rows.models_measured(result["rows"])}, trained on the generated faces; '
+            "MMPose's "
             '`inference_topdown` per frame with the landmark box, flip test on. Jitter: RMS of '
             'the frame-to-frame change of the error, % of the outer-eye-corner distance; '
             'staircase rate: share of landmark steps where the truth moves more than a tenth of '
