@@ -257,7 +257,7 @@ def section(result: dict) -> str:
             '',
             'Paired over seeds (standard errors):',
             '',
-            *diffs,
+            *(diffs or ['- none yet: each needs two seeds of both rows']),
             '',
             '![NME against GFLOPs](benchmarks/resolution.png)',
             '',

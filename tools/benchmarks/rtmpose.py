@@ -15,6 +15,8 @@ with the runs it lacks.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import rows, study
 from .rows import Row, RTMPoseRecipe
 
@@ -174,6 +176,30 @@ def paired_lines(runs: list[dict]) -> list[str]:
     return out
 
 
+def criteria_line(runs: list[dict]) -> str:
+    """The budget criteria on the study's own CPU runs of stock s = 2 at
+    128 input: final NME against the reference, and the curve's change over
+    its last fifth, per seed."""
+    from .rtmpose_budget import FLAT, GOAL_RATIO
+
+    key = ROWS[0].keys()[0]
+    stock = sorted((r for r in runs if rows.summary_key(r) == key), key=lambda r: r['seed'])
+    reference = reference_nme()
+    if not stock or reference is None:
+        return 'The budget criteria on these runs: not measured yet.'
+    finals = [r['nme'][-1] for r in stock]
+    changes = ', '.join(f'{100 * rows.last_fifth_change(r["nme"]):.0f} %' for r in stock)
+    ratio = np.mean(finals) / reference
+    flat = all(rows.last_fifth_change(r['nme']) < FLAT for r in stock)
+    return (
+        f'The budget criteria on these runs (stock s = 2, 128 input, seeds '
+        f'{", ".join(str(r["seed"]) for r in stock)}): final NME {np.mean(finals):.2f} % = '
+        f'{ratio:.2f} x the reference {reference:.2f} % (goal at most {GOAL_RATIO:g}: '
+        f'**{"met" if ratio <= GOAL_RATIO else "not met"}**); change over the last fifth '
+        f'{changes} (goal under {100 * FLAT:g} %: **{"met" if flat else "not met"}**).'
+    )
+
+
 def section(result: dict) -> str:
     summary = summarise(result['runs'])
     budget = study.load('rtmpose_budget')
@@ -197,6 +223,8 @@ def section(result: dict) -> str:
         'pretrained backbone.',
         '',
         rows.table(summary, study.load('costs')),
+        '',
+        criteria_line(result['runs']),
         '',
         *paired_lines(result['runs']),
         '',
