@@ -1,7 +1,10 @@
 """Per config folder, a results page (``<algorithm>_<dataset>.md``) and a
 ``metafile.yml`` in MMPose's model-index format, plus ``model-index.yml``
-listing the metafiles, all generated from ``rr_mmpose.h3r.published`` and
-the complexity study (``docs/benchmarks/complexity.json``).
+listing the metafiles, all generated from ``rr_mmpose.h3r.published``, the
+complexity study (``docs/benchmarks/complexity.json``) and, for the configs
+that the converged studies train as shipped (only the input size and the
+schedule scaled to the CPU), their NME on the generated faces
+(``resolution``, ``rtmpose``).
 
     python -m tools.benchmarks.model_index
 """
@@ -46,8 +49,44 @@ def architecture(config: str) -> list[str]:
     return [backbone, COLLECTION]
 
 
-def entries(complexity: dict) -> dict[Path, list[dict]]:
+GENERATED = 'Generated faces'
+
+
+def converged_results(studies: dict[str, dict | None]) -> dict[str, dict]:
+    """Shipped config -> its converged study row's summary (mean NME over
+    seeds, on the generated faces): the randomized rounding rows whose
+    model is a shipped 300W config at its own input (heatmap rows at
+    stride 4; RTMPose rows at the shipped split ratio, s = 2)."""
+    from . import resolution, rtmpose
+
+    found = {}
+    for name, module, objective in (
+        ('resolution', resolution, resolution.RR),
+        ('rtmpose', rtmpose, 'RR s=2'),
+    ):
+        stored = studies.get(name)
+        for s in module.summarise(stored['runs']) if stored else []:
+            if s['row'] != objective or s.get('stride', 4) != 4:
+                continue
+            size = s['input']
+            if s['arch'] == 'rtmpose-t':
+                config = (
+                    f'face_2d_keypoint/rr_simcc/300w/rtmpose-t_rr-8xb64-60e_300w-{size}x{size}.py'
+                )
+            else:
+                config = (
+                    f'face_2d_keypoint/rr_heatmap/300w/td-hm_{s["arch"]}_rr-8xb64-60e_300w-p2-'
+                    f'{size}x{size}.py'
+                )
+            found[config] = dict(s, study=name)
+    return found
+
+
+def entries(
+    complexity: dict, studies: dict[str, dict | None] | None = None
+) -> dict[Path, list[dict]]:
     """Model-index entries grouped by config folder."""
+    converged = converged_results(studies or {})
     folders: dict[Path, list[dict]] = defaultdict(list)
     for row in complexity['rows']:
         config = Path('configs') / row['config']
@@ -72,11 +111,31 @@ def entries(complexity: dict) -> dict[Path, list[dict]]:
             entry['Metadata']['Results From'] = (
                 f"H3R's released model {paper.name} ({paper.source}); {BENCHMARKS[paper.benchmark]}"
             )
+        trained = converged.get(row['config'])
+        if trained is not None:
+            entry.setdefault('Results', []).append(
+                dict(
+                    Dataset=GENERATED, Metrics=dict(NME=round(trained['final_mean'], 2)), Task=task
+                )
+            )
+            entry['Metadata']['Generated Faces Results From'] = (
+                f'trained from scratch, {trained["epochs"]} CPU epochs of {trained["num_train"]} '
+                f'faces, mean of {len(trained["seeds"])} seeds '
+                f'(docs/benchmarks.md#{trained["study"]})'
+            )
         folders[config.parent].append(entry)
     return folders
 
 
+def generated_nme(model: dict) -> float | None:
+    """A model-index entry's NME on the generated faces, if it has one."""
+    found = [r['Metrics']['NME'] for r in model.get('Results', []) if r['Dataset'] == GENERATED]
+    return found[0] if found else None
+
+
 def page(folder: Path, models: list[dict]) -> str:
+    converged = any(generated_nme(m) is not None for m in models)
+    extra = ' NME (%), generated faces, converged |' if converged else ''
     lines = [
         HEADER,
         '',
@@ -85,19 +144,21 @@ def page(folder: Path, models: list[dict]) -> str:
         f'[{PAPER["title"]}]({PAPER["url"]}), {PAPER["authors"]}, {PAPER["venue"]} '
         f'{PAPER["year"]}.',
         '',
-        '| config | input | params (M) | GFLOPs | NME (%) | weights |',
-        '|---|---|---|---|---|---|',
+        f'| config | input | params (M) | GFLOPs | NME (%) |{extra} weights |',
+        '|---|---|---|---|---|' + ('---|' if converged else '') + '---|',
     ]
     for m in models:
         name = Path(m['Config']).name
         size = name.rsplit('-', 1)[-1].removesuffix('.py')
-        results = m.get('Results')
+        results = [r for r in m.get('Results', []) if r['Dataset'] != GENERATED]
         nme = f'{results[0]["Metrics"]["NME"]:.2f} ({results[0]["Dataset"]})' if results else '-'
+        ours = generated_nme(m)
+        generated = ('-' if ours is None else f'{ours:.2f}') + ' | ' if converged else ''
         weights = f'[H3R]({m["Weights"]}) (convert)' if 'Weights' in m else '-'
         lines.append(
             f'| [`{Path(name).stem}`](./{name}) | {size} | '
             f'{m["Metadata"]["Parameters"][:-1]} | {m["Metadata"]["FLOPs"][:-1]} | {nme} | '
-            f'{weights} |'
+            f'{generated}{weights} |'
         )
     if folder.parent.name == 'rr_simcc':
         note = (
@@ -114,6 +175,14 @@ def page(folder: Path, models: list[dict]) -> str:
             "(docs/h3r.md). Parameters and FLOPs are counted here, as MMPose's `get_flops.py` "
             'counts them (`python -m tools.benchmarks.complexity`).'
         )
+    if converged:
+        anchor = 'rtmpose' if folder.parent.name == 'rr_simcc' else 'resolution'
+        note += (
+            ' "Generated faces, converged": the config trained from scratch on the generated faces '
+            'to its own schedule scaled to a 2-core CPU, mean NME over seeds '
+            f'([docs/benchmarks.md](../../../../docs/benchmarks.md#{anchor})); not comparable '
+            'with NME on a real dataset.'
+        )
     lines += ['', note]
     return '\n'.join(lines) + '\n'
 
@@ -125,10 +194,11 @@ def page_name(folder: Path) -> str:
 def render(complexity: dict | None = None) -> list[Path]:
     """Write every folder's page and metafile, and model-index.yml."""
     complexity = complexity or study.load('complexity')
+    studies = {name: study.load(name) for name in ('resolution', 'rtmpose')}
     collection = dict(Name=COLLECTION, Paper=dict(Title=PAPER['title'], URL=PAPER['url']))
     yaml_header = '# Generated by `python -m tools.benchmarks.model_index`; do not edit.\n'
     written = []
-    for folder, models in sorted(entries(complexity).items()):
+    for folder, models in sorted(entries(complexity, studies).items()):
         meta = dict(Collections=[collection], Models=models)
         metafile = folder / 'metafile.yml'
         metafile.write_text(yaml_header + yaml.safe_dump(meta, sort_keys=False, width=100))
