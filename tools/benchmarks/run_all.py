@@ -115,18 +115,58 @@ def readme_table() -> str:
             'Not measured yet: `python -m tools.benchmarks.resolution` and '
             '`python -m tools.benchmarks.rtmpose` (hours on 2 cores).'
         )
+    costs = {rows.cost_key(c): c for c in (study.load('costs') or {}).get('rows', [])}
     lines = [
-        '| backbone | input | objective | final NME % (mean ± half-spread) | seeds |',
-        '|---|---|---|---|---|',
+        '| backbone | input | objective | NME % (mean ± half-spread) | seeds | GFLOPs |',
+        '|---|---|---|---|---|---|',
     ]
     for key in README_ROWS:
         s = found.get(key)
         if s is not None:
+            cost = costs.get(rows.cost_key(s))
+            gflops = f'{cost["gflops"]:.3f}' if cost else '-'
             lines.append(
                 f'| {key[1]} | {key[2]} | {key[3]} | {s["final_mean"]:.2f} ± '
-                f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} |'
+                f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {gflops} |'
             )
+    missing = len(README_ROWS) - sum(key in found for key in README_ROWS)
+    lines += ['', readme_sentence(found)]
+    if missing:
+        lines[-1] += f' {missing} of the {len(README_ROWS)} rows are still training.'
     return '\n'.join(lines)
+
+
+def readme_sentence(found: dict) -> str:
+    """What the table shows, in one sentence: randomized rounding against
+    each stock codec of its family, at each input where both are measured."""
+    said = []
+    for size in (128, 64):
+        rr = found.get(('resolution', 'mobilenetv2', size, resolution.RR))
+        peers = [
+            f'{name} {found[key]["final_mean"]:.2f} %'
+            for name, key in (
+                ('DARK', ('resolution', 'mobilenetv2', size, rows.DARK)),
+                ('UDP', ('resolution', 'mobilenetv2', size, 'UDP')),
+            )
+            if key in found
+        ]
+        if rr and peers:
+            said.append(
+                f'at {size} input MobileNetV2 with randomized rounding reaches '
+                f'{rr["final_mean"]:.2f} % (against {", ".join(peers)})'
+            )
+        simcc = 'RR s=2' if size == 128 else 'RR s=1'
+        ours = found.get(('rtmpose', 'rtmpose-t', size, simcc))
+        stock = found.get(('rtmpose', 'rtmpose-t', size, 'SimCCLabel s=2'))
+        if ours and stock:
+            said.append(
+                f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '
+                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels'
+            )
+    if not said:
+        return 'No pair of randomized rounding and a stock codec is measured yet.'
+    text = '; '.join(said)
+    return f'On the generated faces, {text}: means over the seeds shown.'
 
 
 # The README's quality tables: the heatmap rows, which converge in the
