@@ -2,9 +2,9 @@
 ``metafile.yml`` in MMPose's model-index format, plus ``model-index.yml``
 listing the metafiles, all generated from ``rr_mmpose.h3r.published``, the
 complexity study (``docs/benchmarks/complexity.json``) and, for the configs
-that the converged studies train as shipped (only the input size and the
-schedule scaled to the CPU), their NME on the generated faces
-(``resolution``, ``rtmpose``).
+that a converged study trains (``resolution``: as shipped, the schedule
+scaled to the CPU; ``rtmpose``: under that study's from-scratch recipe),
+their NME on the generated faces.
 
     python -m tools.benchmarks.model_index
 """
@@ -120,7 +120,7 @@ def entries(
             )
             entry['Metadata']['Generated Faces Results From'] = (
                 f'trained from scratch, {trained["epochs"]} CPU epochs of {trained["num_train"]} '
-                f'faces, mean of {len(trained["seeds"])} seeds '
+                f'faces, mean over seeds {", ".join(map(str, trained["seeds"]))} '
                 f'(docs/benchmarks.md#{trained["study"]})'
             )
         folders[config.parent].append(entry)
@@ -176,10 +176,13 @@ def page(folder: Path, models: list[dict]) -> str:
             'counts them (`python -m tools.benchmarks.complexity`).'
         )
     if converged:
-        anchor = 'rtmpose' if folder.parent.name == 'rr_simcc' else 'resolution'
+        if folder.parent.name == 'rr_simcc':
+            anchor, how = 'rtmpose', "under the RTMPose study's from-scratch recipe"
+        else:
+            anchor, how = 'resolution', 'to its own schedule scaled to a 2-core CPU'
         note += (
-            ' "Generated faces, converged": the config trained from scratch on the generated faces '
-            'to its own schedule scaled to a 2-core CPU, mean NME over seeds '
+            ' "Generated faces, converged": the config trained from scratch on the generated '
+            f'faces {how}, mean NME over seeds '
             f'([docs/benchmarks.md](../../../../docs/benchmarks.md#{anchor})); not comparable '
             'with NME on a real dataset.'
         )

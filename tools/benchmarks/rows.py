@@ -383,6 +383,8 @@ def models_measured(entries: list[dict]) -> str:
     """Which trained models a section's ``entries`` measured: e.g. "the
     heatmap rows of the resolution study (60 epochs) and the RTMPose rows
     of the RTMPose study", at seed 0."""
+    if not entries:
+        return 'none yet'
     studies = dict.fromkeys(e.get('study', 'convergence') for e in entries)
     return ' and '.join(TRAINED_IN[s] for s in studies) + ', at seed 0'
 
