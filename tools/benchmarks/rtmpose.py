@@ -105,6 +105,20 @@ def reference_nme() -> float | None:
     return next((s['final_mean'] for s in found if rows.summary_key_of(s) == key), None)
 
 
+def reference_last_fifth() -> list[float]:
+    """How much the reference row's runs still change over their last
+    fifth of epochs, per seed (the flatness criterion's yardstick)."""
+    from . import resolution
+
+    stored = study.load('resolution')
+    key = resolution.ROWS[0].keys()[0]
+    runs = sorted(
+        (r for r in (stored or {}).get('runs', []) if rows.summary_key(r) == key),
+        key=lambda r: r['seed'],
+    )
+    return [rows.last_fifth_change(r['nme']) for r in runs]
+
+
 def budget_table(budget: dict) -> str:
     """The budget search's runs (``rtmpose_budget``), in its order, each
     against the criteria."""
@@ -196,7 +210,9 @@ def criteria_line(runs: list[dict]) -> str:
         f'{", ".join(str(r["seed"]) for r in stock)}): final NME {np.mean(finals):.2f} % = '
         f'{ratio:.2f} x the reference {reference:.2f} % (goal at most {GOAL_RATIO:g}: '
         f'**{"met" if ratio <= GOAL_RATIO else "not met"}**); change over the last fifth '
-        f'{changes} (goal under {100 * FLAT:g} %: **{"met" if flat else "not met"}**).'
+        f'{changes} (goal under {100 * FLAT:g} %: **{"met" if flat else "not met"}**; '
+        'the reference row: '
+        f'{", ".join(f"{100 * c:.0f} %" for c in reference_last_fifth()) or "-"}).'
     )
 
 
