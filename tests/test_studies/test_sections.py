@@ -85,8 +85,8 @@ def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
     # the budget criteria on the study's own stock runs: (2.0 + 2.4) / 2 against RR's 2.1
     assert 'final NME 2.20 % = 1.05 x the reference 2.10 % (goal at most 1.5: **met**)' in text
     assert (
-        'last fifth 900 %, 733 % (goal under 5 %: **not met**; the reference row: 900 %, 809 %, 852 %)'
-        in text
+        'last fifth 900 %, 733 % (goal under 5 %: **not met**; '
+        'the reference row: 900 %, 809 %, 852 %)' in text
     )
     assert (
         'RR at s = 0.5 stays within 5 % of RR at s = 2' in text and '**not measured yet**' in text
@@ -118,3 +118,26 @@ def test_the_readme_sentence_pairs_randomized_rounding_with_each_stock_codec():
         '(RR s=1) against 2.25 % with its stock SimCC labels: means over the seeds shown.'
     )
     assert readme_sentence({}).startswith('No pair')
+
+
+def test_the_budget_verdict_says_when_no_candidate_meets_both_criteria(stored, monkeypatch):
+    from tools.benchmarks import rtmpose_budget
+
+    def run(candidate, final, change):
+        return dict(candidate=candidate, nme=[final], last_fifth_change=change)
+
+    chosen, longer = (
+        name
+        for name, (recipe, epochs) in rtmpose_budget.CANDIDATES.items()
+        if recipe == rtmpose.RECIPE and epochs in (rtmpose.EPOCHS, 2 * rtmpose.EPOCHS)
+    )
+    budget = dict(runs=[run(chosen, 2.0, 0.3), run(longer, 1.5, 0.2)])
+    text = rtmpose.budget_verdict(budget)  # the reference (2.1 %) flattens at 900 %: fixture
+    assert text.startswith('No candidate meets both criteria.')
+    assert f'the same recipe twice as long ({longer}) 1.50 %, its curve still changing 20 %' in text
+    budget['runs'].append(run('mmpose lr, 20 ep', 3.5, 0.01))
+    assert rtmpose.budget_verdict(budget).startswith('No candidate')  # flat but 1.67x: not met
+    budget['runs'].append(run('lr 5e-4, warm-up 5 %, stage2, 240 faces, 60 ep', 2.5, 0.04))
+    assert rtmpose.budget_verdict(budget).startswith(
+        'Candidates meeting both criteria: lr 5e-4, warm-up 5 %, stage2, 240 faces, 60 ep.'
+    )
