@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import rows, study
+from . import rows, rtmpose, study
 from .rows import DARK, Row
 
 EPOCHS = 60  # the configs' own schedule, scaled
@@ -261,7 +261,10 @@ def section(result: dict) -> str:
             '',
             '![NME against GFLOPs](benchmarks/resolution.png)',
             '',
-            'With the RTMPose rows of [rtmpose](#rtmpose); ringed points are on the Pareto '
+            'With the RTMPose rows of [rtmpose](#rtmpose), which train '
+            f'{rtmpose.EPOCHS * rtmpose.RECIPE.num_train // rows.BATCH} iterations from scratch '
+            f"against the heatmap rows' {EPOCHS * rows.NUM_TRAIN // rows.BATCH} (a larger "
+            "budget, chosen by the RTMPose study's search); ringed points are on the Pareto "
             'front. For each peer, the least compute at which randomized rounding reaches its '
             'best NME:',
             '',
