@@ -74,16 +74,22 @@ class RTMPoseRecipe:
         pipeline: ``'stage2'`` trains with the config's milder second-stage
             pipeline throughout (MMPose: the heavy one until the last sixth)
         num_train: Generated training faces per epoch
+        decay_end: Share of the epochs at which the cosine decay reaches
+            its floor, which then holds (MMPose: 1, the last epoch, so a
+            curve still falls over its last fifth however long it runs)
     """
 
     lr: float | None = None
     warmup_share: float | None = None
     pipeline: str | None = None
     num_train: int | None = None
+    decay_end: float | None = None
 
     def __post_init__(self) -> None:
         if self.pipeline not in (None, 'stage2'):
             raise ValueError(f'pipeline must be None or stage2, got {self.pipeline!r}')
+        if self.decay_end is not None and not 0.5 < self.decay_end <= 1:
+            raise ValueError(f'decay_end must lie in (0.5, 1], got {self.decay_end!r}')
 
     def apply(self, cfg) -> None:
         """Change an RTMPose config as this recipe says."""
@@ -92,6 +98,11 @@ class RTMPoseRecipe:
             for s in cfg.param_scheduler:
                 if 'eta_min' in s:  # MMPose's cosine ends at 5 % of the base rate
                     s['eta_min'] = self.lr * 0.05
+        if self.decay_end is not None:
+            (cosine,) = (s for s in cfg.param_scheduler if s['type'] == 'CosineAnnealingLR')
+            # MMPose's decay starts half-way; scale_schedule rescales both ends
+            cosine['end'] = round(self.decay_end * cfg.train_cfg.max_epochs)
+            cosine['T_max'] = cosine['end'] - cosine['begin']
         if self.pipeline == 'stage2':
             hooks = cfg.custom_hooks
             switch = next(h for h in hooks if h.type == 'mmdet.PipelineSwitchHook')
