@@ -3,6 +3,7 @@ tables, paired differences, expectations and provenance say what the runs
 say."""
 
 import re
+from dataclasses import asdict
 
 import pytest
 
@@ -27,6 +28,7 @@ def runs_of(row: rows.Row, finals: dict[int, float], objective: str | None = Non
             num_train=row.num_train,
             nme=[20.0] * (row.epochs - 1) + [final],
             provenance=tag(seed),
+            **(dict(recipe=asdict(row.recipe)) if row.arch == 'rtmpose-t' else {}),
         )
         for seed, final in finals.items()
     ]

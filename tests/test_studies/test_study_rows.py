@@ -95,8 +95,8 @@ def test_summaries_group_seeds_and_keep_older_runs():
 
 
 def test_paired_differences_need_two_common_seeds():
-    ours = ('mobilenetv2', 128, 4, 'two-class spatial', 3, 240)
-    theirs = ('mobilenetv2', 128, 4, 'MSRA', 3, 240)
+    ours = ('mobilenetv2', 128, 4, 'two-class spatial', 3, 240, None)
+    theirs = ('mobilenetv2', 128, 4, 'MSRA', 3, 240, None)
     runs = [run(seed=s, nme=(1, 1, a)) for s, a in ((0, 2.0), (1, 3.0), (2, 1.0))]
     runs += [run(row='MSRA', seed=s, nme=(1, 1, b)) for s, b in ((0, 3.0), (1, 5.0))]
     d = rows.paired_difference(runs, ours, theirs)
@@ -117,6 +117,35 @@ def test_a_row_refuses_an_unknown_objective_or_stride(tiny_faces, tmp_path):
         rows.row_config(Row('mobilenetv2', 'MSRA', 128, stride=3), 0, tiny_faces, tmp_path)
     with pytest.raises(ValueError, match='pipeline must be'):
         rows.RTMPoseRecipe(pipeline='heavy')
+    with pytest.raises(ValueError, match='decay_end must lie'):
+        rows.RTMPoseRecipe(decay_end=0.4)
+
+
+def test_an_rtmpose_run_of_another_recipe_is_another_rows():
+    """A run counts for a row only under the row's recipe; a run stored
+    before a recipe field existed trained with MMPose's value of it."""
+    recipe = rows.RTMPoseRecipe(1e-3, 0.05, 'stage2', 960)
+    row = Row('rtmpose-t', 'SimCCLabel s=2', 128, (0,), 3, recipe=recipe)
+    stored = dict(lr=1e-3, warmup_share=0.05, pipeline='stage2', num_train=960)
+    older = run('rtmpose-t', 'SimCCLabel s=2', num_train=960, recipe=stored)
+    other = run('rtmpose-t', 'SimCCLabel s=2', num_train=960, recipe=dict(stored, decay_end=0.8))
+    (s,) = rows.summarise([older, other], [row])
+    assert s['finals'] == [4.0] and s['recipe'] == dict(stored, decay_end=None)
+    assert rows.summary_key_of(s) == rows.summary_key(older) != rows.summary_key(other)
+    heatmap_row = Row('mobilenetv2', 'two-class spatial', 128, (0,), 3)
+    assert 'recipe' not in rows.summarise([run()], [heatmap_row])[0]
+
+
+def test_a_recipe_can_end_its_cosine_decay_early():
+    """decay_end moves the cosine's end to its share of the epochs, which
+    the scaled schedule keeps, and the floor rate holds after it."""
+    recipe = rows.RTMPoseRecipe(1e-3, 0.05, 'stage2', 960, decay_end=0.8)
+    cfg = rows.rtmpose_config('SimCCLabel s=2', 128)
+    recipe.apply(cfg)
+    study.scale_schedule(cfg, 20, 60, 0.05, rows.FULL_ITERATIONS)
+    (cosine,) = (s for s in cfg.param_scheduler if s['type'] == 'CosineAnnealingLR')
+    assert (cosine['begin'], cosine['end'], cosine['T_max']) == (10, 16, 6)
+    assert cosine['eta_min'] == pytest.approx(5e-5)
 
 
 def test_the_trained_model_studies_measure_converged_rows_by_name():

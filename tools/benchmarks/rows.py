@@ -162,14 +162,23 @@ class Row:
     def keys(self) -> list[tuple]:
         """The summary keys of this row and its re-decoded rows."""
         common = (self.arch, self.input, self.stride)
+        recipe = self.recipe if self.arch == 'rtmpose-t' else None
         return [
-            (*common, o, self.epochs, self.num_train) for o in (self.objective, *self.redecoded)
+            (*common, o, self.epochs, self.num_train, recipe)
+            for o in (self.objective, *self.redecoded)
         ]
+
+
+def recipe_of(run: dict) -> RTMPoseRecipe | None:
+    """The recipe an RTMPose run or summary entry trained with (a field the
+    run predates is MMPose's); None for a heatmap row's."""
+    return RTMPoseRecipe(**run.get('recipe', {})) if run['arch'] == 'rtmpose-t' else None
 
 
 def summary_key(run: dict) -> tuple:
     """What groups a study's runs over seeds (runs stored before strides
-    and face counts were recorded are stride 4 on 240 faces)."""
+    and face counts were recorded are stride 4 on 240 faces). An RTMPose
+    run's recipe is part of it: a run of another recipe is another row's."""
     return (
         run['arch'],
         run['input'],
@@ -177,6 +186,7 @@ def summary_key(run: dict) -> tuple:
         run['row'],
         run['epochs'],
         run.get('num_train', NUM_TRAIN),
+        recipe_of(run),
     )
 
 
@@ -189,6 +199,7 @@ def summary_key_of(entry: dict) -> tuple:
         entry['row'],
         entry['epochs'],
         entry['num_train'],
+        recipe_of(entry),
     )
 
 
@@ -421,7 +432,7 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
         cell = sorted((r for r in runs if summary_key(r) == key), key=lambda r: r['seed'])
         if not cell:
             continue
-        arch, size, stride, objective, epochs, num_train = key
+        arch, size, stride, objective, epochs, num_train, recipe = key
         final = [r['nme'][-1] for r in cell]
         curve = np.mean([r['nme'] for r in cell], 0).tolist()
         out.append(
@@ -432,6 +443,7 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
                 row=objective,
                 epochs=epochs,
                 num_train=num_train,
+                **({} if recipe is None else dict(recipe=asdict(recipe))),
                 seeds=[r['seed'] for r in cell],
                 finals=final,
                 final_mean=float(np.mean(final)),

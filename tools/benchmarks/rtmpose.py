@@ -227,7 +227,7 @@ def paired_lines(runs: list[dict]) -> list[str]:
     out = []
     for (ours, size), (theirs, _) in PAIRS:
         key = ('rtmpose-t', size, 4)
-        tail = (EPOCHS, RECIPE.num_train)
+        tail = (EPOCHS, RECIPE.num_train, RECIPE)
         d = rows.paired_difference(runs, (*key, ours, *tail), (*key, theirs, *tail))
         if d is not None:
             out.append(
