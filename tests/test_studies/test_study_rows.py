@@ -2,6 +2,8 @@
 build train and predict, the schedule scales as it says, and the summaries
 compute what the published tables show."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from mmengine.config import Config
@@ -157,3 +159,28 @@ def test_the_trained_model_studies_measure_converged_rows_by_name():
     assert rtmpose.named('rtmpose-t 64 RR s=1').row.num_train == rtmpose.RECIPE.num_train
     with pytest.raises(KeyError, match="resolution has no row 'mobilenetv2 96 MSRA'"):
         resolution.named('mobilenetv2 96 MSRA')
+
+
+def test_a_run_of_another_recipe_trains_in_its_own_work_dir():
+    recipe = rows.RTMPoseRecipe(1e-3, 0.05, 'stage2', 960)
+    a = Row('rtmpose-t', 'SimCCLabel s=2', 128, (0,), 60, recipe=recipe)
+    b = Row('rtmpose-t', 'SimCCLabel s=2', 128, (0,), 60, recipe=replace(recipe, decay_end=0.8))
+    assert a.work_dir('rtmpose', 0) != b.work_dir('rtmpose', 0)
+    assert b.work_dir('rtmpose', 0).name.endswith('-lr0.001-warmup0.05-stage2-decay0.8-seed0')
+
+
+def test_a_trained_model_must_be_the_checkpoint_its_study_stored(monkeypatch, tmp_path):
+    """The studies that measure trained models (edge, video) refuse a
+    checkpoint whose digest is not the stored run's, and load nothing."""
+    row = Row('mobilenetv2', 'two-class spatial', 64, (0,), 2)
+    monkeypatch.setattr(study, 'WORK', tmp_path)
+    checkpoint = row.work_dir('resolution', 0) / 'epoch_2.pth'
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b'weights of another run')
+    stored = dict(runs=[run(row='two-class spatial', nme=(9.0, 4.0), checkpoint_sha256='0' * 16)])
+    stored['runs'][0]['input'] = 64
+    monkeypatch.setattr(study, 'load', lambda name: stored)
+    with pytest.raises(RuntimeError, match='is not the checkpoint of the run resolution stores'):
+        rows.trained_model('resolution', row)
+    assert checkpoint.read_bytes() == b'weights of another run'
+    assert len(rows.checkpoint_digest(checkpoint)) == 16

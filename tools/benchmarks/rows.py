@@ -91,6 +91,15 @@ class RTMPoseRecipe:
         if self.decay_end is not None and not 0.5 < self.decay_end <= 1:
             raise ValueError(f'decay_end must lie in (0.5, 1], got {self.decay_end!r}')
 
+    @property
+    def tag(self) -> str:
+        """The fields that depart from MMPose's, compact, for work dirs
+        (whose names give the faces already)."""
+        short = dict(lr='lr', warmup_share='warmup', pipeline='', decay_end='decay')
+        return '-'.join(
+            f'{short[k]}{v}' for k, v in asdict(self).items() if v is not None and k in short
+        )
+
     def apply(self, cfg) -> None:
         """Change an RTMPose config as this recipe says."""
         if self.lr is not None:
@@ -151,8 +160,10 @@ class Row:
         return self.recipe.num_train or NUM_TRAIN
 
     def work_dir(self, study_name: str, seed: int) -> Path:
-        """Where ``study_name`` trains this row at ``seed``."""
-        name = f'{self.name}-{self.epochs}e-{self.num_train}f-seed{seed}'
+        """Where ``study_name`` trains this row at ``seed``: a run of
+        another budget or recipe trains elsewhere."""
+        recipe = f'-{self.recipe.tag}' if self.arch == 'rtmpose-t' and self.recipe.tag else ''
+        name = f'{self.name}-{self.epochs}e-{self.num_train}f{recipe}-seed{seed}'
         return study.WORK / study_name / name.replace(' ', '_')
 
     @property
@@ -328,6 +339,7 @@ def run_row(row: Row, seed: int, data_root: Path, work_dir: Path) -> list[dict]:
     )
     if row.arch == 'rtmpose-t':
         common['recipe'] = asdict(row.recipe)
+    common['checkpoint_sha256'] = checkpoint_digest(work_dir / f'epoch_{row.epochs}.pth')
     runs = [dict(common, row=row.objective, nme=result['nme'])]
     runs += [dict(common, row=n, nme=curve) for n, curve in result['redecoded'].items()]
     return runs
@@ -368,9 +380,26 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
     if not checkpoint.is_file():
         train(study_name, [row], (seed,), rerun=True)
+    stored = (study.load(study_name) or {}).get('runs', [])
+    run = next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
+    digest = (run or {}).get('checkpoint_sha256')  # runs stored before digests: unchecked
+    if digest is not None and checkpoint_digest(checkpoint) != digest:
+        raise RuntimeError(
+            f'{checkpoint} is not the checkpoint of the run {study_name} stores for '
+            f'{row.name!r} at seed {seed}; retrain it with --rerun'
+        )
     cfg = row_config(row, seed, generated_faces(study.DATA), work_dir)
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
     return init_model(cfg, str(checkpoint), device='cpu'), cfg
+
+
+def checkpoint_digest(path: Path) -> str:
+    """The first 16 hex digits of ``path``'s SHA-256: ties a stored run to
+    the checkpoint that the studies measuring trained models load."""
+    import hashlib
+
+    with open(path, 'rb') as f:
+        return hashlib.file_digest(f, 'sha256').hexdigest()[:16]
 
 
 @dataclass(frozen=True)
