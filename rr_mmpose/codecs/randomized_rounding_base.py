@@ -22,8 +22,12 @@ class RandomizedRoundingCodec(CalibratedScores, BaseKeypointCodec):
             call, for training) or ``'expected'`` (its expectation)
         seed (int, optional): Seed of a private generator; ``None`` draws
             from numpy's global one, which MMEngine seeds per worker
-        score_temperature (float), score_bias (float): The calibration of
-            the scores' log-odds (:mod:`~rr_mmpose.codecs.score_calibration`)
+        score_temperature (float), score_bias (float): ``T`` and ``b`` of
+            the scores ``sigmoid(logit(mass) / T + b)``. The defaults ``(1,
+            0)`` keep the model's probability; ``python -m
+            rr_mmpose.tools.calibrate`` fits them
+            (:mod:`~rr_mmpose.codecs.score_calibration`). Coordinates never
+            depend on them
     """
 
     def __init__(
@@ -53,8 +57,9 @@ class RandomizedRoundingCodec(CalibratedScores, BaseKeypointCodec):
 
         Raises:
             TypeError: a non-numeric or complex array
-            ValueError: arrays of other shapes, or another number of
-                instances
+            ValueError: arrays of other shapes, another number of
+                instances, or a visible keypoint with a NaN or infinite
+                coordinate (an invisible one is only dropped)
         """
         keypoints = as_real_array(keypoints, 'keypoints')
         n = 'N' if instances is None else str(instances)
@@ -74,4 +79,8 @@ class RandomizedRoundingCodec(CalibratedScores, BaseKeypointCodec):
                 f'keypoints_visible must have shape {shape} ({n}, K) to match keypoints '
                 f'{keypoints.shape}, got {visible.shape}'
             )
+        nonfinite = (visible > 0) & ~np.isfinite(keypoints).all(axis=-1)
+        if nonfinite.any():
+            bad = np.flatnonzero(nonfinite.any(axis=0)).tolist()
+            raise ValueError(f'visible keypoints {bad} have NaN or infinite coordinates')
         return keypoints, visible

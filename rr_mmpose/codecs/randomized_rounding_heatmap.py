@@ -18,70 +18,37 @@ class RandomizedRoundingHeatmap(RandomizedRoundingCodec):
     `Heatmap Regression via Randomized Rounding`_ by Yu and Tao (TPAMI 2021).
 
     A keypoint at input coordinate ``x`` lies at ``x / stride`` on the
-    heatmap (the same convention as :class:`MSRAHeatmap`: cell ``i`` is
-    input pixel ``i * stride``). Each axis is rounded to ``floor`` or
-    ``floor + 1`` at random, taking ``floor + 1`` with probability equal to
-    the fractional part, so the rounded position is unbiased. The target is
-    a binary map with a single activation per keypoint, drawn afresh on
-    every call; its expectation is the bilinear weight of the four
-    neighbouring cells (``target_mode='expected'`` returns that expectation
-    deterministically).
+    heatmap (:class:`MSRAHeatmap`'s convention). Each axis is rounded up
+    with probability equal to its fractional part: one unbiased binary
+    activation per keypoint, drawn afresh on every call, whose expectation
+    is the bilinear weight of the four neighbouring cells.
 
-    Decoding takes the ``topk`` highest cells of each map, weighs their
-    coordinates by the softmax of their scores and maps back to input space.
-    The maps handed to :meth:`decode` must be *log-probabilities* (up to a
-    per-map constant): then the softmax over the top-k equals the
-    renormalised probabilities, and decoding the loss's optimum (the
-    expected target) returns the exact sub-pixel coordinate
-    (``docs/method.md``). :class:`RandomizedRoundingHead` converts raw
-    logits accordingly, per the probability model of its loss.
+    Decoding weighs the ``topk`` highest cells by the softmax of their
+    scores. The maps handed to :meth:`decode` must be log-probabilities (up
+    to a per-map constant); then decoding the loss's optimum returns the
+    exact sub-pixel coordinate. :class:`RandomizedRoundingHead` converts its
+    logits accordingly. Why: ``docs/method.md``; what bad input gets:
+    ``docs/method.md#bad-input``.
 
     Note:
 
-        - instance number: N (encode accepts N = 1 only, like MSRAHeatmap)
-        - keypoint number: K
-        - keypoint dimension: D = 2
-        - image size: [w, h]
-        - heatmap size: [W, H]
+        - instance number: N (encode takes N = 1, like MSRAHeatmap)
+        - keypoint number: K; image size: [w, h]; heatmap size: [W, H]
 
     Encoded:
 
         - heatmaps (np.ndarray): binary targets (``'random'``) or bilinear
           weights (``'expected'``) in shape (K, H, W), float32
-        - keypoint_weights (np.ndarray): target weights in shape (N, K),
-          float32
-
-    What bad input gets:
-
-        - a visible keypoint whose heatmap position falls outside
-          ``[0, W-1] x [0, H-1]``: weight 0 and an empty map (its rounding
-          could not stay unbiased); invisible keypoints likewise;
-        - a NaN or infinite coordinate of a *visible* keypoint: ``ValueError``
-          (an invisible one is ignored);
-        - more than one instance, or arrays of the wrong shape: ``ValueError``;
-        - non-numeric or complex dtypes: ``TypeError``;
-        - ``topk`` outside ``[1, W*H]``, non-positive sizes or an input size
-          that is not a whole multiple of the heatmap size: ``ValueError``
-          at construction.
+        - keypoint_weights (np.ndarray): weights in shape (N, K), float32
 
     Args:
         input_size (tuple): Image size in [w, h]
         heatmap_size (tuple): Heatmap size in [W, H]; each must divide the
-            matching input size (integer stride per axis)
-        topk (int): Number of cells used by the decoder. Defaults to 9, as
-            in every released H3R model
-        target_mode (str): ``'random'`` (binary randomized rounding, for
-            training) or ``'expected'`` (bilinear expectation, deterministic)
-        seed (int, optional): Seed of a private generator. ``None`` (default)
-            draws from numpy's global generator, which MMEngine seeds per
-            worker through ``randomness=dict(seed=...)``
-        score_temperature (float): ``T`` of the scores' log-odds, and
-        score_bias (float): ``b`` added to them: the scores are
-            ``sigmoid(logit(mass) / T + b)`` of the top-k mass (see
-            :mod:`~rr_mmpose.codecs.score_calibration`). The defaults ``(1,
-            0)`` keep the model's own probability; fitted values calibrate
-            it (``python -m rr_mmpose.tools.calibrate``). Coordinates never
-            depend on them
+            matching input size (an integer stride per axis)
+        topk (int): Number of cells the decoder weighs. Defaults to 9, as in
+            every released H3R model
+        target_mode, seed, score_temperature, score_bias: as in
+            :class:`RandomizedRoundingCodec`
 
     .. _`Heatmap Regression via Randomized Rounding`:
         https://arxiv.org/abs/2009.00225
@@ -135,12 +102,7 @@ class RandomizedRoundingHeatmap(RandomizedRoundingCodec):
 
         visible = keypoints_visible[0] > 0
         points = keypoints[0] / self.scale_factor
-        nonfinite = visible & ~np.isfinite(points).all(axis=-1)
-        if nonfinite.any():
-            bad = np.flatnonzero(nonfinite).tolist()
-            raise ValueError(f'visible keypoints {bad} have NaN or infinite coordinates')
-
-        # Comparisons with NaN are False, so invisible NaN points drop out too.
+        # Comparisons with NaN are False, so invisible NaN points drop out.
         active = visible & ((points >= 0) & (points <= self._last_cell)).all(axis=-1)
         weights = np.where(active, keypoints_visible[0], 0).astype(np.float32)
         points = np.where(active[:, None], points, 0.0)

@@ -18,44 +18,27 @@ class RandomizedRoundingSimCC(RandomizedRoundingCodec):
     """Represent keypoints as randomized rounding one-hot SimCC vectors, for
     MMPose's :class:`RTMCCHead` unchanged (RTMPose).
 
-    SimCC classifies each coordinate axis separately into bins of
-    ``1 / simcc_split_ratio`` input pixels. Here each axis is rounded to the
-    bin ``floor(u)`` or ``floor(u) + 1`` at random, taking ``floor(u) + 1``
-    with probability ``frac(u)``, so the target bin is unbiased (``E = u``)
-    at any split ratio, drawn afresh on every call. The expected target is a
-    two-hot vector (``target_mode='expected'`` returns it deterministically).
+    Each axis's bin position ``u = (x + 0.5) * s - 0.5`` (``s =
+    simcc_split_ratio``) is rounded up with probability ``frac(u)``, so the
+    target bin is unbiased at any split ratio. Decoding takes the mean bin
+    of ``softmax(beta * logits)`` within ``window`` bins of the argmax; with
+    :class:`KLDiscretLoss` (``label_softmax=False``, the same ``beta``) it
+    returns the loss's optimum exactly, with MMPose's flip test too. The
+    score is the product of the x and y windows' masses. Why this bin
+    convention and loss setting: ``docs/method.md``; what bad input gets:
+    ``docs/method.md#bad-input``.
 
-    Decoding is consistent with the loss: ``p = softmax(beta * logits)``
-    over the whole vector, then the mean bin of ``p`` within ``window``
-    bins of the argmax, renormalised. Trained with MMPose's
-    :class:`KLDiscretLoss` (``label_softmax=False``, the codec's ``beta``),
-    whose optimum is the expected two-hot target, decoding that optimum
-    returns the coordinate exactly, with MMPose's flip test too: input
-    coordinate ``x`` lies at bin position ``u = (x + 0.5) * s - 0.5``
-    (``s = simcc_split_ratio``), the one convention under which the flip
-    of the bins and the flip of the keypoints commute (stock
-    :class:`SimCCLabel`'s ``u = x * s`` is off by ``(1 - 1 / s) / 2`` px in
-    the flip-test average). Why, and why not ``label_softmax=True``:
-    ``docs/method.md``. A keypoint's score is the product of the x and y
-    windows' probability masses.
+    Usage: in an RTMPose config::
 
-    Usage:
-
-        An RTMPose config changes in three lines::
-
-            custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
-            codec = dict(type='RandomizedRoundingSimCC', input_size=(192, 256),
-                         simcc_split_ratio=2.0, beta=10.0)
-            # model.head, otherwise unchanged:
-            loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
-                      label_softmax=False),
+        custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
+        codec = dict(type='RandomizedRoundingSimCC', input_size=(192, 256),
+                     simcc_split_ratio=2.0, beta=10.0)
+        # model.head: loss=dict(type='KLDiscretLoss', use_target_weight=True,
+        #                       beta=10.0, label_softmax=False)
 
     Note:
 
-        - instance number: N
-        - keypoint number: K
-        - keypoint dimension: D = 2
-        - image size: [w, h]
+        - instance number: N; keypoint number: K; image size: [w, h]
         - vector lengths: Wx = w * s, Wy = h * s
 
     Encoded:
@@ -63,45 +46,18 @@ class RandomizedRoundingSimCC(RandomizedRoundingCodec):
         - keypoint_x_labels (np.ndarray): one-hot (``'random'``) or two-hot
           (``'expected'``) x labels in shape (N, K, Wx), float32
         - keypoint_y_labels (np.ndarray): likewise for y, (N, K, Wy), float32
-        - keypoint_weights (np.ndarray): target weights in shape (N, K),
-          float32
-
-    What bad input gets:
-
-        - a keypoint that is invisible (visibility <= 0), has a NaN or
-          infinite coordinate, or whose bin position falls outside
-          ``[0, W - 1]`` on either axis: weight 0 and all-zero label vectors.
-          For ``s < 1`` that range excludes input coordinates within
-          ``(1 - s) / (2 * s)`` px of the border (``x < 0.5`` at ``s = 0.5``),
-          where the rounding could not stay unbiased;
-        - keypoints not in shape (N, K, 2), visibilities not in (N, K), or
-          vectors whose last dimension is not Wx / Wy: ``ValueError``;
-        - non-numeric or complex dtypes: ``TypeError``;
-        - a non-positive split ratio, ``w * s`` or ``h * s`` not whole, a
-          ``window`` below 1 or wider than the shorter vector, non-positive
-          ``beta`` or sizes: ``ValueError`` at construction.
+        - keypoint_weights (np.ndarray): weights in shape (N, K), float32
 
     Args:
         input_size (tuple): Image size in [w, h]
-        simcc_split_ratio (float): Bins per input pixel, ``s``. ``w * s`` and
-            ``h * s`` must be whole numbers. Defaults to 2.0
-        beta (float): Temperature of the softmax over the logits. Must equal
-            the ``beta`` of the head's :class:`KLDiscretLoss`. Defaults to
-            10.0, as in RTMPose's configs
+        simcc_split_ratio (float): Bins per input pixel, ``s``; ``w * s`` and
+            ``h * s`` must be whole. Defaults to 2.0
+        beta (float): Temperature of the softmax over the logits; must equal
+            the loss's ``beta``. Defaults to 10.0, as in RTMPose's configs
         window (int): Half-width, in bins, of the decoding window around the
-            argmax. Must be at least 1. Defaults to 2
-        target_mode (str): ``'random'`` (one-hot randomized rounding, for
-            training) or ``'expected'`` (two-hot expectation, deterministic)
-        seed (int, optional): Seed of a private generator. ``None`` (default)
-            draws from numpy's global generator, which MMEngine seeds per
-            worker through ``randomness=dict(seed=...)``
-        score_temperature (float): ``T`` of the scores' log-odds, and
-        score_bias (float): ``b`` added to them: the scores are
-            ``sigmoid(logit(mass) / T + b)`` of the window's mass (see
-            :mod:`~rr_mmpose.codecs.score_calibration`). The defaults ``(1,
-            0)`` keep the model's own probability; fitted values calibrate
-            it (``python -m rr_mmpose.tools.calibrate``). Coordinates never
-            depend on them
+            argmax, at least 1. Defaults to 2
+        target_mode, seed, score_temperature, score_bias: as in
+            :class:`RandomizedRoundingCodec`
     """
 
     label_mapping_table = dict(
@@ -164,7 +120,7 @@ class RandomizedRoundingSimCC(RandomizedRoundingCodec):
         last_bin = np.array(self.simcc_size) - 1
         with np.errstate(invalid='ignore', over='ignore'):
             points = (keypoints + 0.5) * s - 0.5  # (N, K, 2) bin positions
-            # Comparisons with NaN are False: NaN points drop out here.
+            # Comparisons with NaN are False: invisible NaN points drop out.
             in_range = ((points >= 0) & (points <= last_bin)).all(axis=-1)
         active = (keypoints_visible > 0) & in_range
         weights = np.where(active, keypoints_visible, 0).astype(np.float32)

@@ -227,8 +227,9 @@ def test_seed_is_reproducible(rng):
 
 @pytest.mark.parametrize('target_mode', ['random', 'expected'])
 def test_inactive_keypoints_get_no_target(target_mode):
-    """Invisible, out-of-range (also the s = 0.5 border) and non-finite
-    keypoints: weight 0 and empty labels; their neighbours are unaffected."""
+    """Invisible (also non-finite) and out-of-range (also the s = 0.5
+    border) keypoints: weight 0 and empty labels; their neighbours are
+    unaffected."""
     codec = make_codec(simcc_split_ratio=0.5, target_mode=target_mode, seed=0)
     nan, inf = np.nan, np.inf
     keypoints = np.array(
@@ -239,15 +240,15 @@ def test_inactive_keypoints_get_no_target(target_mode):
                 [-3.0, 40.0],  # 2 left of the image
                 [50.0, 130.0],  # 3 below the image
                 [0.2, 40.0],  # 4 u = -0.15 at s = 0.5: inside the image, outside [0, W-1]
-                [nan, 40.0],  # 5 NaN, visible
+                [nan, 40.0],  # 5 NaN, invisible
                 [nan, nan],  # 6 NaN, invisible
-                [inf, 3.0],  # 7 inf, visible
+                [inf, 3.0],  # 7 inf, invisible
                 [0.5, 126.5],  # 8 valid: u = 0 and u = W - 1 exactly
                 [77.7, 33.3],  # 9 valid
             ]
         ]
     )
-    visible = np.array([[1, 0, 1, 1, 1, 1, 0, 1, 0.6, 2.0]])
+    visible = np.array([[1, 0, 1, 1, 1, 0, 0, 0, 0.6, 2.0]])
     encoded = codec.encode(keypoints, visible)
     active = np.array([0, 8, 9])
     inactive = np.setdiff1d(np.arange(10), active)
@@ -267,6 +268,17 @@ def test_inactive_keypoints_get_no_target(target_mode):
     )
     for key in ('keypoint_x_labels', 'keypoint_y_labels'):
         np.testing.assert_array_equal(encoded[key][0, active], alone[key][0, active])
+
+
+def test_a_visible_nan_or_inf_is_an_error():
+    """As in RandomizedRoundingHeatmap: a visible non-finite keypoint is
+    broken data, not a keypoint outside the image."""
+    codec = make_codec(seed=0)
+    for bad in (np.nan, np.inf):
+        keypoints = np.full((2, 3, 2), 10.0)
+        keypoints[1, 2, 0] = bad
+        with pytest.raises(ValueError, match=r'visible keypoints \[2\] have NaN or infinite'):
+            codec.encode(keypoints)
 
 
 @pytest.mark.parametrize(
