@@ -1,5 +1,5 @@
 """INT8: static quantisation of an exported model with onnxruntime, its
-decoding (and the head's last layer) left in float, and the calibration
+decoding (and the head's last layer) left in float, and the quantization
 crops it needs."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from .h3r_reference import (
     IMAGENET_STD,
     H3RDetector,
     H3RNetwork,
-    calibrate_batch_norm,
+    fit_batch_norm_statistics,
     h3r_decode,
     write_h3r_model_dir,
 )
@@ -68,7 +68,7 @@ def random_h3r_network(
     net = H3RNetwork(cfg)
     if images is None:
         images = face_images(size=cfg['INPUT']['SIZE'][0], seed=seed)
-    calibrate_batch_norm(net, images, seed)
+    fit_batch_norm_statistics(net, images, seed)
     with torch.no_grad():
         last = net.heatmap_head.head.layers[3]
         last.weight.mul_(LOGIT_STD / net.logits(images).std())

@@ -172,10 +172,9 @@ def test_int8_of_a_trained_model_keeps_its_accuracy(paper_model, tmp_path):
     """The shipped paper config, trained by the suite (``paper_model``), on
     its generated test faces through the config's pipeline: INT8 keypoints
     within an eighth of a heatmap cell (4 crop px) of FP32's at the median,
-    and INT8 NME within 5 % of FP32's (measured on AVX-512 VNNI: 0.17 px and
-    0.8 %). Training is not bit-identical across CPUs, so
-    the weights differ by machine; the default format's integer arithmetic
-    does not (see above)."""
+    and INT8 NME within 5 % of FP32's (the test prints both). Training is
+    not bit-identical across CPUs, so the weights differ by machine; the
+    default format's integer arithmetic does not (see above)."""
     from mmpose.apis import init_model
 
     from rr_mmpose.evaluation.video_metrics import outer_eye_nme

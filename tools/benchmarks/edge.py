@@ -9,7 +9,7 @@ rows of the ``resolution`` study (each config's recipe scaled to the CPU,
 Randomized rounding models export with their decode in the graph
 (``export_onnx``); MSRA and stock SimCC export the network and decode on
 the host with their MMPose codec, whose time is added. INT8: static QDQ,
-per-channel weights, UINT8 activations, calibrated on ``QUANTIZATION_CROPS``
+per-channel weights, UINT8 activations, ranges fitted on ``QUANTIZATION_CROPS``
 crops of the training faces (``quantize_int8``; the decode and the head's
 last layer stay in float). NME (outer eye corners) on the generated test
 faces, flip test off, computed in crop pixels (the crop is a similarity,
@@ -68,7 +68,8 @@ def evaluation_crops(model, cfg) -> tuple[np.ndarray, np.ndarray]:
 
 def training_crops(model, cfg, num: int) -> np.ndarray:
     """``num`` crops of the generated training faces, as INT8 export
-    calibrates on a config's validation faces (``quantization_crops``)."""
+    fits its activation ranges on a config's validation faces
+    (``quantization_crops``)."""
     from rr_mmpose.datasets.generate_faces import annotation_path
     from rr_mmpose.deployment import quantization_crops
 

@@ -6,7 +6,7 @@ against H3R's own network and inference (``rr_mmpose.h3r.reference``).
 For each released ``config.yaml`` (key for key in
 tests/fixtures/h3r_models; the ``model.pth`` files are not
 redistributable here), random weights are put into H3R's network, BN
-statistics and logit scale calibrated on the images checked, written out
+statistics and logit scale fitted on the images checked, written out
 as H3R's model directory and converted as a user would. Then:
 
 - network: logits and decoded landmarks of the converted model against
@@ -113,7 +113,7 @@ def section(result: dict) -> str:
             "Each released `config.yaml` (key for key in `tests/fixtures/h3r_models`; H3R's "
             "`model.pth` files are not reachable here) gets random weights in H3R's own network "
             '(`rr_mmpose.testing.h3r_reference`, rebuilt from `torchalign`), BN statistics and '
-            "logit scale calibrated on the images checked, is written out as H3R's model "
+            "logit scale fitted on the images checked, is written out as H3R's model "
             'directory and converted without `--config`. Network: logits and decoded landmarks '
             "of the converted model against the reference on one generated face at the model's "
             'size. End to end: `MMPoseInferencer` with `h3r_inference_config` against the '

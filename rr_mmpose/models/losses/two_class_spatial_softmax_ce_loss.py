@@ -23,9 +23,10 @@ class TwoClassSpatialSoftmaxCELoss(TwoClassLoss):
 
     Why it learns: the per-pixel loss averages over H*W cells of which one
     is positive, so its gradient pushes every map towards "background" and
-    the positive cell barely registers (measured: the convergence study in
-    ``docs/benchmarks.md``). The spatial softmax makes the cells compete for one unit of
-    mass: the positive cell gets the whole gradient of the target.
+    the positive cell barely registers (``tests/test_training``: trained
+    alike, it does no better than the mean face). The spatial softmax makes
+    the cells compete for one unit of mass: the positive cell gets the
+    whole gradient of the target.
 
     Why decoding is unbiased at the optimum: the loss is linear in ``t``,
     so training on random draws minimises the loss of the expected target

@@ -14,7 +14,7 @@ from .networks import (
     h3r_decode,
 )
 from .pipeline import IMAGENET_MEAN, IMAGENET_STD, H3RDetector
-from .weights import calibrate_batch_norm, write_h3r_model_dir
+from .weights import fit_batch_norm_statistics, write_h3r_model_dir
 
 __all__ = [
     'IMAGENET_MEAN',
@@ -26,7 +26,7 @@ __all__ = [
     'H3RNetwork',
     'HeatmapHead',
     'build_backbone',
-    'calibrate_batch_norm',
+    'fit_batch_norm_statistics',
     'h3r_decode',
     'write_h3r_model_dir',
 ]

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 
 @torch.no_grad()
-def calibrate_batch_norm(net: nn.Module, inputs: Tensor, seed: int = 0) -> nn.Module:
+def fit_batch_norm_statistics(net: nn.Module, inputs: Tensor, seed: int = 0) -> nn.Module:
     """Random BN affine parameters, then running statistics measured on
     ``inputs`` (one pass in training mode): activations stay O(1) through
     deep random networks (HRNet's explode otherwise), and a mis-mapped BN
@@ -24,7 +24,7 @@ def calibrate_batch_norm(net: nn.Module, inputs: Tensor, seed: int = 0) -> nn.Mo
         module.weight.uniform_(0.5, 1.5, generator=generator)
         module.bias.uniform_(-0.2, 0.2, generator=generator)
         module.reset_running_stats()
-        module.momentum = None  # cumulative average over the calibration pass
+        module.momentum = None  # cumulative average over the statistics pass
     net.train()
     forward = getattr(net, 'logits', net)
     forward(inputs)
