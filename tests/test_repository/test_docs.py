@@ -77,6 +77,17 @@ def test_every_section_says_how_to_rerun_it_and_when_where_and_at_which_commit()
     assert provenance and max(map(len, provenance)) <= 200
 
 
+def test_each_section_reruns_with_its_own_study():
+    """The command a section shows first is its own study's, run as a user
+    runs it, and it is shown once."""
+    sections = re.findall(r'<a id="(\w+)"></a>\s*\n## [^\n]*\n(.*?)(?=<a id=|\Z)', BENCHMARKS, re.S)
+    assert len(sections) >= 10
+    for name, body in sections:
+        commands = re.findall(r'^- (?:Rerun|Not measured yet): `([^`]+)`', body, re.M)
+        assert commands and re.match(rf'python -m tools\.benchmarks\.{name}\b', commands[0]), name
+        assert commands.count(commands[0]) == 1, name
+
+
 def test_the_readme_results_table_is_the_generated_one():
     """The README's results table is generated from the converged runs of
     the resolution and RTMPose studies, figure for figure."""

@@ -79,7 +79,8 @@ def section(result: dict) -> str:
     ]
     if costs:
         tag = costs['provenance']
-        lines += ['', 'Costs:', '', study.provenance_lines([tag], tag['command']), '', COSTS]
+        command = study.rerun_command('costs', tag)
+        lines += ['', 'Costs:', '', study.provenance_lines([tag], command), '', COSTS]
     return '\n'.join(lines)
 
 

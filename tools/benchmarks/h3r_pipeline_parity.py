@@ -9,6 +9,8 @@ on the generated test faces (``rr_mmpose.testing.h3r_parity.pipeline_parity``).
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from pathlib import Path
 
 from . import study
@@ -73,6 +75,8 @@ def main() -> None:
     parser.add_argument('--checkpoint', type=Path, default=DEMO_CHECKPOINT)
     parser.add_argument('--num', type=int, default=300)
     args = parser.parse_args()
+    if args.checkpoint == DEMO_CHECKPOINT and not DEMO_CHECKPOINT.is_file():
+        subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
     print(section(run(args.checkpoint, args.num)))
 
 

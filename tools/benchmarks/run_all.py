@@ -62,16 +62,10 @@ README = Path('README.md')
 
 
 def measure(name: str) -> None:
-    module = STUDIES[name]
-    if name in ('convergence', 'quality', 'resolution', 'rtmpose'):  # every row, its own seeds
-        module.run(module.ROWS)
-        return
-    if name == 'rtmpose_budget':
-        module.run(list(module.CANDIDATES), (0,), study.OUT)
-        return
-    if name == 'h3r_pipeline_parity' and not module.DEMO_CHECKPOINT.is_file():
-        subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
-    module.run()
+    """Run study ``name`` as a user reruns it, ``python -m
+    tools.benchmarks.<name>`` with its defaults: every study measures into
+    its JSON through that one interface, which its results record."""
+    subprocess.run([sys.executable, '-m', f'tools.benchmarks.{name}'], check=True)
 
 
 def render_section(name: str) -> str:
@@ -79,11 +73,11 @@ def render_section(name: str) -> str:
     if result is None and hasattr(SECTIONS[name], 'ROWS'):
         result = dict(runs=[])  # a training study says what it will measure
     if result is None:
-        return f'## {name}\n\nNot measured yet: `python -m tools.benchmarks.run_all --only {name}`.'
+        return f'## {name}\n\nNot measured yet: `{study.rerun_command(name)}`.'
     heading, _, body = SECTIONS[name].section(result).partition('\n')
     if 'provenance' in result:  # the training studies tag each run in their body
         tag = result['provenance']
-        body = '\n' + study.provenance_lines([tag], tag['command']) + '\n' + body
+        body = '\n' + study.provenance_lines([tag], study.rerun_command(name, tag)) + '\n' + body
     return heading + '\n' + body
 
 

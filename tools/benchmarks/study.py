@@ -116,6 +116,15 @@ def load(name: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def rerun_command(name: str, tag: dict | None = None) -> str:
+    """The one command that reproduces study ``name``'s result: the command
+    ``tag`` recorded when it ran the study itself, else the study with its
+    defaults (what ``run_all`` runs: results it measured say so)."""
+    own = f'python -m tools.benchmarks.{name}'
+    recorded = (tag or {}).get('command', '')
+    return recorded if recorded == own or recorded.startswith(own + ' ') else own
+
+
 def provenance_lines(tags: list[dict], command: str) -> str:
     """Markdown: how to rerun a section's results (``command``, shown once)
     and, compactly, when, where and at which commits they were measured;
