@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from . import rows, study
 from .rows import Row, RTMPoseRecipe
@@ -64,15 +63,14 @@ CANDIDATES = {
 RESULTS = 'rtmpose_budget'
 
 
-def run(names: list[str], seeds: tuple[int, ...], out: Path) -> list[dict]:
+def run(names: list[str], seeds: tuple[int, ...]) -> list[dict]:
     import torch
 
     from rr_mmpose.datasets import generated_faces
 
     torch.set_num_threads(2)
     data_root = generated_faces(study.DATA)
-    path = out / f'{RESULTS}.json'
-    stored = json.loads(path.read_text())['runs'] if path.is_file() else []
+    stored = (study.load(RESULTS) or {}).get('runs', [])
     runs = {(r['candidate'], r['seed']): r for r in stored}
     for name in names:
         recipe, epochs = CANDIDATES[name]
@@ -83,8 +81,7 @@ def run(names: list[str], seeds: tuple[int, ...], out: Path) -> list[dict]:
             r.update(candidate=name, last_fifth_change=rows.last_fifth_change(r['nme']))
             runs[name, seed] = r
             print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
-            out.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(dict(runs=list(runs.values())), indent=1) + '\n')
+            study.save(RESULTS, dict(runs=list(runs.values())), tag=False)
     return list(runs.values())
 
 
@@ -92,9 +89,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--candidates', nargs='+', choices=list(CANDIDATES))
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
-    parser.add_argument('--out', type=Path, default=study.OUT)
     args = parser.parse_args()
-    run(args.candidates or list(CANDIDATES), tuple(args.seeds), args.out)
+    run(args.candidates or list(CANDIDATES), tuple(args.seeds))
 
 
 if __name__ == '__main__':
