@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,8 @@ def run_row(row: Row, seed: int) -> list[dict]:
     common = dict(
         arch=row.arch, input=row.input, seed=seed, epochs=row.epochs, num_train=row.num_train
     )
+    if row.arch == 'rtmpose-t':  # part of the run's key (rows.summary_key)
+        common['recipe'] = asdict(row.recipe)
     common['provenance'] = study.provenance()
     with evaluated_weights(runner) as model:
         predictions = CachedPredictions(model, loader)  # one pass, decoded as often as needed
@@ -246,9 +249,8 @@ def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = F
             for r in run_row(row, seed):
                 runs[quality_key(r)] = r
                 print(json.dumps({k: v for k, v in r.items() if k != 'provenance'}), flush=True)
-            result = dict(runs=list(runs.values()))
-            result['summary'] = summarise(result['runs'])
-            study.save('quality', result, tag=False)  # runs carry their own
+            # runs carry their own provenance; the summary is derived when rendered
+            study.save('quality', dict(runs=list(runs.values())), tag=False)
     return study.load('quality')
 
 
@@ -259,7 +261,7 @@ def quality_key(run: dict) -> tuple:
 
 
 def main() -> None:
-    print(table(run(*study.row_arguments(__doc__.splitlines()[0], ROWS))['summary']))
+    print(table(summarise(run(*study.row_arguments(__doc__.splitlines()[0], ROWS))['runs'])))
 
 
 if __name__ == '__main__':
