@@ -43,8 +43,6 @@ def test_the_rendered_docs_are_the_render_of_the_stored_results(rendered):
 
 
 def test_rendering_writes_nothing_but_what_it_owns(rendered):
-    """Rendering reads the result files and leaves them as they were (the
-    learning-speed summary aside, which it derives from the runs)."""
+    """Rendering reads the result files and leaves them as they were."""
     for path in sorted((REPO / study.OUT).glob('*.json')):
-        if path.name != 'convergence.json':
-            assert (rendered / study.OUT / path.name).read_text() == path.read_text(), path.name
+        assert (rendered / study.OUT / path.name).read_text() == path.read_text(), path.name

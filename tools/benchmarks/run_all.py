@@ -195,10 +195,8 @@ def render_readme() -> None:
 
 def render() -> None:
     stored = study.load('convergence')
-    if stored is not None:  # its summary and plots are derived from the runs: keep them current
-        stored['summary'] = convergence.summarise(stored['runs'])
-        study.save('convergence', stored, tag=False)
-        convergence.plot(stored['summary'], study.OUT / 'convergence.png')
+    if stored is not None:  # its plot is derived from the runs: keep it current
+        convergence.plot(convergence.summarise(stored['runs']), study.OUT / 'convergence.png')
     header = [
         '# Benchmarks',
         '',
