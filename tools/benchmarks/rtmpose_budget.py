@@ -59,6 +59,10 @@ CANDIDATES = {
         RTMPoseRecipe(1e-3, 0.05, 'stage2', 960, decay_end=0.8),
         60,
     ),
+    'lr 1e-3, warm-up 5 %, stage2, 960 faces, decay ends at 70 %, 60 ep': (
+        RTMPoseRecipe(1e-3, 0.05, 'stage2', 960, decay_end=0.7),
+        60,
+    ),
 }
 RESULTS = 'rtmpose_budget'
 
