@@ -179,7 +179,20 @@ def budget_verdict(budget: dict) -> str:
         if met
         else 'No candidate meets both criteria.'
     )
-    if chosen and chosen[0] in found and longer:
+    if chosen and chosen[0] in met:
+        a = found[chosen[0]]
+        text += (
+            f' The study recipe is {chosen[0]}: {a["nme"][-1]:.2f} %, its curve changing '
+            f'{100 * a["last_fifth_change"]:.1f} % over its last fifth.'
+        )
+        best = min(found, key=lambda n: found[n]['nme'][-1])
+        if found[best]['nme'][-1] < a['nme'][-1]:
+            text += (
+                f' A longer budget still lowers the NME ({best}: '
+                f'{found[best]["nme"][-1]:.2f} %): the rows are converged at their schedule, '
+                'as the heatmap rows are at theirs, not at the lowest NME RTMPose-t can reach.'
+            )
+    elif chosen and chosen[0] in found and longer:
         a, b = found[chosen[0]], found[longer[-1]]
         text += (
             f' The study recipe ({chosen[0]}) reaches {a["nme"][-1]:.2f} %; the same recipe '
