@@ -142,7 +142,7 @@ def budget_table(budget: dict) -> str:
         ratio = '-' if reference is None else f'{r["nme"][-1] / reference:.2f}'
         if reference is not None and r['nme'][-1] / reference <= GOAL_RATIO:
             ratio = f'**{ratio}**'
-        change = f'{100 * r["last_fifth_change"]:.0f} %'
+        change = f'{100 * r["last_fifth_change"]:.1f} %'
         if r['last_fifth_change'] < FLAT:
             change = f'**{change}**'
         where = 'GPU' if 'no GPU' not in r['provenance']['machine'] else 'CPU'
