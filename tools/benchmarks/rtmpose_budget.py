@@ -63,6 +63,10 @@ CANDIDATES = {
         RTMPoseRecipe(1e-3, 0.05, 'stage2', 960, decay_end=0.7),
         60,
     ),
+    'lr 1e-3, warm-up 5 %, stage2, 960 faces, decay ends at 70 %, 90 ep': (
+        RTMPoseRecipe(1e-3, 0.05, 'stage2', 960, decay_end=0.7),
+        90,
+    ),
 }
 RESULTS = 'rtmpose_budget'
 
