@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import cv2
@@ -279,7 +280,7 @@ def generate_dataset(
             annotations,
             generator='rr_mmpose generated faces',
             seed=seed,
-            hard_cases=cases is not None,
+            hard_cases=hard_case_settings(cases),
         )
         paths[split] = write_json_atomic(doc, annotation_path(out_dir, split))
     return paths
@@ -304,7 +305,7 @@ def generated_faces(out_dir: str | Path, **options) -> Path:
     asked = inspect.signature(generate_dataset).bind(out_dir, **options)
     asked.apply_defaults()
     asked = {k: v for k, v in asked.arguments.items() if k != 'out_dir'}
-    asked['hard_cases'] = bool(asked['hard_cases'])
+    asked['hard_cases'] = hard_case_settings(asked['hard_cases'])
     if not annotation_path(out_dir, SPLITS[-1]).is_file():
         print(f'generating faces in {out_dir} (rr_mmpose.datasets.generate_dataset)', flush=True)
         generate_dataset(out_dir, **options)
@@ -331,8 +332,19 @@ def generated_with(out_dir: str | Path) -> dict:
         num_test=len(docs['test']['images']),
         image_size=images[0]['width'] if images else None,
         seed=info['seed'],
-        hard_cases=bool(info['hard_cases']),
+        hard_cases=hard_case_settings(info['hard_cases']),
     )
+
+
+def hard_case_settings(hard_cases: bool | HardCases | dict | None) -> dict | bool:
+    """``hard_cases`` as an annotation file records it: False, or the
+    settings of each case (True: the defaults; a folder made before the
+    settings were recorded says True)."""
+    if not hard_cases:
+        return False
+    if hard_cases is True:
+        hard_cases = HardCases()
+    return asdict(hard_cases) if isinstance(hard_cases, HardCases) else dict(hard_cases)
 
 
 def main(argv=None) -> None:

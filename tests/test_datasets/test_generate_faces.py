@@ -4,6 +4,7 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
 from rr_mmpose.datasets import generate_dataset, generated_faces, render_face
 from rr_mmpose.datasets.face_template import FLIP_INDICES, Expression, face_points_3d
+from rr_mmpose.datasets.hard_cases import HardCases
 
 from ..helpers import read_json
 
@@ -75,4 +76,17 @@ def test_generated_faces_refuse_other_options_for_a_folder_made_with_others(tmp_
     ):
         with pytest.raises(ValueError, match=f'made with other options: {named}'):
             generated_faces(root, **options)
+    assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*')) == before
+
+
+def test_generated_faces_refuse_other_hard_case_settings(tmp_path):
+    """Hard cases are told apart by their settings, not only by being on."""
+    options = dict(num_train=2, num_test=2, image_size=64)
+    root = generated_faces(tmp_path / 'faces', **options, hard_cases=True)
+    assert generated_faces(root, **options, hard_cases=HardCases()) == root  # the defaults
+    before = sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*'))
+    for other in (HardCases(blur_prob=0.9), False):
+        named = r'asked: False' if other is False else r"asked: \{.*'blur_prob': 0\.9"
+        with pytest.raises(ValueError, match=f'made with other options: hard_cases .*{named}'):
+            generated_faces(root, **options, hard_cases=other)
     assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*')) == before
