@@ -509,6 +509,8 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
     epoch below :data:`NME_GOAL` per seed and, with ``costs``
     (``tools.benchmarks.costs``), what the model costs: parameters, FLOPs,
     latency with decode, throughput against the stock codec."""
+    if not summary:
+        return 'No row measured yet.'
     cost = {cost_key(c): c for c in (costs or {}).get('rows', [])}
     head = (
         '| backbone | input | objective | final NME % (mean ± half-spread) | seeds | '
