@@ -138,6 +138,17 @@ def test_an_rtmpose_run_of_another_recipe_is_another_rows():
     assert 'recipe' not in rows.summarise([run()], [heatmap_row])[0]
 
 
+def test_a_schedule_too_short_for_its_cosine_decay_is_refused():
+    cfg = Config(
+        dict(
+            train_cfg=dict(max_epochs=60),
+            param_scheduler=[dict(type='CosineAnnealingLR', begin=30, end=31, T_max=1)],
+        )
+    )
+    with pytest.raises(ValueError, match='the cosine decay vanishes at 10 epochs'):
+        study.scale_schedule(cfg, 10, 15, 0.05, 900)
+
+
 def test_a_recipe_can_end_its_cosine_decay_early():
     """decay_end moves the cosine's end to its share of the epochs, which
     the scaled schedule keeps, and the floor rate holds after it."""
@@ -181,6 +192,9 @@ def test_a_trained_model_must_be_the_checkpoint_its_study_stored(monkeypatch, tm
     stored['runs'][0]['input'] = 64
     monkeypatch.setattr(study, 'load', lambda name: stored)
     with pytest.raises(RuntimeError, match='is not the checkpoint of the run resolution stores'):
+        rows.trained_model('resolution', row)
+    monkeypatch.setattr(study, 'load', lambda name: dict(runs=[]))  # a checkpoint, no run
+    with pytest.raises(RuntimeError, match='is no run that resolution stores'):
         rows.trained_model('resolution', row)
     assert checkpoint.read_bytes() == b'weights of another run'
     assert len(rows.checkpoint_digest(checkpoint)) == 16

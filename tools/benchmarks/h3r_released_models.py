@@ -1,7 +1,7 @@
 """Every model H3R released, converted without --config and checked
 against H3R's own network and inference (``rr_mmpose.h3r.reference``).
 
-    python -m tools.benchmarks.h3r_released_models [--out JSON]
+    python -m tools.benchmarks.h3r_released_models
 
 For each released ``config.yaml`` (key for key in
 tests/fixtures/h3r_models; the ``model.pth`` files are not

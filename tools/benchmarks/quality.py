@@ -177,20 +177,19 @@ COLUMNS = (
 
 
 def summarise(runs: list[dict]) -> list[dict]:
-    rows = []
+    out = []
 
-    def key(r: dict) -> tuple:
-        return r['arch'], r['input'], r['row'], r['epochs']
-
-    for group in dict.fromkeys(key(r) for r in runs):
-        cell = [r for r in runs if key(r) == group]
-        arch, size, row, epochs = group
+    # A run's full key (faces, stride and an RTMPose run's recipe included):
+    # runs of another recipe or budget never average into one row.
+    for group in dict.fromkeys(map(rows.summary_key, runs)):
+        cell = [r for r in runs if rows.summary_key(r) == group]
+        arch, size, _, row, epochs, *_ = group
         entry = dict(arch=arch, input=size, row=row, epochs=epochs, seeds=len(cell))
         for _, name, _ in COLUMNS:
             values = [r[name] for r in cell if name in r]
             entry[name] = float(np.mean(values)) if values else None
-        rows.append(entry)
-    return rows
+        out.append(entry)
+    return out
 
 
 def table(summary: list[dict]) -> str:

@@ -382,7 +382,12 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
         train(study_name, [row], (seed,), rerun=True)
     stored = (study.load(study_name) or {}).get('runs', [])
     run = next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
-    digest = (run or {}).get('checkpoint_sha256')  # runs stored before digests: unchecked
+    if run is None:
+        raise RuntimeError(
+            f'{checkpoint} is no run that {study_name} stores for {row.name!r} at seed {seed}; '
+            'retrain it with --rerun'
+        )
+    digest = run.get('checkpoint_sha256')  # runs stored before digests: unchecked
     if digest is not None and checkpoint_digest(checkpoint) != digest:
         raise RuntimeError(
             f'{checkpoint} is not the checkpoint of the run {study_name} stores for '
@@ -398,8 +403,11 @@ def checkpoint_digest(path: Path) -> str:
     the checkpoint that the studies measuring trained models load."""
     import hashlib
 
+    digest = hashlib.sha256()
     with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()[:16]
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

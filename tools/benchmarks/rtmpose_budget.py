@@ -2,14 +2,15 @@
 stock RTMPose-t (``SimCCLabel``, s = 2, 128 input) converges on the
 generated faces, searched on one seed.
 
-    python -m tools.benchmarks.rtmpose_budget [--candidates NAME ...] [--seeds 0]
+    python -m tools.benchmarks.rtmpose_budget [--candidates NAME ...] [--seeds 0] [--rerun]
 
 Each candidate is an :class:`~tools.benchmarks.rows.RTMPoseRecipe`
 and a number of epochs. The criteria, fixed before the search: a final NME
 at most ``GOAL_RATIO`` times that of MobileNetV2's randomized rounding row
 at 128 input trained to its configs' own schedule, and an NME curve that
 changes by less than ``FLAT`` (relative) over the last fifth of its epochs.
-Runs are stored as each ends (``docs/benchmarks/rtmpose_budget.json``).
+Runs are stored as each ends (``docs/benchmarks/rtmpose_budget.json``); a
+stopped search resumes with the runs it lacks.
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ CANDIDATES = {
 RESULTS = 'rtmpose_budget'
 
 
-def run(names: list[str], seeds: tuple[int, ...]) -> list[dict]:
+def run(names: list[str], seeds: tuple[int, ...], rerun: bool = False) -> list[dict]:
+    """Train the candidates ``names`` at ``seeds`` that the stored search
+    lacks (all with ``rerun``), saving after every run."""
     import torch
 
     from rr_mmpose.datasets import generated_faces
@@ -83,6 +86,8 @@ def run(names: list[str], seeds: tuple[int, ...]) -> list[dict]:
     for name in names:
         recipe, epochs = CANDIDATES[name]
         for seed in seeds:
+            if (name, seed) in runs and not rerun:
+                continue
             work_dir = study.WORK / RESULTS / f'{name.replace(" ", "_")}-seed{seed}'
             row = Row('rtmpose-t', OBJECTIVE, INPUT, (seed,), epochs, recipe=recipe)
             (r,) = rows.run_row(row, seed, data_root, work_dir)
@@ -97,8 +102,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--candidates', nargs='+', choices=list(CANDIDATES))
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--rerun', action='store_true', help='train again the runs already stored')
     args = parser.parse_args()
-    run(args.candidates or list(CANDIDATES), tuple(args.seeds))
+    run(args.candidates or list(CANDIDATES), tuple(args.seeds), args.rerun)
 
 
 if __name__ == '__main__':

@@ -386,6 +386,8 @@ def scale_schedule(
         elif s['type'] == 'CosineAnnealingLR':
             s.update(begin=epoch(s['begin']), end=epoch(s['end']))
             s['T_max'] = s['end'] - s['begin']
+            if s['T_max'] < 1:
+                raise ValueError(f'the cosine decay vanishes at {epochs} epochs: {s}')
         scheduled.append(s)
     cfg.param_scheduler = scheduled
     for hook in cfg.get('custom_hooks', []):
