@@ -202,16 +202,9 @@ def summary_key(run: dict) -> tuple:
 
 
 def summary_key_of(entry: dict) -> tuple:
-    """The summary key of an entry of :func:`summarise`."""
-    return (
-        entry['arch'],
-        entry['input'],
-        entry['stride'],
-        entry['row'],
-        entry['epochs'],
-        entry['num_train'],
-        recipe_of(entry),
-    )
+    """The summary key of an entry of :func:`summarise`, which carries the
+    fields of its runs' key."""
+    return summary_key(entry)
 
 
 def run_key(run: dict) -> tuple:
