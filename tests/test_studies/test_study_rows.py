@@ -198,3 +198,23 @@ def test_a_trained_model_must_be_the_checkpoint_its_study_stored(monkeypatch, tm
         rows.trained_model('resolution', row)
     assert checkpoint.read_bytes() == b'weights of another run'
     assert len(rows.checkpoint_digest(checkpoint)) == 16
+
+
+@pytest.mark.parametrize(
+    'row',
+    [
+        Row('rtmpose-t', 'SimCCLabel s=2', 128, (0,), 3, recipe=rows.RTMPoseRecipe(1e-3)),
+        Row('mobilenetv2', 'MSRA', 128, (0,), 3),
+    ],
+    ids=lambda r: r.name,
+)
+def test_the_config_a_row_dumps_says_only_what_trained(row, tiny_faces, tmp_path):
+    """The shipped configs' authoring variables (randomized rounding's
+    ``train_pipeline``, 60 ``max_epochs``, MMPose's ``base_lr``) would
+    contradict a stock row's dumped config; the study drops them."""
+    cfg = rows.row_config(row, 0, tiny_faces, tmp_path)
+    cfg.dump(str(tmp_path / 'dumped.py'))
+    dumped = Config.fromfile(tmp_path / 'dumped.py')
+    assert not set(study.AUTHORING_VARIABLES) & set(dumped.keys())
+    assert 'RandomizedRounding' not in (tmp_path / 'dumped.py').read_text()
+    assert dumped.train_cfg.max_epochs == 3

@@ -304,6 +304,7 @@ def row_config(row: Row, seed: int, data_root: Path, work_dir: Path):
     )
     cfg.randomness = dict(seed=seed)
     study.scale_schedule(cfg, row.epochs, row.num_train // BATCH, warmup_share, FULL_ITERATIONS)
+    study.drop_authoring_variables(cfg)
     return cfg
 
 

@@ -304,6 +304,29 @@ def use_codec(cfg, codec: dict) -> None:
                 step.encoder = codec
 
 
+# A config's authoring variables: MMEngine substitutes them where a config
+# file uses them, and no runner reads them afterwards. A study that changes
+# the substituted copies drops them, so that the config it dumps into a work
+# directory says only what trained (not, say, a stock row beside the shipped
+# config's randomized-rounding ``train_pipeline``).
+AUTHORING_VARIABLES = (
+    'max_epochs',
+    'base_lr',
+    'stage2_num_epochs',
+    'data_root',
+    'train_pipeline',
+    'train_pipeline_stage2',
+    'val_pipeline',
+    'test_pipeline',
+)
+
+
+def drop_authoring_variables(cfg) -> None:
+    """Remove :data:`AUTHORING_VARIABLES` from a built config."""
+    for name in AUTHORING_VARIABLES:
+        cfg.pop(name, None)
+
+
 def set_input_size(cfg, size: int) -> None:
     """Every ``TopdownAffine`` of the config crops to ``size`` x ``size``."""
     for pipeline in pipelines(cfg):
