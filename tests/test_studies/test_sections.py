@@ -62,9 +62,11 @@ def stored(monkeypatch):
 def test_the_resolution_section_reports_what_the_runs_say(stored):
     text = resolution.section(stored['resolution'])
     assert '- Rerun: `python -m tools.benchmarks.resolution --rerun`' in text
-    assert '- Measured: 2026-12-01 to 2026-12-03, 13 runs, at commits abc1234' in text
+    # 13 runs, of which one re-decodes another's weights (DARK): 12 trainings
+    assert '- Measured: 2026-12-01 to 2026-12-03, 12 trained models, at commit abc1234' in text
     assert f'- On: {MACHINE}' in text
     assert '| mobilenetv2 | 128 | two-class spatial | 2.10 ± 0.10 | 3 |' in text
+    assert '| mobilenetv2 | 64 | two-class spatial | 2.80 | 1 |' in text  # one seed: no spread
     # randomized rounding minus MSRA, paired over seeds 0 to 2: -1.0, -1.2, -1.1
     assert re.search(
         r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text

@@ -69,7 +69,9 @@ def section(result: dict) -> str:
     lines = [
         '## Learning speed (20 epochs)',
         '',
-        study.provenance_lines([r['provenance'] for r in result['runs']], COMMAND),
+        study.provenance_lines(
+            [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
+        ),
         '',
         describe(),
         '',

@@ -241,7 +241,9 @@ def section(result: dict) -> str:
         [
             '## Accuracy per FLOP at convergence',
             '',
-            study.provenance_lines([r['provenance'] for r in result['runs']], COMMAND),
+            study.provenance_lines(
+                [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
+            ),
             '',
             "Each row trains its config for the configs' own 60 epochs, scaled to the CPU as in "
             '[convergence](#convergence) (which stops at 20): MobileNetV2 and HRNet-W18 are the '

@@ -488,6 +488,20 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     return out
 
 
+def trainings(runs: list[dict], derived: tuple[str, ...] = (DARK,)) -> list[dict]:
+    """The runs that each trained a model: a ``derived`` row (another
+    decoder or score reading of the same weights) shares its training's."""
+    return [r for r in runs if r['row'] not in derived]
+
+
+def final_nme(entry: dict) -> str:
+    """A summary entry's final NME: mean ± half-spread over its seeds, or
+    the one seed's figure (a spread of one seed would read as none)."""
+    if len(entry['seeds']) == 1:
+        return f'{entry["final_mean"]:.2f}'
+    return f'{entry["final_mean"]:.2f} ± {entry["final_half_spread"]:.2f}'
+
+
 def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
     """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
     both hold: mean, standard error and the seeds; None without two."""
@@ -528,8 +542,8 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
         reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
         stride = f', stride {s["stride"]}' if s.get('stride', 4) != 4 else ''
         line = (
-            f'| {s["arch"]} | {s["input"]}{stride} | {s["row"]} | {s["final_mean"]:.2f} ± '
-            f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {reached} |'
+            f'| {s["arch"]} | {s["input"]}{stride} | {s["row"]} | {final_nme(s)} | '
+            f'{len(s["seeds"])} | {reached} |'
         )
         c = cost.get(cost_key(s))
         if c:

@@ -297,10 +297,13 @@ def criteria_line(runs: list[dict]) -> str:
 def section(result: dict) -> str:
     summary = summarise(result['runs'])
     budget = study.load('rtmpose_budget')
+    paired = paired_lines(result['runs'])
     lines = [
         '## RTMPose from scratch, at convergence',
         '',
-        study.provenance_lines([r['provenance'] for r in result['runs']], COMMAND),
+        study.provenance_lines(
+            [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
+        ),
         '',
         'RTMPose-t (the shipped `rr_simcc/300w` config: CSPNeXt-t, `RTMCCHead`) trained from '
         'scratch on the generated faces, stock `SimCCLabel` against `RandomizedRoundingSimCC` '
@@ -320,8 +323,8 @@ def section(result: dict) -> str:
         '',
         criteria_line(result['runs']),
         '',
-        *paired_lines(result['runs']),
-        '',
+        *paired,
+        *([''] if paired else []),
         'Expectations:',
         '',
         *expectations(summary, result['runs']),
@@ -334,6 +337,7 @@ def section(result: dict) -> str:
             study.provenance_lines(
                 [r['provenance'] for r in budget['runs']],
                 'python -m tools.benchmarks.rtmpose_budget --rerun',
+                'trained model',
             ),
             '',
             'Stock RTMPose-t (s = 2, 128 input), seed 0, one candidate per row; criteria fixed '

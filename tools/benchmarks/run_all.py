@@ -120,8 +120,8 @@ def readme_table() -> str:
             cost = costs.get(rows.cost_key(s))
             gflops = f'{cost["gflops"]:.3f}' if cost else '-'
             lines.append(
-                f'| {key[1]} | {key[2]} | {key[3]} | {s["final_mean"]:.2f} ± '
-                f'{s["final_half_spread"]:.2f} | {len(s["seeds"])} | {gflops} |'
+                f'| {key[1]} | {key[2]} | {key[3]} | {rows.final_nme(s)} | '
+                f'{len(s["seeds"])} | {gflops} |'
             )
     missing = len(README_ROWS) - sum(key in found for key in README_ROWS)
     lines += ['', readme_sentence(found)]

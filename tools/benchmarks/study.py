@@ -125,10 +125,11 @@ def rerun_command(name: str, tag: dict | None = None) -> str:
     return recorded if recorded == own or recorded.startswith(own + ' ') else own
 
 
-def provenance_lines(tags: list[dict], command: str) -> str:
+def provenance_lines(tags: list[dict], command: str, noun: str = 'run') -> str:
     """Markdown: how to rerun a section's results (``command``, shown once)
-    and, compactly, when, where and at which commits they were measured;
-    each run's own tag keeps its exact command in the result file."""
+    and, compactly, when, where and at which commits its ``tags`` (one per
+    ``noun``) were measured; each run's own tag keeps its exact command in
+    the result file."""
 
     if not tags:
         return f'- Not measured yet: `{command}`'
@@ -142,7 +143,8 @@ def provenance_lines(tags: list[dict], command: str) -> str:
     notes = sorted({t['note'] for t in tags if t.get('note')})
     lines = [
         f'- Rerun: `{command}`',
-        f'- Measured: {dates([t["date"] for t in tags])}, {len(tags)} runs, at commits '
+        f'- Measured: {dates([t["date"] for t in tags])}, {len(tags)} {noun}'
+        f'{"" if len(tags) == 1 else "s"}, at commit{"" if len(commits) == 1 else "s"} '
         + ', '.join(commits),
         *(f'- On: {m}' for m in machines),
         *(f'- Note: {n}' for n in notes),
