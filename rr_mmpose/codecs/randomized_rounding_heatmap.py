@@ -30,6 +30,15 @@ class RandomizedRoundingHeatmap(RandomizedRoundingCodec):
     logits accordingly. Why: ``docs/method.md``; what bad input gets:
     ``docs/method.md#bad-input``.
 
+    Usage: in a heatmap config (the head flips coordinates, not maps)::
+
+        custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
+        codec = dict(type='RandomizedRoundingHeatmap', input_size=(192, 256),
+                     heatmap_size=(48, 64))
+        # model.head: dict(type='RandomizedRoundingHead', in_channels=32,
+        #     out_channels=17, decoder=codec,
+        #     loss=dict(type='SpatialSoftmaxCELoss', use_target_weight=True))
+
     Note:
 
         - instance number: N (encode takes N = 1, like MSRAHeatmap)

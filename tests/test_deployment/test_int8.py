@@ -253,9 +253,9 @@ def test_bad_inputs_raise_clear_errors_and_leave_no_file(fp32_path, tmp_path):
     ]
     before = set(tmp_path.iterdir())
     out = tmp_path / 'out' / 'int8.onnx'
-    for model, calibration, kwargs, error, message in cases:
+    for model, given, kwargs, error, message in cases:
         with pytest.raises(error, match=message):
-            quantize_int8(model, out, calibration, **kwargs)
+            quantize_int8(model, out, given, **kwargs)
         assert set(tmp_path.iterdir()) - before <= {out.parent}
         assert not out.parent.exists() or not list(out.parent.iterdir())  # nothing half-written
 
@@ -289,7 +289,7 @@ def test_the_export_says_whether_int8_pays_on_this_cpu(fp32_path, int8_path, mon
         module.int8_on_this_cpu(fp32_path, fp32_path, face_crops(0, 1), repeats=1)
 
 
-def test_cli_calibrates_on_the_config_val_loader(tiny_faces, tmp_path, capsys):
+def test_cli_takes_its_quantization_crops_from_the_config_val_loader(tiny_faces, tmp_path, capsys):
     """``--int8 --int8-crops N``: N crops of the config's val_dataloader through
     MMPose's pipeline and data preprocessor, then the FP32 and INT8 files."""
     from rr_mmpose.testing import on_generated_faces

@@ -31,8 +31,8 @@ def test_the_guide_has_its_files_and_commands():
     assert files == [
         'make_face5.py',
         'face5.py',
-        'td-hm_mobilenetv2_rr_face5-128x128.py',
-        'rtmpose-t_rr_face5-128x128.py',
+        'td-hm_mobilenetv2_rr-1xb16-2e_face5-128x128.py',
+        'rtmpose-t_rr-1xb16-2e_face5-128x128.py',
     ]
     assert sum(lang == 'bash' and not name for name, lang, _ in found) == 2
 

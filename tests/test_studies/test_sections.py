@@ -141,23 +141,24 @@ def budget_run(candidate: str, final: float, change: float) -> dict:
     return dict(candidate=candidate, nme=[final], last_fifth_change=change)
 
 
-def test_the_budget_verdict_says_when_no_candidate_meets_both_criteria(
-    stored, candidates, monkeypatch
-):
-    monkeypatch.setattr(rtmpose, 'RECIPE', candidates[0])
+def test_the_budget_verdict_says_when_no_candidate_meets_both_criteria(stored, candidates):
+    from tools.benchmarks.rtmpose_budget import verdict
+
+    recipe = candidates[0]
     budget = dict(runs=[budget_run('A', 2.0, 0.3), budget_run('A long', 1.5, 0.2)])
-    text = rtmpose.budget_verdict(budget)  # the reference (2.1 %) flattens at 900 %: fixture
+    text = verdict(budget, recipe, rtmpose.EPOCHS)  # the reference (2.1 %) flattens at 900 %
     assert text.startswith('No candidate meets both criteria.')
     assert 'the same recipe twice as long (A long) 1.50 %, its curve still changing 20 %' in text
-    budget['runs'].append(budget_run('B', 3.5, 0.01))
-    assert rtmpose.budget_verdict(budget).startswith('No candidate')  # flat but 1.67x: not met
+    budget['runs'].append(budget_run('B', 3.5, 0.01))  # flat but 1.67x: not met
+    assert verdict(budget, recipe, rtmpose.EPOCHS).startswith('No candidate')
 
 
-def test_the_budget_verdict_names_the_recipe_that_meets_both(stored, candidates, monkeypatch):
+def test_the_budget_verdict_names_the_recipe_that_meets_both(stored, candidates):
     """And says where a longer budget still lowers the NME."""
-    monkeypatch.setattr(rtmpose, 'RECIPE', candidates[1])
+    from tools.benchmarks.rtmpose_budget import verdict
+
     budget = dict(runs=[budget_run('A long', 1.5, 0.2), budget_run('B', 2.0, 0.04)])
-    assert rtmpose.budget_verdict(budget) == (
+    assert verdict(budget, candidates[1], rtmpose.EPOCHS) == (
         'Candidates meeting both criteria: B. The study recipe is B: 2.00 %, its curve changing '
         '4.0 % over its last fifth. A longer budget still lowers the NME (A long: 1.50 %): the '
         'rows are converged at their schedule, as the heatmap rows are at theirs, not at the '

@@ -79,22 +79,7 @@ def section(result: dict) -> str:
         '',
         '![NME against epoch](benchmarks/convergence.png)',
     ]
-    if costs:
-        tag = costs['provenance']
-        command = study.rerun_command('costs', tag)
-        lines += ['', 'Costs:', '', study.provenance_lines([tag], command), '', COSTS]
     return '\n'.join(lines)
-
-
-COSTS = (
-    "Params and GFLOPs as MMPose counts them, at the row's input. Latency: batch 1, two "
-    'onnxruntime threads, medians; randomized rounding rows carry their decode in the graph '
-    "(host decode 0), the others decode on the host with their MMPose codec, as MMPose's "
-    'heads do. Throughput: training is the train pipeline of a batch of 16 generated faces '
-    '(loading, augmentation, targets) plus one optimiser step, inference is `test_step` with '
-    'flip test on 16 crops; rows timed in turn over 5 rounds, medians, as ratios against the '
-    'stock row of the same backbone and input (MSRA, or SimCCLabel for RTMPose-t).'
-)
 
 
 def describe() -> str:

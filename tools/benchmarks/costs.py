@@ -128,6 +128,27 @@ def measure() -> dict:
     return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=measured)
 
 
+def section(result: dict) -> str:
+    """What the cost columns of the training studies' tables mean."""
+    return '\n'.join(
+        [
+            '## Costs of the trained rows',
+            '',
+            'The params, GFLOPs, latency and throughput columns of the [resolution](#resolution), '
+            '[RTMPose](#rtmpose) and [learning-speed](#convergence) tables. Params and GFLOPs as '
+            "MMPose counts them, at the row's input. Latency: batch 1, "
+            f'{result["threads"]} onnxruntime threads, medians; randomized rounding rows carry '
+            'their decode in the graph (host decode 0), the others decode on the host with their '
+            "MMPose codec, as MMPose's heads do. Throughput: training is the train pipeline of a "
+            f'batch of {result["batch"]} generated faces (loading, augmentation, targets) plus '
+            f'one optimiser step, inference is `test_step` with flip test on {result["batch"]} '
+            f'crops; rows timed in turn over {result["repeats"]} rounds, medians, as ratios '
+            'against the stock row of the same backbone and input (MSRA, or SimCCLabel for '
+            'RTMPose-t).',
+        ]
+    )
+
+
 def run() -> dict:
     study.save('costs', measure())
     return study.load('costs')

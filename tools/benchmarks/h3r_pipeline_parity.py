@@ -39,12 +39,14 @@ def table(result: dict) -> str:
 
 
 def section(result: dict) -> str:
+    sha = result.get('checkpoint_sha256')  # results stored before digests have none
+    digest = f', SHA-256 prefix `{sha}`' if sha else ''
     return '\n'.join(
         [
             "## Parity with H3R's original inference pipeline",
             '',
-            f"The demo model (`{result['checkpoint']}`) written out in H3R's released layout, "
-            'converted back, and run on the generated test faces (tight landmark boxes; '
+            f"The demo model (`{result['checkpoint']}`{digest}) written out in H3R's released "
+            'layout, converted back, and run on the generated test faces (tight landmark boxes; '
             f'{result["faces"]} faces, mean outer-eye-corner distance '
             f"{result['mean_ocular_px']:.1f} px) by H3R's pipeline and by MMPoseInferencer with "
             'and without the H3R inference config; both MMPose runs decode raw logits as H3R '
@@ -61,11 +63,14 @@ def run(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300) -> dict:
     from rr_mmpose.datasets import generated_faces
     from rr_mmpose.testing.h3r_parity import pipeline_parity
 
+    from .rows import checkpoint_digest
+
     if not checkpoint.is_file():
         raise SystemExit(f'{checkpoint}: no checkpoint; `make demo` trains one')
     torch.set_num_threads(2)
     result = pipeline_parity(checkpoint, generated_faces(study.DATA), num)
     result['checkpoint'] = str(checkpoint)
+    result['checkpoint_sha256'] = checkpoint_digest(checkpoint)
     study.save('h3r_pipeline_parity', result)
     return study.load('h3r_pipeline_parity')
 

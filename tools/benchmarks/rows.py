@@ -17,6 +17,7 @@ flip test on.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -364,8 +365,10 @@ def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun
 
 def trained_model(study_name: str, row: Row, seed: int = 0):
     """``(model, cfg)``: ``study_name``'s run of ``row`` at ``seed``, loaded
-    from its last checkpoint. A missing run is trained first and stored as
-    any run of that study, so that every study measures the same weights."""
+    from its last checkpoint. Without the checkpoint (a fresh clone keeps
+    no work dirs) the run is trained and stored in ``study_name``'s file,
+    replacing a stored run of the same key: a study then measures the
+    weights whose figures that file shows. It says so on stderr."""
     from mmpose.apis import init_model
 
     from rr_mmpose.datasets import generated_faces
@@ -373,6 +376,12 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
     if not checkpoint.is_file():
+        print(
+            f'{checkpoint} is missing: training {row.name!r} at seed {seed} and storing it '
+            f'in {study.OUT / study_name}.json, in place of any stored run of it',
+            file=sys.stderr,
+            flush=True,
+        )
         train(study_name, [row], (seed,), rerun=True)
     stored = (study.load(study_name) or {}).get('runs', [])
     run = next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
@@ -555,4 +564,6 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
         elif cost:
             line += ' - | - | - | - | - |'
         lines.append(line)
+    if cost:
+        lines += ['', 'Params, GFLOPs, latency and throughput: measured as [costs](#costs) says.']
     return '\n'.join(lines)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rows, study
+from . import rows, rtmpose_budget, study
 from .rows import Row, RTMPoseRecipe
+from .rtmpose_budget import FLAT, GOAL_RATIO, reference_last_fifth, reference_nme
 
 EPOCHS = 90
 # Each field departs from MMPose's RTMPose face recipe (DEVIATIONS says why).
@@ -107,122 +108,6 @@ def summarise(runs: list[dict]) -> list[dict]:
     return rows.summarise(runs, ROWS)
 
 
-def reference_nme() -> float | None:
-    """The budget criterion's reference: MobileNetV2's randomized rounding
-    row at 128 input trained to its configs' schedule (``resolution``)."""
-    from . import resolution
-
-    stored = study.load('resolution')
-    found = resolution.summarise(stored['runs']) if stored else []
-    key = resolution.ROWS[0].keys()[0]
-    return next((s['final_mean'] for s in found if rows.summary_key_of(s) == key), None)
-
-
-def reference_last_fifth() -> list[float]:
-    """How much the reference row's runs still change over their last
-    fifth of epochs, per seed (the flatness criterion's yardstick)."""
-    from . import resolution
-
-    stored = study.load('resolution')
-    key = resolution.ROWS[0].keys()[0]
-    runs = sorted(
-        (r for r in (stored or {}).get('runs', []) if rows.summary_key(r) == key),
-        key=lambda r: r['seed'],
-    )
-    return [rows.last_fifth_change(r['nme']) for r in runs]
-
-
-def budget_table(budget: dict) -> str:
-    """The budget search's runs (``rtmpose_budget``), in its order, each
-    against the criteria."""
-    from .rtmpose_budget import CANDIDATES, FLAT, GOAL_RATIO
-
-    reference = reference_nme()
-    lines = [
-        '| candidate | iterations | ran on | final NME % | x reference | '
-        'change over the last fifth |',
-        '|---|---|---|---|---|---|',
-    ]
-    found = {r['candidate']: r for r in budget['runs']}
-    for name, (recipe, epochs) in CANDIDATES.items():
-        r = found.get(name)
-        if r is None:
-            continue
-        iterations = epochs * (recipe.num_train or rows.NUM_TRAIN) // rows.BATCH
-        ratio = '-' if reference is None else f'{r["nme"][-1] / reference:.2f}'
-        if reference is not None and r['nme'][-1] / reference <= GOAL_RATIO:
-            ratio = f'**{ratio}**'
-        change = f'{100 * r["last_fifth_change"]:.1f} %'
-        if r['last_fifth_change'] < FLAT:
-            change = f'**{change}**'
-        where = 'GPU' if 'no GPU' not in r['provenance']['machine'] else 'CPU'
-        lines.append(
-            f'| {name} | {iterations} | {where} | {r["nme"][-1]:.2f} | {ratio} | {change} |'
-        )
-    return '\n'.join(lines)
-
-
-def budget_verdict(budget: dict) -> str:
-    """What the search found for the study's recipe: whether any candidate
-    met both criteria, and what the longer candidates gave."""
-    from .rtmpose_budget import CANDIDATES, FLAT, GOAL_RATIO
-
-    reference = reference_nme()
-    found = {r['candidate']: r for r in budget['runs']}
-    met = [
-        n
-        for n, r in found.items()
-        if reference is not None
-        and r['nme'][-1] / reference <= GOAL_RATIO
-        and r['last_fifth_change'] < FLAT
-    ]
-    chosen = [
-        n for n, (recipe, epochs) in CANDIDATES.items() if (recipe, epochs) == (RECIPE, EPOCHS)
-    ]
-    longer = [
-        n
-        for n, (recipe, epochs) in CANDIDATES.items()
-        if recipe == RECIPE and epochs > EPOCHS and n in found
-    ]
-    text = (
-        f'Candidates meeting both criteria: {", ".join(met)}.'
-        if met
-        else 'No candidate meets both criteria.'
-    )
-    if chosen and chosen[0] in met:
-        a = found[chosen[0]]
-        text += (
-            f' The study recipe is {chosen[0]}: {a["nme"][-1]:.2f} %, its curve changing '
-            f'{100 * a["last_fifth_change"]:.1f} % over its last fifth.'
-        )
-
-        def iterations(name: str) -> int:
-            recipe, epochs = CANDIDATES[name]
-            return epochs * (recipe.num_train or rows.NUM_TRAIN)
-
-        longer_ones = [
-            n for n in found if n in CANDIDATES and iterations(n) > iterations(chosen[0])
-        ]
-        best = min(longer_ones, key=lambda n: found[n]['nme'][-1], default=None)
-        if best is not None and found[best]['nme'][-1] < a['nme'][-1]:
-            text += (
-                f' A longer budget still lowers the NME ({best}: '
-                f'{found[best]["nme"][-1]:.2f} %): the rows are converged at their schedule, '
-                'as the heatmap rows are at theirs, not at the lowest NME RTMPose-t can reach.'
-            )
-    elif chosen and chosen[0] in found and longer:
-        a, b = found[chosen[0]], found[longer[-1]]
-        text += (
-            f' The study recipe ({chosen[0]}) reaches {a["nme"][-1]:.2f} %; the same recipe '
-            f'twice as long ({longer[-1]}) {b["nme"][-1]:.2f} %, its curve still changing '
-            f'{100 * b["last_fifth_change"]:.0f} % over its last fifth (the reference row: '
-            f'{", ".join(f"{100 * c:.0f} %" for c in reference_last_fifth()) or "-"}). RTMPose-t '
-            'from scratch keeps learning where the heatmap model has flattened, so the rows '
-            'compare the codecs at one equal budget, not at convergence.'
-        )
-    return text
-
-
 def expectations(summary: list[dict], runs: list[dict]) -> list[str]:
     """The study's expectations, each confirmed or refuted by the runs."""
     final = {(s['row'], s['input']): s['final_mean'] for s in summary}
@@ -272,8 +157,6 @@ def criteria_line(runs: list[dict]) -> str:
     """The budget criteria on the study's own CPU runs of stock s = 2 at
     128 input: final NME against the reference, and the curve's change over
     its last fifth, per seed."""
-    from .rtmpose_budget import FLAT, GOAL_RATIO
-
     key = ROWS[0].keys()[0]
     stock = sorted((r for r in runs if rows.summary_key(r) == key), key=lambda r: r['seed'])
     reference = reference_nme()
@@ -330,28 +213,7 @@ def section(result: dict) -> str:
         *expectations(summary, result['runs']),
     ]
     if budget:
-        lines += [
-            '',
-            '### How the recipe was chosen',
-            '',
-            study.provenance_lines(
-                [r['provenance'] for r in budget['runs']],
-                'python -m tools.benchmarks.rtmpose_budget --rerun',
-                'trained model',
-            ),
-            '',
-            'Stock RTMPose-t (s = 2, 128 input), seed 0, one candidate per row; criteria fixed '
-            "before the search: a final NME at most 1.5 times that of MobileNetV2's RR row "
-            "at 128 trained to its configs' schedule (`resolution`), and an NME curve that "
-            'changes by less than 5 % over the last fifth of its epochs. "Ran on": most '
-            'candidates ran on a GPU machine, for speed; the rows above ran on the CPU. Bold: a '
-            'criterion met. '
-            f'Reference: {reference_nme() or float("nan"):.2f} % NME.',
-            '',
-            budget_table(budget),
-            '',
-            budget_verdict(budget),
-        ]
+        lines += ['', rtmpose_budget.section(budget, RECIPE, EPOCHS)]
     return '\n'.join(lines)
 
 

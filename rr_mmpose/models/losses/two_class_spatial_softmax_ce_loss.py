@@ -21,27 +21,10 @@ class TwoClassSpatialSoftmaxCELoss(TwoClassLoss):
     ``pixelwise_weight = w > 0``, ``w`` times :class:`PixelwiseTwoClassCELoss`
     is added, which also trains the background logits ``l0``.
 
-    Why it learns: the per-pixel loss averages over H*W cells of which one
-    is positive, so its gradient pushes every map towards "background" and
-    the positive cell barely registers (``tests/test_training``: trained
-    alike, it does no better than the mean face). The spatial softmax makes
-    the cells compete for one unit of mass: the positive cell gets the
-    whole gradient of the target.
-
-    Why decoding is unbiased at the optimum: the loss is linear in ``t``,
-    so training on random draws minimises the loss of the expected target
-    ``q`` (the bilinear weights of the true point ``x``, at most 4 non-zero
-    cells). Over the simplex ``-sum q log p`` is minimal at ``p = q``
-    (Gibbs' inequality), i.e. ``l1 = log q + c`` for a per-map constant
-    ``c``. The decoder takes the softmax of the top-k (k >= 4) scores, in
-    which ``c`` cancels, so the weights are ``q / sum_topk q = q`` and the
-    decoded point is ``sum_i q_i c_i = x`` exactly. Two decoders reach it:
-    ``log_probs`` below (``log_softmax(l1)``), and H3R's released decoder,
-    which takes the softmax of the top-k raw ``l1`` (``decode_scores=
-    'logits'``): the same weights, since ``c`` cancels. The per-pixel term
-    does not move this optimum: it constrains only ``l1 - l0``
-    (``sigmoid(l1 - l0) = q``), and ``l0`` is free to satisfy it whatever
-    ``l1`` is, so both terms reach their minima together.
+    Training on the random draws, its optimum is the expected target, and
+    both the default decoder and H3R's raw-logit one decode it exactly;
+    the added per-pixel term leaves that optimum where it is. Why:
+    ``docs/method.md`` (H3R's two-class head).
 
     Shapes:
         output (N, 2K, H, W) logits; target (N, K, H, W); weights (N, K).

@@ -1,8 +1,9 @@
 # H3R (randomized rounding) HRNet-W18 trained on 300W-LP (68 3D-fitted
 # points, `pts_3d`), tested on AFLW2000-3D; P2 boxes (the landmark box, as
 # H3R's test scripts build them), 128x128 input, 32x32 heatmaps.
-# Paper (H3R's models/README.md): NME 3.04 % on AFLW2000-3D, normalised by
-# sqrt(w * h) of the ground-truth landmark box; 9.67M params, 1.19 GFLOPs.
+# Paper (H3R's models/README.md): NME on AFLW2000-3D, normalised by sqrt(w * h)
+# of the ground-truth landmark box, params and FLOPs: in metafile.yml beside
+# this config.
 # Converted H3R checkpoint: models/300wlp/pts3d/hrnet18_128x128_p2.
 #
 # H3R's training code was never released: schedule and augmentation are

@@ -1,8 +1,9 @@
 # H3R (randomized rounding) MobileNetV2 trained on 300W-LP (68 3D-fitted
 # points, `pts_3d`), tested on AFLW2000-3D; P2 boxes (the landmark box, as
 # H3R's test scripts build them), 128x128 input, 32x32 heatmaps.
-# Paper (H3R's models/README.md): NME 3.21 % on AFLW2000-3D, normalised by
-# sqrt(w * h) of the ground-truth landmark box; 0.59M params, 0.12 GFLOPs.
+# Paper (H3R's models/README.md): NME on AFLW2000-3D, normalised by sqrt(w * h)
+# of the ground-truth landmark box, params and FLOPs: in metafile.yml beside
+# this config.
 # Converted H3R checkpoint: models/300wlp/pts3d/mobilenet_128x128_p2.
 #
 # MobileNetV2 is cut after its 96-channel stage; the 1/4, 1/8 and 1/16

@@ -1,7 +1,7 @@
 # H3R (randomized rounding) MobileNetV2 on LaPa (106 points),
 # P2 boxes (the dataset's own boxes),
 # 256x256 input, 64x64 heatmaps.
-# Paper NME: 1.69 % (inter-ocular, points 66-79).
+# Paper NME (inter-ocular, points 66-79): in metafile.yml beside this config.
 #
 # H3R's training code was never released: schedule and augmentation are
 # MMPose's HRNetV2 face recipe (its td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256

@@ -1,7 +1,7 @@
 # H3R (randomized rounding) HRNet-W18 on WFLW (98 points),
 # P1 boxes (tight box of the ground-truth landmarks),
 # 256x256 input, 64x64 heatmaps.
-# Paper NME: 3.81 % (inter-ocular, points 60-72).
+# Paper NME (inter-ocular, points 60-72): in metafile.yml beside this config.
 #
 # H3R's training code was never released: schedule and augmentation are
 # MMPose's HRNetV2 face recipe (its td-hm_hrnetv2-w18_8xb64-60e_wflw-256x256
