@@ -164,3 +164,39 @@ def test_the_budget_verdict_names_the_recipe_that_meets_both(stored, candidates)
         'rows are converged at their schedule, as the heatmap rows are at theirs, not at the '
         'lowest NME RTMPose-t can reach.'
     )
+
+
+def quality_run(row: rows.Row, seed: int, objective: str | None = None, **figures) -> dict:
+    (run,) = runs_of(row, {seed: 3.0}, objective)
+    return dict(run, **figures)
+
+
+def test_the_quality_summary_averages_seeds_and_keeps_recipes_and_rescored_rows_apart():
+    from tools.benchmarks import quality
+
+    rr, msra, rtm = quality.ROWS[0], quality.ROWS[1], quality.ROWS[2]
+    other_recipe = rows.Row(
+        'rtmpose-t', rtm.objective, 128, (0,), rtm.epochs, recipe=rows.RTMPoseRecipe(2e-3)
+    )
+    runs = [
+        quality_run(rr, 0, ECE=0.10, **{'NME/visible points': 2.0}),
+        quality_run(rr, 1, ECE=0.20, **{'NME/visible points': 3.0}),
+        quality_run(rr, 0, rr.objective + quality.CALIBRATED, ECE=0.02),
+        quality_run(msra, 0, ECE=0.30),
+        quality_run(rtm, 0, ECE=0.40),
+        quality_run(other_recipe, 0, ECE=0.90),  # another recipe: another row
+    ]
+    summary = quality.summarise(runs)
+    by_row = [(s['arch'], s['row'], s['seeds'], s['ECE']) for s in summary]
+    assert by_row == [
+        ('mobilenetv2', 'two-class spatial', 2, pytest.approx(0.15)),
+        ('mobilenetv2', 'two-class spatial, calibrated', 1, 0.02),
+        ('mobilenetv2', 'MSRA', 1, 0.30),
+        ('rtmpose-t', 'SimCCLabel s=2', 1, 0.40),
+        ('rtmpose-t', 'SimCCLabel s=2', 1, 0.90),
+    ]
+    assert summary[0]['NME/visible points'] == 2.5 and summary[2]['NME/visible points'] is None
+    text = quality.section(dict(runs=runs))
+    # six runs, one of which re-scores another's predictions: five trainings
+    assert '- Measured: 2026-12-01 to 2026-12-02, 5 trained models, at commit abc1234' in text
+    assert '| mobilenetv2 128 | two-class spatial | 60 | 2 | 2.50 | - | - | - | 0.150 |' in text
