@@ -149,3 +149,14 @@ def test_metafile_figures_are_the_published_and_counted_ones():
                 assert generated_nme(model) is None
             else:
                 assert generated_nme(model) == round(trained['final_mean'], 2)
+
+
+def test_the_count_of_h3r_models_the_docs_state_is_the_published_one():
+    """'All 16' and its kin are counts of ``RELEASED_MODELS``, typed in prose."""
+    texts = [README, (REPO / 'docs' / 'h3r.md').read_text()]
+    counts = [
+        int(n)
+        for text in texts
+        for n in re.findall(r'\b(?:[Aa]ll|published|for all) (\d+)\b', text)
+    ]
+    assert counts and set(counts) == {len(RELEASED_MODELS)}
