@@ -47,6 +47,10 @@ import logging
 import os
 import re
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmengine.logging import MMLogger
 
 WARNINGS = (
     (UserWarning, r'pkg_resources is deprecated as an API'),
@@ -89,7 +93,7 @@ def silence_upstream_logs() -> None:
         return
     keep = MMLogger.filter
 
-    def filter(self, record):  # noqa: A001  (logging.Filterer's name)
+    def filter(self: MMLogger, record: logging.LogRecord) -> bool:  # noqa: A001  (logging.Filterer's name)
         return not is_upstream_noise(record) and keep(self, record)
 
     filter.drops_upstream_noise = True

@@ -14,7 +14,8 @@ own inferencer code (thresholds, NMS, drawing) runs unchanged::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import mmcv
@@ -22,6 +23,9 @@ import numpy as np
 import torch
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
+
+if TYPE_CHECKING:
+    from mmpose.apis.inferencers import MMPoseInferencer, Pose2DInferencer
 
 
 def _predictions(boxes: np.ndarray, scores: np.ndarray) -> dict:
@@ -49,7 +53,7 @@ class FixedFaceBoxes:
             raise ValueError(f'boxes must be finite (x_min, y_min, x_max, y_max), got {boxes}')
         self.boxes = boxes
 
-    def __call__(self, image, **kwargs) -> dict:
+    def __call__(self, image: str | np.ndarray, **kwargs: Any) -> dict:
         return _predictions(self.boxes, np.ones(len(self.boxes)))
 
 
@@ -85,7 +89,7 @@ class SequenceFaceBoxes:
         """Start again from the first frame's box."""
         self.index = 0
 
-    def __call__(self, image, **kwargs) -> dict:
+    def __call__(self, image: str | np.ndarray, **kwargs: Any) -> dict:
         if self.index >= len(self.boxes):
             raise IndexError(
                 f'SequenceFaceBoxes holds boxes for {len(self.boxes)} frames, and frame '
@@ -113,7 +117,7 @@ class HaarFaceDetector:
         self.scale = scale
         self.min_size = min_size
 
-    def detect(self, image) -> np.ndarray:
+    def detect(self, image: str | np.ndarray) -> np.ndarray:
         image = mmcv.imread(image) if isinstance(image, str) else image
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         found = self.cascade.detectMultiScale(
@@ -124,12 +128,14 @@ class HaarFaceDetector:
         half = boxes[:, 2:] * self.scale / 2
         return np.concatenate([centre - half, centre + half], axis=1)
 
-    def __call__(self, image, **kwargs) -> dict:
+    def __call__(self, image: str | np.ndarray, **kwargs: Any) -> dict:
         boxes = self.detect(image)
         return _predictions(boxes, np.ones(len(boxes)))
 
 
-def use_face_boxes(inferencer, provider) -> None:
+def use_face_boxes(
+    inferencer: MMPoseInferencer | Pose2DInferencer, provider: Callable[..., dict]
+) -> None:
     """Make an ``MMPoseInferencer`` (or ``Pose2DInferencer``) take its boxes
     from ``provider`` (label 0, score 1)."""
     pose2d = getattr(inferencer, 'inferencer', inferencer)

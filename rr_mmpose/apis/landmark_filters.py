@@ -25,13 +25,20 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from mmengine.registry import Registry
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from mmpose.apis.inferencers import MMPoseInferencer, Pose2DInferencer
 
 
-def _build_landmark_filter(cfg: Mapping, registry: Registry, default_args=None):
+def _build_landmark_filter(
+    cfg: Mapping, registry: Registry, default_args: Mapping | None = None
+) -> Any:
     """Build from ``dict(type=NAME, **kwargs)`` without MMEngine's scope
     switch: this registry has no parent, and under MMPose's default scope
     ``Registry.build`` would warn that it cannot find an ``mmpose`` child."""
@@ -111,7 +118,7 @@ class OneEuroFilter:
         self._speed: np.ndarray | None = None  # (K, D) the filtered velocity
         self._time: float | None = None
 
-    def __call__(self, keypoints, timestamp: float | None = None) -> np.ndarray:
+    def __call__(self, keypoints: ArrayLike, timestamp: float | None = None) -> np.ndarray:
         """Filter one frame.
 
         Args:
@@ -161,7 +168,9 @@ class OneEuroFilter:
         )
 
 
-def build_landmark_filter(filter_or_cfg):
+def build_landmark_filter(
+    filter_or_cfg: Callable[..., np.ndarray] | Mapping,
+) -> Callable[..., np.ndarray]:
     """A landmark filter from a config dict (``dict(type='OneEuroFilter', ...)``,
     any type in :data:`LANDMARK_FILTERS`), or the filter itself: any object
     with ``__call__(keypoints, timestamp=None)`` and ``reset()``."""
@@ -179,7 +188,9 @@ class _FilterHook:
     """What ``use_landmark_filter`` adds to a ``Pose2DInferencer``: a copy
     of the filter per instance index, created as instances appear."""
 
-    def __init__(self, pose2d, prototype, max_instances: int) -> None:
+    def __init__(
+        self, pose2d: Pose2DInferencer, prototype: Callable[..., np.ndarray], max_instances: int
+    ) -> None:
         self.pose2d = pose2d
         self.prototype = prototype
         self.max_instances = max_instances
@@ -189,7 +200,7 @@ class _FilterHook:
         self.filters: list = []
         self.frame = 0
 
-    def _filter(self, index: int):
+    def _filter(self, index: int) -> Callable[..., np.ndarray]:
         while len(self.filters) <= index:
             new = copy.deepcopy(self.prototype)
             new.reset()
@@ -224,7 +235,11 @@ class _FilterHook:
         return data_samples
 
 
-def use_landmark_filter(inferencer, filter_or_cfg, max_instances: int = 1) -> None:
+def use_landmark_filter(
+    inferencer: MMPoseInferencer | Pose2DInferencer,
+    filter_or_cfg: Callable[..., np.ndarray] | Mapping | None,
+    max_instances: int = 1,
+) -> None:
     """Make an ``MMPoseInferencer`` (or ``Pose2DInferencer``) filter each
     frame's landmarks, in order, with ``filter_or_cfg``.
 
@@ -277,16 +292,16 @@ def use_landmark_filter(inferencer, filter_or_cfg, max_instances: int = 1) -> No
         return
     hook = _FilterHook(pose2d, build_landmark_filter(filter_or_cfg), int(max_instances))
 
-    def filtered(original):
+    def filtered(original: Callable[..., list]) -> Callable[..., list]:
         @functools.wraps(original)
-        def forward(*args, **kwargs):
+        def forward(*args: Any, **kwargs: Any) -> list:
             return hook(original(*args, **kwargs))
 
         return forward
 
-    def restarting(original):
+    def restarting(original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)
-        def start(*args, **kwargs):
+        def start(*args: Any, **kwargs: Any) -> Any:
             hook.reset()
             return original(*args, **kwargs)
 

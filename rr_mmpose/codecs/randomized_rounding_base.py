@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from mmpose.codecs.base import BaseKeypointCodec
+from numpy.typing import ArrayLike
 
 from .score_calibration import CalibratedScores
 from .utils import UniformSource, as_real_array, as_size, check_target_mode
@@ -46,7 +47,10 @@ class RandomizedRoundingCodec(CalibratedScores, BaseKeypointCodec):
         self._uniform = UniformSource(seed)
 
     def keypoint_arrays(
-        self, keypoints, keypoints_visible, instances: int | None = None
+        self,
+        keypoints: ArrayLike,
+        keypoints_visible: ArrayLike | None,
+        instances: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``encode``'s input as float64 arrays: keypoints (N, K, 2) and
         visibilities (N, K) (all ones when ``keypoints_visible`` is None).

@@ -3,7 +3,10 @@ source of randomness, and argument checks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 TARGET_MODES = ('random', 'expected')
 
@@ -37,14 +40,14 @@ def check_target_mode(target_mode: str) -> str:
     return target_mode
 
 
-def as_size(size, name: str) -> tuple[int, int]:
+def as_size(size: Sequence[float], name: str) -> tuple[int, int]:
     """``(w, h)`` as two positive integers, or a ``ValueError``."""
     if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
         raise ValueError(f'{name} must be two positive integers (w, h), got {size}')
     return int(size[0]), int(size[1])
 
 
-def as_real_array(value, name: str) -> np.ndarray:
+def as_real_array(value: ArrayLike, name: str) -> np.ndarray:
     """A float64 array of ``value``, or a ``TypeError`` for non-real dtypes."""
     array = np.asarray(value)
     if array.dtype.kind not in 'biuf':  # bool, signed, unsigned, float

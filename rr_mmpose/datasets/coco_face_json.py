@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def image_record(image_id: int, file_name: str, width: int, height: int) -> dict
     return dict(id=int(image_id), file_name=file_name, width=int(width), height=int(height))
 
 
-def coco_document(images: Iterable[dict], annotations: Iterable[dict], **extra) -> dict:
+def coco_document(images: Iterable[dict], annotations: Iterable[dict], **extra: Any) -> dict:
     return dict(
         info=dict(description='converted by rr-mmpose', **extra),
         categories=[dict(id=1, name='person', supercategory='person')],

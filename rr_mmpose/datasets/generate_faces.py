@@ -15,9 +15,11 @@ import inspect
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .coco_face_json import (
     coco_document,
@@ -69,7 +71,7 @@ def _colour(rng: np.random.Generator, low: int = 0, high: int = 256) -> tuple[in
     return tuple(int(v) for v in rng.integers(low, high, 3))
 
 
-def _texture(rng: np.random.Generator, size: int, base, amplitude: float) -> np.ndarray:
+def _texture(rng: np.random.Generator, size: int, base: ArrayLike, amplitude: float) -> np.ndarray:
     """Smooth random texture: a coarse noise grid upsampled bicubically."""
     grid = rng.normal(0.0, amplitude, (int(rng.integers(3, 9)),) * 2 + (3,)).astype(np.float32)
     noise = cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
@@ -291,7 +293,7 @@ def annotation_path(out_dir: str | Path, split: str) -> Path:
     return Path(out_dir) / 'annotations' / f'face_landmarks_300w_{split}.json'
 
 
-def generated_faces(out_dir: str | Path, **options) -> Path:
+def generated_faces(out_dir: str | Path, **options: Any) -> Path:
     """``out_dir``, holding generated faces: written by
     :func:`generate_dataset` (``options`` are its arguments) unless a
     previous call finished there. The test annotation is written last, so
@@ -347,7 +349,7 @@ def hard_case_settings(hard_cases: bool | HardCases | dict | None) -> dict | boo
     return asdict(hard_cases) if isinstance(hard_cases, HardCases) else dict(hard_cases)
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir', nargs='?', default='data/generated_faces')
     parser.add_argument('--num-train', type=int, default=1500)

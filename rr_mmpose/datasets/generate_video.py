@@ -43,6 +43,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..utils.atomic_write import atomic_output
 from .coco_face_json import tight_box
@@ -88,12 +89,12 @@ class Clip:
 
 def motion_matrices(
     num_frames: int,
-    pivot,
+    pivot: ArrayLike,
     drift: float,
     direction: float,
     wobble: float,
     wobble_period: float,
-    phases,
+    phases: ArrayLike,
     rotation: float,
     zoom: float,
 ) -> np.ndarray:
@@ -323,7 +324,7 @@ def read_ground_truth(path: str | os.PathLike) -> dict:
     return document
 
 
-def main(argv=None) -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir')
     parser.add_argument('--num-clips', type=int, default=4)

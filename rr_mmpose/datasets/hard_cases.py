@@ -51,7 +51,9 @@ def _hand(rng: np.random.Generator, centre: np.ndarray, size: float, mask: np.nd
                  width, cv2.LINE_AA)  # fmt: skip
 
 
-def _occluder_mask(rng: np.random.Generator, kind: str, shape, centre, size) -> np.ndarray:
+def _occluder_mask(
+    rng: np.random.Generator, kind: str, shape: tuple[int, ...], centre: np.ndarray, size: float
+) -> np.ndarray:
     mask = np.zeros(shape[:2], np.uint8)
     if kind == 'hand':
         _hand(rng, centre, size, mask)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,11 +27,19 @@ from .runtime import (
 )
 from .runtime import int8_format as stored_int8_format
 
+if TYPE_CHECKING:
+    import onnx
+    import onnxruntime as ort
+    from mmengine.config import Config
+    from onnxruntime.quantization import CalibrationDataReader
+
 # Nodes whose output the head's last layer writes (the decode reads it).
 COMPUTE_OPS = ('Conv', 'ConvTranspose', 'MatMul', 'Gemm')
 
 
-def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -> list[str]:
+def float_nodes(
+    model: onnx.ModelProto, head_output: bool = True, decode_in_graph: bool = True
+) -> list[str]:
     """The nodes :func:`quantize_int8` keeps in float, by name: the
     decoding (every node named ``/decode/...``, see :data:`DECODE_SCOPE`)
     and, with ``head_output``, the head's last layer: every node from the
@@ -74,7 +83,7 @@ def float_nodes(model, head_output: bool = True, decode_in_graph: bool = True) -
     return names
 
 
-def _crops_array(crops, input_shape: tuple[int, int, int]) -> np.ndarray:
+def _crops_array(crops: np.ndarray | str | Path, input_shape: tuple[int, int, int]) -> np.ndarray:
     """Check the quantisation crops (N, 3, h, w) float32 (or read them from a
     ``.npy`` file)."""
     if isinstance(crops, (str, Path)):
@@ -104,7 +113,7 @@ def _crops_array(crops, input_shape: tuple[int, int, int]) -> np.ndarray:
     return crops
 
 
-def _input_shape(model, path: Path) -> tuple[str, tuple[int, int, int]]:
+def _input_shape(model: onnx.ModelProto, path: Path) -> tuple[str, tuple[int, int, int]]:
     """Name and (3, h, w) of the graph's one input."""
     weights = {t.name for t in model.graph.initializer}
     inputs = [i for i in model.graph.input if i.name not in weights]
@@ -120,7 +129,7 @@ def _input_shape(model, path: Path) -> tuple[str, tuple[int, int, int]]:
     return inputs[0].name, tuple(dims[1:])
 
 
-def _crop_reader(name: str, crops: np.ndarray, batch_size: int = 8):
+def _crop_reader(name: str, crops: np.ndarray, batch_size: int = 8) -> CalibrationDataReader:
     """An onnxruntime ``CalibrationDataReader`` over ``crops`` (N, 3, h, w),
     ``batch_size`` crops at a time."""
     from onnxruntime.quantization import CalibrationDataReader
@@ -238,7 +247,7 @@ def quantize_int8(
     return out_path
 
 
-def median_ms(session, inputs: dict, repeats: int, warmup: int = 3) -> float:
+def median_ms(session: ort.InferenceSession, inputs: dict, repeats: int, warmup: int = 3) -> float:
     """Median milliseconds of ``session.run`` on ``inputs``."""
     for _ in range(warmup):
         session.run(None, inputs)
@@ -303,7 +312,9 @@ def int8_on_this_cpu(
     return report
 
 
-def quantization_crops(pose_model: nn.Module, cfg, num: int, batch_size: int = 32) -> np.ndarray:
+def quantization_crops(
+    pose_model: nn.Module, cfg: Config, num: int, batch_size: int = 32
+) -> np.ndarray:
     """``num`` crops (N, 3, h, w) float32 of ``cfg``'s ``val_dataloader``,
     evenly spaced over its dataset, through its pipeline and the model's
     data preprocessor, exactly as the model sees them."""

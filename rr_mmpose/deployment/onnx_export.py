@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +25,9 @@ from .runtime import (
     PREPROCESSING_KEY,
     TOPDOWN_CROP,
 )
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
 
 # Warnings of the export a user can do nothing about, by message (and the
 # module that issues them): torch deprecates the TorchScript exporter used
@@ -45,7 +49,7 @@ class _Scope(nn.Module):
     """No weights: calls ``fn(*args)``, so that the exporter names the nodes
     traced inside after this module's attribute name."""
 
-    def forward(self, fn, *args):
+    def forward(self, fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
 
 
@@ -85,7 +89,7 @@ class DecodedPoseModel(nn.Module):
         outputs = self.head.forward(self.pose_model.extract_feat(inputs))
         return getattr(self, DECODE_SCOPE)(self._decode, outputs)
 
-    def _decode(self, outputs) -> tuple[Tensor, ...]:
+    def _decode(self, outputs: Tensor | tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         if hasattr(self.head, 'score_maps'):  # one map per keypoint
             outputs = (self.head.score_maps(outputs),)
         keypoints, scores = self.head.decoder.decode_tensor(*outputs)
@@ -136,12 +140,12 @@ def set_metadata(path: Path, metadata: Mapping[str, str]) -> None:
     onnx.save(model, str(path))
 
 
-def _transform_name(transform) -> str:
+def _transform_name(transform: Mapping) -> str:
     kind = transform.get('type', '?')
     return kind if isinstance(kind, str) else getattr(kind, '__name__', str(kind))
 
 
-def _crop_from_config(cfg, input_size: Sequence[int]) -> tuple[str, float]:
+def _crop_from_config(cfg: Config | None, input_size: Sequence[int]) -> tuple[str, float]:
     """The crop of ``cfg``'s test pipeline, :data:`TOPDOWN_CROP` or a
     description of another one, and GetBBoxCenterScale's padding."""
     if cfg is None:

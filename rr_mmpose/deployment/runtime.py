@@ -35,10 +35,12 @@ import os
 import platform
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import cv2
 import numpy as np
 import onnxruntime as ort
+from numpy.typing import ArrayLike
 
 # The ONNX metadata_props key of the crop and normalisation a model expects
 # (a JSON object); export_onnx imports it (and the two below) from here.
@@ -136,7 +138,7 @@ def int8_saturates(int8_format: str, isa: dict | None = None) -> bool | None:
     return not (isa['vnni'] or isa['amx'])
 
 
-def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None):
+def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None) -> ort.InferenceSession:
     """An onnxruntime ``InferenceSession`` of ``onnx_path`` on the CPU.
 
     Args:
@@ -163,7 +165,7 @@ def cpu_session(onnx_path: str | os.PathLike, threads: int | None = None):
         raise ValueError(f'onnxruntime cannot load {path}: {error}') from error
 
 
-def int8_format(session) -> str | None:
+def int8_format(session: ort.InferenceSession) -> str | None:
     """The INT8 format of a model (an onnxruntime session), or None for a
     float model. INT8 files written before the format was recorded used
     8-bit weights: 'u8s8'."""
@@ -279,7 +281,7 @@ def check_image(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def check_boxes(boxes) -> np.ndarray:
+def check_boxes(boxes: ArrayLike) -> np.ndarray:
     """``boxes`` as (N, 4) float32 (x_min, y_min, x_max, y_max); one box
     may be given as (4,)."""
     try:
@@ -410,16 +412,20 @@ class LandmarkRuntime:
             raise ValueError(f'{self.path}: {PREPROCESSING_KEY} metadata is not a JSON object')
         return metadata
 
-    def _setting(self, name: str, given, default):
+    def _setting(self, name: str, given: Any, default: Any) -> Any:
         return given if given is not None else self.metadata.get(name, default)
 
-    def _triple(self, name: str, given, default) -> np.ndarray:
+    def _triple(
+        self, name: str, given: Sequence[float] | None, default: Sequence[float]
+    ) -> np.ndarray:
         values = np.asarray(self._setting(name, given, default), np.float32).reshape(-1)
         if values.shape != (3,) or not np.isfinite(values).all():
             raise ValueError(f'{name} must be 3 finite numbers, got {values.tolist()}')
         return values
 
-    def preprocess(self, image_bgr: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def preprocess(
+        self, image_bgr: np.ndarray, boxes: ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Crop and normalise each box as MMPose does.
 
         Args:
@@ -446,7 +452,7 @@ class LandmarkRuntime:
         keypoints, scores = self.session.run(['keypoints', 'scores'], {self.input_name: inputs})
         return keypoints, scores
 
-    def __call__(self, image_bgr: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image_bgr: np.ndarray, boxes: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Landmarks of each box.
 
         Args:

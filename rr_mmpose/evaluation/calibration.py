@@ -16,6 +16,9 @@ the scores can change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from scipy.optimize import minimize
@@ -23,6 +26,11 @@ from scipy.optimize import minimize
 from rr_mmpose.codecs.score_calibration import CalibratedScores, calibrate_scores
 
 from .face_landmark_metric import FaceLandmarkMetric, expected_calibration_error
+
+if TYPE_CHECKING:
+    from mmengine.model import BaseModel
+    from mmpose.codecs.base import BaseKeypointCodec
+    from mmpose.models.pose_estimators import TopdownPoseEstimator
 
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 BIAS_BOUNDS = (-10.0, 10.0)
@@ -64,12 +72,12 @@ def fit_score_calibration(
     return float(np.exp(fitted.x[0])), float(fitted.x[1])
 
 
-def calibrates(decoder) -> bool:
+def calibrates(decoder: BaseKeypointCodec) -> bool:
     """Whether a codec calibrates its scores (the randomized rounding codecs)."""
     return isinstance(decoder, CalibratedScores)
 
 
-def refusal(decoder) -> str:
+def refusal(decoder: BaseKeypointCodec) -> str:
     """Why ``decoder`` cannot be calibrated."""
     return (
         f'{type(decoder).__name__} has no score_temperature and score_bias: only the '
@@ -77,7 +85,7 @@ def refusal(decoder) -> str:
     )
 
 
-def predicted_samples(model, dataloader) -> list[dict]:
+def predicted_samples(model: BaseModel, dataloader: Iterable[dict]) -> list[dict]:
     """The model's predictions on ``dataloader`` by MMPose's own
     ``test_step`` (flip test as its ``test_cfg`` says), as the ``Evaluator``
     hands them to a metric."""
@@ -94,7 +102,7 @@ class CachedPredictions:
         dataloader: The validation loader (what ``val_dataloader`` builds)
     """
 
-    def __init__(self, model, dataloader) -> None:
+    def __init__(self, model: TopdownPoseEstimator, dataloader: Iterable[dict]) -> None:
         self.model = model.eval()
         self.batches = []
         flip = model.test_cfg.get('flip_test', False)

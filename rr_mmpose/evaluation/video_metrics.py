@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from mmpose.evaluation.metrics import NME
+from numpy.typing import ArrayLike
 
 # 300W's outer eye corners (0-based): MMPose's NME normalisation for 300W.
 OUTER_EYE_CORNERS = tuple(NME.DEFAULT_KEYPOINT_INDICES['300w'])
@@ -28,7 +29,7 @@ OUTER_EYE_CORNERS = tuple(NME.DEFAULT_KEYPOINT_INDICES['300w'])
 STILL = 0.01
 
 
-def _tracks(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+def _tracks(pred: ArrayLike, gt: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Check and convert ``pred`` and ``gt`` to float64 (T, K, D) arrays."""
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
@@ -43,7 +44,9 @@ def _tracks(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     return pred, gt
 
 
-def outer_eye_distance(keypoints, indices: Sequence[int] = OUTER_EYE_CORNERS) -> np.ndarray:
+def outer_eye_distance(
+    keypoints: ArrayLike, indices: Sequence[int] = OUTER_EYE_CORNERS
+) -> np.ndarray:
     """The distance between two landmarks in each frame, by default 300W's
     outer eye corners: a per-frame normaliser for :func:`jitter`.
 
@@ -65,7 +68,7 @@ def outer_eye_distance(keypoints, indices: Sequence[int] = OUTER_EYE_CORNERS) ->
     return np.linalg.norm(keypoints[:, first] - keypoints[:, second], axis=-1)
 
 
-def outer_eye_nme(pred, gt) -> float:
+def outer_eye_nme(pred: ArrayLike, gt: ArrayLike) -> float:
     """NME in %, normalised by 300W's outer eye corners: each face's mean
     landmark error over its :func:`outer_eye_distance`, averaged over faces.
 
@@ -77,7 +80,7 @@ def outer_eye_nme(pred, gt) -> float:
     return float(100 * np.mean(errors / outer_eye_distance(gt)))
 
 
-def jitter(pred, gt, normaliser) -> float:
+def jitter(pred: ArrayLike, gt: ArrayLike, normaliser: ArrayLike) -> float:
     """RMS frame-to-frame change of the error, in % of the normaliser.
 
     With the error ``e[t, k] = pred[t, k] - gt[t, k]`` and the normaliser
@@ -115,7 +118,9 @@ def jitter(pred, gt, normaliser) -> float:
     return float(100 * np.sqrt(squared.mean()))
 
 
-def staircase_rate(pred, gt, still: float = STILL, moving: float = 0.1) -> float:
+def staircase_rate(
+    pred: ArrayLike, gt: ArrayLike, still: float = STILL, moving: float = 0.1
+) -> float:
     """How often the prediction stands still while the truth moves.
 
     With ``dg[t, k] = |gt[t, k] - gt[t-1, k]|`` and
@@ -152,7 +157,7 @@ def staircase_rate(pred, gt, still: float = STILL, moving: float = 0.1) -> float
     return float((true_moves & pred_stays).sum() / true_moves.sum())
 
 
-def lag_correlations(pred, gt, max_lag: int = 10) -> np.ndarray:
+def lag_correlations(pred: ArrayLike, gt: ArrayLike, max_lag: int = 10) -> np.ndarray:
     """Correlation of the predicted with the true displacements, the
     prediction shifted by each delay d = 0..max_lag frames.
 
@@ -191,7 +196,7 @@ def lag_correlations(pred, gt, max_lag: int = 10) -> np.ndarray:
     return correlations
 
 
-def lag(pred, gt, max_lag: int = 10) -> int:
+def lag(pred: ArrayLike, gt: ArrayLike, max_lag: int = 10) -> int:
     """The delay, in frames, at which the prediction best follows the truth.
 
     The ``d`` in 0..max_lag that maximises :func:`lag_correlations`

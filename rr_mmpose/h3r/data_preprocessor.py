@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from mmengine.utils import is_seq_of
@@ -36,7 +37,7 @@ class H3RDataPreprocessor(PoseDataPreprocessor):
         mean: Sequence[float] = IMAGENET_MEAN,
         std: Sequence[float] = IMAGENET_STD,
         bgr_to_rgb: bool = True,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(mean=mean, std=std, bgr_to_rgb=bgr_to_rgb, **kwargs)
 

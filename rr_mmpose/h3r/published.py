@@ -56,7 +56,15 @@ class ReleasedModel:
         return f'{REPOSITORY}/tree/master/models/{self.name}'
 
 
-def _model(name, config, benchmark, params_m, gflops, nme, source) -> ReleasedModel:
+def _model(
+    name: str,
+    config: str,
+    benchmark: str,
+    params_m: float | None,
+    gflops: float | None,
+    nme: float | None,
+    source: str,
+) -> ReleasedModel:
     return ReleasedModel(name, CONFIG_ROOT + config, benchmark, params_m, gflops, nme, source)
 
 

@@ -219,7 +219,7 @@ def pipeline_parity(checkpoint: str | Path, data_root: str | Path, num: int = 30
     net.load_state_dict(state)
     reference = H3RDetector(merge_h3r_config(h3r_yaml), net)
 
-    def inferencer(cfg, weights) -> MMPoseInferencer:
+    def inferencer(cfg: Config, weights: str | Path) -> MMPoseInferencer:
         return MMPoseInferencer(
             pose2d=cfg, pose2d_weights=str(weights), device='cpu', det_model='whole_image'
         )

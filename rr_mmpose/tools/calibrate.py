@@ -17,9 +17,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmengine.config import Config
+
+    from rr_mmpose.evaluation.face_landmark_metric import FaceLandmarkMetric
 
 
-def check_calibrates(cfg) -> None:
+def check_calibrates(cfg: Config) -> None:
     """A ``ValueError`` unless the config's head decodes with a codec that
     calibrates its scores (checked before any weight is loaded)."""
     from mmpose.registry import KEYPOINT_CODECS
@@ -34,7 +40,7 @@ def check_calibrates(cfg) -> None:
         raise ValueError(refusal(decoder))
 
 
-def metric_of(cfg):
+def metric_of(cfg: Config) -> FaceLandmarkMetric:
     """The config's ``FaceLandmarkMetric``, or one normalised as its NME."""
     from mmpose.registry import METRICS
 

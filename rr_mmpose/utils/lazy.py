@@ -14,7 +14,7 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], ob
     """A module ``__getattr__`` for ``package`` that imports
     ``exports[name]`` (a submodule, relative to ``package``) on first use."""
 
-    def getattr_(name: str):
+    def getattr_(name: str) -> object:
         if name in exports:
             return getattr(import_module(f'.{exports[name]}', package), name)
         raise AttributeError(f'module {package!r} has no attribute {name!r}')

@@ -19,6 +19,7 @@ root> x_min y_min x_max y_max`` a line (e.g. exported from 300W's detector
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,9 @@ def read_box_list(path: Path) -> dict[str, np.ndarray]:
     return boxes
 
 
-def _convert_folders(root: Path, folders, prefix: str, boxes: dict[str, np.ndarray]) -> SplitWriter:
+def _convert_folders(
+    root: Path, folders: Iterable[str], prefix: str, boxes: dict[str, np.ndarray]
+) -> SplitWriter:
     writer = SplitWriter()
     for folder in folders:
         directory = root / folder

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..coco_face_json import tight_box
 from .common import ConversionError, SplitWriter, image_size, write_outputs
@@ -36,7 +37,7 @@ SUBSETS_300WLP = ('AFW', 'HELEN', 'IBUG', 'LFPW')
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png')
 
 
-def _points(array, path: Path, what: str) -> np.ndarray:
+def _points(array: ArrayLike, path: Path, what: str) -> np.ndarray:
     """(68, 2) x, y from (68, 2 | 3) or (2 | 3, 68) coordinates."""
     try:
         array = np.asarray(array, dtype=np.float64)
@@ -93,7 +94,9 @@ def landmark_box(points: np.ndarray) -> tuple[np.ndarray, float]:
     return box, float(np.sqrt(np.prod(box[2:] - box[:2])))
 
 
-def _add(writer: SplitWriter, file_name: str, image: Path, source: Path, points: np.ndarray):
+def _add(
+    writer: SplitWriter, file_name: str, image: Path, source: Path, points: np.ndarray
+) -> None:
     box, size = landmark_box(points)
     if size <= 0:
         raise ConversionError(source, f'the landmarks span an empty box {box.tolist()}')

@@ -1,5 +1,8 @@
 """MobileNetV2 cut after its last requested stage (H3R's light backbone)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from mmpose.models.backbones import MobileNetV2
 from mmpose.registry import MODELS
 
@@ -21,7 +24,7 @@ class TruncatedMobileNetV2(MobileNetV2):
         **kwargs: Other arguments of :class:`MobileNetV2`
     """
 
-    def __init__(self, out_indices=(1, 2, 4), **kwargs) -> None:
+    def __init__(self, out_indices: Sequence[int] = (1, 2, 4), **kwargs: Any) -> None:
         super().__init__(out_indices=out_indices, **kwargs)
         last = max(self.out_indices)
         if self.frozen_stages > last + 1:

@@ -88,7 +88,7 @@ class RandomizedRoundingHead(BaseHead):
         )
 
     @property
-    def default_init_cfg(self):
+    def default_init_cfg(self) -> list[dict]:
         return [
             dict(type='Normal', layer=['Conv2d'], std=0.001),
             dict(type='Constant', layer='BatchNorm2d', val=1),
