@@ -85,7 +85,7 @@ def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
     assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
     assert '| learning rate | AdamW 0.001 at batch 16 |' in text
     assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
-    assert 'RR at s = 2 is at least as good as stock at s = 2 (128 input): **holds**' in text
+    assert 'at least as good as stock at s = 2 (128 input): **holds** (1.90 against 2.20 %)' in text
     # the budget criteria on the study's own stock runs: (2.0 + 2.4) / 2 against RR's 2.1
     assert 'final NME 2.20 % = 1.05 x the reference 2.10 % (goal at most 1.5: **met**)' in text
     assert (
@@ -200,3 +200,13 @@ def test_the_quality_summary_averages_seeds_and_keeps_recipes_and_rescored_rows_
     # six runs, one of which re-scores another's predictions: five trainings
     assert '- Measured: 2026-12-01 to 2026-12-02, 5 trained models, at commit abc1234' in text
     assert '| mobilenetv2 128 | two-class spatial | 60 | 2 | 2.50 | - | - | - | 0.150 |' in text
+
+
+def test_an_rtmpose_expectation_within_two_standard_errors_is_not_yet_decided(stored):
+    """RR's mean is below stock's, but the paired difference (-0.05 ± 0.15)
+    lies within two standard errors of zero."""
+    runs = runs_of(rtmpose.ROWS[0], {0: 2.0, 1: 2.4}) + runs_of(rtmpose.ROWS[1], {0: 2.1, 1: 2.2})
+    (line, *_) = rtmpose.expectations(rtmpose.summarise(runs), runs)
+    assert line.endswith(
+        '**holds on the means, not yet decided by the paired seeds** (2.15 against 2.20 %)'
+    )
