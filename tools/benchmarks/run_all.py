@@ -154,9 +154,18 @@ def readme_sentence(found: dict) -> str:
         ours = found.get(('rtmpose', 'rtmpose-t', size, simcc))
         stock = found.get(('rtmpose', 'rtmpose-t', size, 'SimCCLabel s=2'))
         if ours and stock:
+            runs = (study.load('rtmpose') or {}).get('runs', [])
+            d = rtmpose.paired(runs, simcc, 'SimCCLabel s=2', size)
+            pair = ''
+            if d is not None:
+                undecided = ', not decisive yet' if abs(d['mean']) < 2 * d['sem'] else ''
+                pair = (
+                    f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} ± {d["sem"]:.2f} '
+                    f'points{undecided})'
+                )
             said.append(
                 f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '
-                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels'
+                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels{pair}'
             )
     if not said:
         return 'No pair of randomized rounding and a stock codec is measured yet.'
