@@ -513,14 +513,16 @@ def final_nme(entry: dict) -> str:
 
 def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
     """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
-    both hold: mean, standard error and the seeds; None without two."""
+    both hold: mean, standard error, the seeds, and whether it is decisive
+    (the mean lies two standard errors from zero); None without two."""
     a = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_a}
     b = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_b}
     seeds = sorted(a.keys() & b.keys())
     if len(seeds) < 2:
         return None
     d = np.array([a[s] - b[s] for s in seeds])
-    return dict(mean=float(d.mean()), sem=float(d.std(ddof=1) / np.sqrt(len(d))), seeds=seeds)
+    mean, sem = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) >= 2 * sem)
 
 
 def cost_key(entry: dict) -> tuple:

@@ -121,8 +121,7 @@ def expectations(summary: list[dict], runs: list[dict]) -> list[str]:
 
     rr2, stock2 = final.get(('RR s=2', 128)), final.get(('SimCCLabel s=2', 128))
     d = paired(runs, 'RR s=2', 'SimCCLabel s=2', 128)
-    # Decided once the paired difference lies two standard errors from zero.
-    undecided = d is None or abs(d['mean']) < 2 * d['sem']
+    undecided = d is None or not d['decisive']
     say(
         'RR at s = 2 is at least as good as stock at s = 2 (128 input)',
         None if rr2 is None or stock2 is None else rr2 <= stock2,

@@ -158,7 +158,7 @@ def readme_sentence(found: dict) -> str:
             d = rtmpose.paired(runs, simcc, 'SimCCLabel s=2', size)
             pair = ''
             if d is not None:
-                undecided = ', not decisive yet' if abs(d['mean']) < 2 * d['sem'] else ''
+                undecided = '' if d['decisive'] else ', not decisive yet'
                 pair = (
                     f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} ± {d["sem"]:.2f} '
                     f'points{undecided})'
