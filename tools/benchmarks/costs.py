@@ -32,6 +32,14 @@ THREADS, BATCH, REPEATS = 2, 16, 5
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
 
 
+def stock_rows() -> str:
+    """``STOCK`` in words: 'MSRA for mobilenetv2 and hrnetv2-w18, ...'."""
+    archs: dict[str, list[str]] = {}
+    for arch, objective in STOCK.items():
+        archs.setdefault(objective, []).append(arch)
+    return ', '.join(f'{objective} for {" and ".join(names)}' for objective, names in archs.items())
+
+
 def row_models(row: rows.Row) -> list[tuple[str, object, dict]]:
     """(objective, config, decoder) for the row and its re-decoded rows."""
     from rr_mmpose.datasets import generated_faces
@@ -143,8 +151,7 @@ def section(result: dict) -> str:
             f'batch of {result["batch"]} generated faces (loading, augmentation, targets) plus '
             f'one optimiser step, inference is `test_step` with flip test on {result["batch"]} '
             f'crops; rows timed in turn over {result["repeats"]} rounds, medians, as ratios '
-            'against the stock row of the same backbone and input (MSRA, or SimCCLabel for '
-            'RTMPose-t).',
+            f'against the stock row of the same backbone and input ({stock_rows()}).',
         ]
     )
 
