@@ -217,3 +217,26 @@ def test_an_rtmpose_expectation_within_two_standard_errors_is_not_yet_decided(st
     assert line.endswith(
         '**holds on the means, not yet decided by the paired seeds** (2.15 against 2.20 %)'
     )
+
+
+def test_the_rtmpose_input_expectation_quotes_the_flops_it_assumed(stored):
+    """ "At a quarter of the FLOPs" is the expectation's premise: the line
+    gives the measured ratio from the costs study instead of assuming it."""
+    stock, rr64 = (
+        rtmpose.named('rtmpose-t 128 SimCCLabel s=2'),
+        rtmpose.named('rtmpose-t 64 RR s=1'),
+    )
+    runs = runs_of(stock.row, {0: 1.5}) + runs_of(rr64.row, {0: 2.0})
+    costs = dict(
+        rows=[
+            dict(arch='rtmpose-t', input=128, stride=4, row='SimCCLabel s=2', gflops=0.2),
+            dict(arch='rtmpose-t', input=64, stride=4, row='RR s=1', gflops=0.08),
+        ]
+    )
+    line = rtmpose.expectations(rtmpose.summarise(runs), runs, costs)[-1]
+    assert line.endswith(
+        '**fails** (2.00 against 1.50 %; 0.080 against 0.200 GFLOPs, 0.40x: '
+        "the backbone shrinks with the input, RTMCCHead's attention over the "
+        'keypoints does not)'
+    )
+    assert rtmpose.expectations(rtmpose.summarise(runs), runs)[-1].endswith('(2.00 against 1.50 %)')
