@@ -6,8 +6,8 @@ point is wrong or hidden.
     python -m tools.benchmarks.quality [--rows NAME ...] [--seeds 0 1] [--rerun]
 
 Each row trains its own seeds (``ROWS``) unless ``--seeds`` names others.
-The heatmap rows are the convergence study's models at their configs' 60
-epochs, the RTMPose rows the RTMPose study's (``tools.benchmarks.rtmpose``),
+The heatmap rows train as the resolution study's models do (their configs'
+schedule), the RTMPose rows as the RTMPose study's (``tools.benchmarks.rtmpose``),
 each trained on the hard-case faces and
 tested on their hard-case test split with ``FaceLandmarkMetric``. Scores
 are each codec's own: randomized rounding's probability mass of the decoded
@@ -30,7 +30,7 @@ from mmpose.registry import KEYPOINT_CODECS, METRICS
 
 from rr_mmpose.evaluation.video_metrics import OUTER_EYE_CORNERS
 
-from . import rows, rtmpose, study
+from . import resolution, rows, rtmpose, study
 from .rows import Row
 
 DATA = Path('data/generated_faces_hard')
@@ -42,7 +42,9 @@ CALIBRATION = Path('data/generated_faces_hard_calibration')  # another seed: uns
 # study's recipe, under which stock RTMPose-t converges from scratch
 # (``tools.benchmarks.rtmpose``); under MMPose's recipe scaled to 20 CPU
 # epochs they fail on nearly every face, and their scores say nothing.
-HEATMAP_EPOCHS, HEATMAP_SEEDS = 60, (0, 1, 2)
+HEATMAP_SEEDS = (0, 1, 2)
+# hard-case faces: the test split, and the other ones the score calibration is fitted on
+TEST_FACES, CALIBRATION_FACES = 300, 150
 CALIBRATED = ', calibrated'  # a row's scores read through the fitted calibration
 
 
@@ -52,8 +54,8 @@ def calibrated(run: dict) -> bool:
 
 
 ROWS = [
-    Row('mobilenetv2', 'two-class spatial', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
-    Row('mobilenetv2', 'MSRA', 128, HEATMAP_SEEDS, HEATMAP_EPOCHS),
+    Row('mobilenetv2', 'two-class spatial', 128, HEATMAP_SEEDS, resolution.EPOCHS),
+    Row('mobilenetv2', 'MSRA', 128, HEATMAP_SEEDS, resolution.EPOCHS),
     rtmpose.row('SimCCLabel s=2', 128),
     rtmpose.row('RR s=2', 128),
 ]
@@ -69,8 +71,10 @@ def hard_faces() -> tuple[Path, Path]:
     from rr_mmpose.datasets import generated_faces
 
     return (
-        generated_faces(DATA, hard_cases=True),
-        generated_faces(CALIBRATION, num_train=0, num_test=150, seed=1, hard_cases=True),
+        generated_faces(DATA, num_test=TEST_FACES, hard_cases=True),
+        generated_faces(
+            CALIBRATION, num_train=0, num_test=CALIBRATION_FACES, seed=1, hard_cases=True
+        ),
     )
 
 
@@ -223,16 +227,19 @@ def section(result: dict) -> str:
             '',
             'Generated faces with hard cases (`generate_dataset(hard_cases=True)`: occluders '
             'over some landmarks, flagged in the annotation, blur and low light), the heatmap '
-            f'rows trained as in the convergence study (CPU epochs of {rows.NUM_TRAIN} faces), '
-            "the RTMPose rows with the RTMPose study's recipe (CPU epochs of "
-            f'{rtmpose.RECIPE.num_train} faces), tested on the 300 hard-case test faces with '
+            f'rows trained as in the resolution study ({resolution.EPOCHS} CPU epochs of '
+            f'{rows.NUM_TRAIN} faces), '
+            "the RTMPose rows with the RTMPose study's recipe "
+            f'({rtmpose.EPOCHS} CPU epochs of {rtmpose.RECIPE.num_train} faces), '
+            f'tested on the {TEST_FACES} hard-case test faces with '
             '`FaceLandmarkMetric` '
             '(outer eye corners). NME on visible and on occluded points in %, averaged over '
             'keypoints; FR@0.1 and AUC@0.1 per face; ECE of the score against "normalised error '
             'below 0.05"; AUROC of (1 - score) for occluded and for failed (error above 0.1) '
             "points; means of the seeds. Scores: randomized rounding's probability mass of the "
             'decoded cells or window, also calibrated (`, calibrated`: the temperature and bias of '
-            "the score's log-odds, fitted on 150 other hard-case faces); MSRA's and DARK's "
+            f"the score's log-odds, fitted on {CALIBRATION_FACES} other hard-case faces); "
+            "MSRA's and DARK's "
             "heatmap maximum and stock SimCC's logit maximum, clipped to [0, 1]. Goal: ECE at most "
             f"{GOAL_ECE} for randomized rounding, and AUROCs at least every peer's.",
             '',
