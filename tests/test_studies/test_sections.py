@@ -101,6 +101,10 @@ def test_no_provenance_line_is_long(stored):
     tags = [tag(0) | dict(machine=MACHINE * 3)]
     with pytest.raises(AssertionError):  # the check below has teeth
         assert max(map(len, study.provenance_lines(tags, 'x').splitlines())) <= 200
+    # a study measured at many commits does not list them all
+    tags = [tag(0) | dict(commit=f'{i:07x}', date=f'2026-12-{i + 1:02d}') for i in range(30)]
+    (measured,) = [x for x in study.provenance_lines(tags, 'x').splitlines() if 'Measured' in x]
+    assert measured.endswith('30 runs, at 30 commits, 0000000 to 000001d')
     for text in (resolution.section(stored['resolution']), rtmpose.section(stored['rtmpose'])):
         provenance = [line for line in text.splitlines() if line.startswith('- ')]
         assert max(map(len, provenance)) <= 200

@@ -125,6 +125,9 @@ def rerun_command(name: str, tag: dict | None = None) -> str:
     return recorded if recorded == own or recorded.startswith(own + ' ') else own
 
 
+MAX_COMMITS_LISTED = 4  # each run's own commit stays in its result file
+
+
 def provenance_lines(tags: list[dict], command: str, noun: str = 'run') -> str:
     """Markdown: how to rerun a section's results (``command``, shown once)
     and, compactly, when, where and at which commits its ``tags`` (one per
@@ -139,13 +142,21 @@ def provenance_lines(tags: list[dict], command: str, noun: str = 'run') -> str:
         return values[0] if len(values) == 1 else f'{values[0]} to {values[-1]}'
 
     machines = sorted({t['machine'] for t in tags})
-    commits = sorted({t.get('commit', 'not recorded') for t in tags})
+    # in the order they were first used; a long list shows its ends only
+    commits = list(
+        dict.fromkeys(
+            t.get('commit', 'not recorded') for t in sorted(tags, key=lambda t: t['date'])
+        )
+    )
+    if len(commits) <= MAX_COMMITS_LISTED:
+        at = f'at commit{"" if len(commits) == 1 else "s"} ' + ', '.join(commits)
+    else:
+        at = f'at {len(commits)} commits, {commits[0]} to {commits[-1]}'
     notes = sorted({t['note'] for t in tags if t.get('note')})
     lines = [
         f'- Rerun: `{command}`',
         f'- Measured: {dates([t["date"] for t in tags])}, {len(tags)} {noun}'
-        f'{"" if len(tags) == 1 else "s"}, at commit{"" if len(commits) == 1 else "s"} '
-        + ', '.join(commits),
+        f'{"" if len(tags) == 1 else "s"}, {at}',
         *(f'- On: {m}' for m in machines),
         *(f'- Note: {n}' for n in notes),
     ]
