@@ -3,6 +3,7 @@ config folders' results pages and metafiles, and model-index.yml are
 exactly what ``run_all --render`` writes from the stored results, so no
 figure in them was typed by hand or left behind by an older result."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -46,3 +47,17 @@ def test_rendering_writes_nothing_but_what_it_owns(rendered):
     """Rendering reads the result files and leaves them as they were."""
     for path in sorted((REPO / study.OUT).glob('*.json')):
         assert (rendered / study.OUT / path.name).read_text() == path.read_text(), path.name
+
+
+def test_the_renderer_draws_every_figure_the_page_shows_and_no_other(rendered):
+    """Each image docs/benchmarks.md shows is drawn by ``run_all.render``
+    from its study's ``figure`` and the stored result; the repository
+    holds no other image there."""
+    shown = {f'{name}.png' for name in run_all.FIGURES}
+    page = (REPO / run_all.DOC).read_text()
+    assert set(re.findall(r'\]\(benchmarks/([\w.-]+\.png)\)', page)) == shown
+    assert {p.name for p in (REPO / study.OUT).glob('*.png')} == shown
+    for image in (rendered / study.OUT).glob('*.png'):
+        image.unlink()
+    run_all.render()  # in the scratch copy
+    assert {p.name for p in (rendered / study.OUT).glob('*.png')} == shown

@@ -95,6 +95,11 @@ def describe() -> str:
     )
 
 
+def figure(result: dict, path: Path) -> None:
+    """The section's figure, drawn by the renderer (``run_all``)."""
+    plot(summarise(result['runs']), path)
+
+
 def plot(summary: list[dict], path: Path) -> None:
     """NME against epoch, one line per row (mean of its seeds)."""
     import matplotlib
@@ -121,9 +126,7 @@ def plot(summary: list[dict], path: Path) -> None:
 
 def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = False) -> dict:
     """Train the ``chosen`` rows' missing runs (all with ``rerun``)."""
-    result = rows.train('convergence', chosen, seeds, rerun)
-    plot(summarise(result['runs']), study.OUT / 'convergence.png')
-    return result
+    return rows.train('convergence', chosen, seeds, rerun)
 
 
 def main() -> None:

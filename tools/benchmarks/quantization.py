@@ -55,6 +55,11 @@ def table(rows: list) -> str:
     return '\n'.join(lines)
 
 
+def figure(result: dict, path: Path) -> None:
+    """The section's figure, drawn by the renderer (``run_all``)."""
+    plot(result['rows'], path)
+
+
 def plot(rows: list, path: Path) -> None:
     import matplotlib
 
@@ -109,9 +114,7 @@ def section(result: dict) -> str:
 
 
 def run(num_points: int = 4000) -> dict:
-    result = measure(num_points)
-    study.save('quantization', result)
-    plot(result['rows'], study.OUT / 'quantization.png')
+    study.save('quantization', measure(num_points))
     return study.load('quantization')
 
 

@@ -83,6 +83,14 @@ def pareto(points: list[tuple[float, float]]) -> list[bool]:
     ]
 
 
+def figure(result: dict, path: Path) -> None:
+    """The section's figure, drawn by the renderer (``run_all``): NME
+    against GFLOPs, once rows with costs exist."""
+    points = converged_points(summarise(result['runs']), study.load('costs'))
+    if points:
+        plot(points, path)
+
+
 def plot(entries: list[dict], path: Path) -> None:
     """NME against GFLOPs of every converged row (``entries``: label,
     gflops, nme, family), the Pareto front drawn through."""
@@ -227,8 +235,6 @@ def section(result: dict) -> str:
     summary = summarise(result['runs'])
     costs = study.load('costs')
     points = converged_points(summary, costs)
-    if points:
-        plot(points, study.OUT / 'resolution.png')
     diffs = [
         f'- {d["arch"]} {d["input"]}'
         + (f' stride {d["stride"]}' if d['stride'] != 4 else '')

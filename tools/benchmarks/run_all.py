@@ -6,8 +6,8 @@ results, with the date, machine and command of each section.
     python -m tools.benchmarks.run_all --render         # measure nothing, render the stored results
 
 Each study stores its result in ``docs/benchmarks/<name>.json``, tagged with
-its provenance (the convergence study tags each training run). Rendering
-also writes the config folders' results pages and metafiles
+its provenance (the training studies tag each run). Rendering also
+draws the figures and writes the config folders' results pages and metafiles
 (``tools.benchmarks.model_index``) and the README's results table, so that
 every figure in them is quoted from these files.
 """
@@ -58,6 +58,9 @@ SECTIONS = {
     'h3r_pipeline_parity': h3r_pipeline_parity,
 }
 STUDIES = {**SECTIONS, 'rtmpose_budget': rtmpose_budget}
+# The sections that show a figure (``docs/benchmarks/<name>.png``); only the
+# renderer draws them, from the stored results.
+FIGURES = {name: module for name, module in SECTIONS.items() if hasattr(module, 'figure')}
 DOC = Path('docs/benchmarks.md')
 README = Path('README.md')
 
@@ -204,9 +207,10 @@ def render_readme() -> None:
 
 
 def render() -> None:
-    stored = study.load('convergence')
-    if stored is not None:  # its plot is derived from the runs: keep it current
-        convergence.plot(convergence.summarise(stored['runs']), study.OUT / 'convergence.png')
+    for name, module in FIGURES.items():  # derived from the stored results: kept current
+        stored = study.load(name)
+        if stored is not None:
+            module.figure(stored, study.OUT / f'{name}.png')
     header = [
         '# Benchmarks',
         '',
