@@ -163,9 +163,10 @@ def quantize_int8(
     onnxruntime's ``quant_pre_process`` first (ONNX shape inference and
     graph optimisation; its symbolic shape inference is skipped: it asserts
     on the graph's ``Reshape``), then ``quantize_static`` with MinMax
-    calibration (onnxruntime's term) on ``crops``: uint8 activations (asymmetric)
-    and int8 weights (symmetric, per output channel with ``per_channel``)
-    in ``int8_format`` (:data:`~rr_mmpose.deployment.runtime.INT8_FORMATS`):
+    activation ranges (onnxruntime's ``CalibrationMethod.MinMax``) on
+    ``crops``: uint8 activations (asymmetric) and int8 weights (symmetric,
+    per output channel with ``per_channel``) in ``int8_format``
+    (:data:`~rr_mmpose.deployment.runtime.INT8_FORMATS`):
     'u8s7' keeps the weights to 7 bits (onnxruntime's ``reduce_range``), so
     that the integer kernels compute exactly on every CPU; 'u8s8' uses all
     8 bits, exact only where the CPU adds products in 32 bits (VNNI, AMX,
