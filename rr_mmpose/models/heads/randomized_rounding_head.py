@@ -113,14 +113,16 @@ class RandomizedRoundingHead(BaseHead):
     ) -> Predictions:
         """Decode keypoints in input space; see the class doc for flip test.
 
-        With ``test_cfg['output_heatmaps']`` the per-cell probabilities of
-        the plain (unflipped) pass are returned as well.
+        With ``test_cfg['output_heatmaps']`` the loss's per-cell
+        probabilities of the plain (unflipped) pass are returned as well,
+        whatever ``decode_scores`` is.
         """
         if test_cfg.get('flip_test', False):
             if not (isinstance(feats, list) and len(feats) == 2):
                 raise ValueError('flip_test expects features of the plain and flipped inputs')
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
-            maps = self.score_maps(self.forward(feats[0]))
+            outputs = self.forward(feats[0])
+            maps = self.score_maps(outputs)
             # Raw masses from both passes (batch_decode(maps, calibrated=False)),
             # averaged, then calibrated once: the codec's calibration is fitted
             # to, and keeps the order of, the final score.
@@ -139,11 +141,11 @@ class RandomizedRoundingHead(BaseHead):
                     (pred.keypoint_scores + mirrored_scores) * 0.5
                 )
         else:
-            maps = self.score_maps(self.forward(feats))
-            preds = self.decode(maps)
+            outputs = self.forward(feats)
+            preds = self.decode(self.score_maps(outputs))
 
         if test_cfg.get('output_heatmaps', False):
-            probs = maps.detach().exp()
+            probs = self.loss_module.log_probs(outputs).detach().exp()
             return preds, [PixelData(heatmaps=hm) for hm in probs]
         return preds
 

@@ -72,12 +72,16 @@ def test_flip_test_calibrates_the_averaged_raw_score():
     assert (np.diff(calibrated.keypoint_scores[0, order]) >= 0).all()
 
 
-def test_predict_with_flip_test_and_heatmaps():
+@pytest.mark.parametrize('decode_scores', ['log_prob', 'logits'])
+def test_predict_with_flip_test_and_heatmaps(decode_scores):
+    """The heatmaps are the loss's probabilities, also when H3R's raw
+    logits are decoded."""
     head = MODELS.build(
         dict(
             type='RandomizedRoundingHead',
             in_channels=16,
             out_channels=68,
+            decode_scores=decode_scores,
             decoder=dict(
                 type='RandomizedRoundingHeatmap', input_size=(128, 128), heatmap_size=(32, 32)
             ),
