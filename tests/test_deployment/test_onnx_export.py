@@ -13,6 +13,7 @@ from ..helpers import (
     random_demo_model,
     random_rtmpose_model,
 )
+from ..simcc_helpers import SIZE, ideal_logits, make_codec
 
 
 @pytest.fixture(scope='module')
@@ -112,3 +113,23 @@ def test_rtmpose_with_randomized_rounding_exports_with_its_decode(tmp_path):
     err = np.abs(kpts - ref_kpts.numpy()).max(-1)
     assert clear.sum() >= 100 and err[clear].max() < 1e-3
     assert np.abs(scores - ref_scores.numpy()).max() < 1e-4
+
+
+def test_simcc_decoding_graph_matches_pytorch(tmp_path, rng):
+    codec = make_codec(simcc_split_ratio=2.0)
+    path = tmp_path / 'decode.onnx'
+    zeros = (torch.zeros(2, 17, 256), torch.zeros(2, 17, 256))
+    export_graph(DecodeOnly(codec), zeros, path, ['simcc_x', 'simcc_y'], ['keypoints', 'scores'])
+    session = cpu_session(path)
+    keypoints = rng.uniform(1, SIZE - 2, (3, 17, 2))
+    ideal = ideal_logits(keypoints, 2.0)
+    generator = torch.Generator().manual_seed(0)
+    random = tuple(torch.randn(1, 17, 256, generator=generator) for _ in range(2))
+    for x, y in (ideal, random):
+        ref_kpts, ref_scores = codec.decode_tensor(x, y)
+        kpts, scores = session.run(None, {'simcc_x': x.numpy(), 'simcc_y': y.numpy()})
+        assert kpts.shape == (x.shape[0], 17, 2) and scores.shape == (x.shape[0], 17)
+        assert np.abs(kpts - ref_kpts.numpy()).max() < 1e-3
+        assert np.abs(scores - ref_scores.numpy()).max() < 1e-5
+    kpts, _ = session.run(None, {'simcc_x': ideal[0].numpy(), 'simcc_y': ideal[1].numpy()})
+    assert np.abs(kpts - keypoints).max() < 1e-3

@@ -99,9 +99,9 @@ def train_and_predict(cfg: Config, num_keypoints: int) -> None:
         img_shape=(h, w),
         ori_shape=(h, w),
     )
-    pack = Compose(
-        [dict(type='GenerateTarget', encoder=cfg.codec), dict(type='PackPoseInputs')]
-    )(results)
+    pack = Compose([dict(type='GenerateTarget', encoder=cfg.codec), dict(type='PackPoseInputs')])(
+        results
+    )
     data = model.data_preprocessor(
         dict(inputs=[pack['inputs']], data_samples=[pack['data_samples']]), training=True
     )
