@@ -18,7 +18,6 @@ BLOCK = re.compile(
     r'(?:<!-- file: (?P<file>[\w.-]+) -->\n)?```(?P<lang>\w+)\n(?P<body>.*?)```', re.S
 )
 
-pytestmark = pytest.mark.slow  # trains two models
 
 
 def blocks() -> list[tuple[str | None, str, str]]:
@@ -37,6 +36,7 @@ def test_the_guide_has_its_files_and_commands():
     assert sum(lang == 'bash' and not name for name, lang, _ in found) == 2
 
 
+@pytest.mark.slow  # trains two models
 def test_the_guide_runs_as_written(tmp_path):
     env = dict(os.environ, PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ["PATH"]}')
     env.pop('PYTHONPATH', None)
