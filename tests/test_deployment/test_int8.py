@@ -171,7 +171,8 @@ def test_int8_kernels_compute_what_the_graph_says(int8_path):
 def test_int8_of_a_trained_model_keeps_its_accuracy(paper_model, tmp_path):
     """The shipped paper config, trained by the suite (``paper_model``), on
     its generated test faces through the config's pipeline: INT8 keypoints
-    within an eighth of a heatmap cell (4 crop px) of FP32's at the median,
+    within half a crop pixel of FP32's at the median (an eighth of its
+    4-pixel heatmap cell),
     and INT8 NME within 5 % of FP32's (the test prints both). Training is
     not bit-identical across CPUs, so the weights differ by machine; the
     default format's integer arithmetic does not (see above)."""

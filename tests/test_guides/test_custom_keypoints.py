@@ -19,7 +19,6 @@ BLOCK = re.compile(
 )
 
 
-
 def blocks() -> list[tuple[str | None, str, str]]:
     return [(m['file'], m['lang'], m['body']) for m in BLOCK.finditer(GUIDE.read_text())]
 
