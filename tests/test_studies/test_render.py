@@ -3,6 +3,7 @@ config folders' results pages and metafiles, and model-index.yml are
 exactly what ``run_all --render`` writes from the stored results, so no
 figure in them was typed by hand or left behind by an older result."""
 
+import inspect
 import re
 import shutil
 from pathlib import Path
@@ -61,3 +62,14 @@ def test_the_renderer_draws_every_figure_the_page_shows_and_no_other(rendered):
         image.unlink()
     run_all.render()  # in the scratch copy
     assert {p.name for p in (rendered / study.OUT).glob('*.png')} == shown
+
+
+@pytest.mark.parametrize('name', sorted(run_all.STUDIES))
+def test_every_study_has_the_one_interface(name):
+    """``python -m tools.benchmarks.<name>`` measures into its JSON (what
+    ``run_all`` runs), ``run`` returns the stored result, and
+    ``section(result)`` renders it."""
+    module = run_all.STUDIES[name]
+    assert list(inspect.signature(module.section).parameters) == ['result']
+    assert callable(module.run)
+    assert "if __name__ == '__main__':" in inspect.getsource(module)

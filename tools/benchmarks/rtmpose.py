@@ -235,7 +235,7 @@ def section(result: dict) -> str:
         *expectations(summary, result['runs'], study.load('costs')),
     ]
     if budget:
-        lines += ['', rtmpose_budget.section(budget, RECIPE, EPOCHS)]
+        lines += ['', rtmpose_budget.section(budget)]
     return '\n'.join(lines)
 
 

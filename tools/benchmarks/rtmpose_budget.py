@@ -180,9 +180,13 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int) -> str:
     return text
 
 
-def section(budget: dict, recipe: RTMPoseRecipe, epochs: int) -> str:
-    """The RTMPose section's subsection on how its ``recipe`` at ``epochs``
-    was chosen: the search's runs against the criteria, and the verdict."""
+def section(result: dict) -> str:
+    """The RTMPose section's subsection on how its recipe was chosen: the
+    search's runs (``result``) against the criteria, and the verdict on the
+    recipe and epochs the RTMPose study trains with."""
+    from .rtmpose import EPOCHS, RECIPE  # the study that renders this subsection
+
+    budget = result
     reference = reference_nme()
     return '\n'.join(
         [
@@ -202,12 +206,12 @@ def section(budget: dict, recipe: RTMPoseRecipe, epochs: int) -> str:
             '',
             table(budget),
             '',
-            verdict(budget, recipe, epochs),
+            verdict(budget, RECIPE, EPOCHS),
         ]
     )
 
 
-def run(names: list[str], seeds: tuple[int, ...], rerun: bool = False) -> list[dict]:
+def run(names: list[str], seeds: tuple[int, ...], rerun: bool = False) -> dict:
     """Train the candidates ``names`` at ``seeds`` that the stored search
     lacks (all with ``rerun``), saving after every run."""
     import torch
@@ -230,7 +234,7 @@ def run(names: list[str], seeds: tuple[int, ...], rerun: bool = False) -> list[d
             runs[name, seed] = r
             print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
             study.save(RESULTS, dict(runs=list(runs.values())), tag=False)
-    return list(runs.values())
+    return study.load(RESULTS)
 
 
 def main() -> None:
