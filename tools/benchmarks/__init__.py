@@ -1,5 +1,18 @@
 """The studies behind docs/benchmarks.md: ``python -m tools.benchmarks.<name>``,
-all of them through ``python -m tools.benchmarks.run_all``."""
+all of them through ``python -m tools.benchmarks.run_all``.
+
+- Studies (``run_all.STUDIES``): each measures into
+  ``docs/benchmarks/<name>.json`` and renders its section with
+  ``section(result)``.
+- Shared by the studies: ``study`` (result files, provenance, timing),
+  ``rows`` (the training studies' rows: config, training, summaries,
+  tables), ``codec_zoo`` (MMPose's codecs beside ours) and
+  ``int8_keypoints`` (the edge study's numpy-only runner, for an emulated
+  CPU).
+- The one renderer: ``run_all --render`` writes docs/benchmarks.md, its
+  figures and the README's blocks; ``model_index`` the results pages and
+  metafiles it calls.
+"""
 
 # First, before any study imports MMPose: registers the plugin and silences
 # the upstream noise (rr_mmpose.upstream_noise).
