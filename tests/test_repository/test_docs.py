@@ -151,6 +151,30 @@ def test_metafile_figures_are_the_published_and_counted_ones():
                 assert generated_nme(model) == round(trained['final_mean'], 2)
 
 
+def test_every_released_h3r_model_links_its_weights_from_its_config():
+    """Also the two released without published figures (the LaPa HRNet-W32
+    and the JD-trained HRNet-W18, whose config is the P2 HRNet-W18's)."""
+    weights = {
+        model['Config'].removeprefix('configs/'): model.get('Weights')
+        for meta in metafiles().values()
+        for model in meta['Models']
+    }
+    for released in RELEASED_MODELS.values():
+        assert weights[released.config] is not None, released.name
+    page = (CONFIGS / 'face_2d_keypoint/rr_heatmap/lapa/rr_heatmap_lapa.md').read_text()
+    (w32,) = [line for line in page.splitlines() if 'hrnetv2-w32' in line]
+    assert RELEASED_MODELS['lapa/hrnet32_256x256_p2'].url in w32
+
+
+def test_a_results_page_quotes_published_figures_only_where_there_are_some():
+    for folder in ('generated_faces', 'coco_wholebody_face'):
+        (page,) = (CONFIGS / 'face_2d_keypoint/rr_heatmap' / folder).glob('*_*.md')
+        text = page.read_text()
+        assert "H3R's published figure" not in text and 'H3R released no model for' in text
+    text = (CONFIGS / 'face_2d_keypoint/rr_heatmap/wflw/rr_heatmap_wflw.md').read_text()
+    assert "NME is H3R's published figure" in text
+
+
 def test_the_count_of_h3r_models_the_docs_state_is_the_published_one():
     """'All 16' and its kin are counts of ``RELEASED_MODELS``, typed in prose."""
     texts = [README, (REPO / 'docs' / 'h3r.md').read_text()]

@@ -96,6 +96,18 @@ def test_summaries_group_seeds_and_keep_older_runs():
     assert rows.run_key(runs[0]) != rows.run_key(runs[2])
 
 
+def test_a_section_names_the_rows_and_seeds_still_to_run():
+    done = Row('mobilenetv2', 'two-class spatial', 128, (0, 1), 3)
+    half = Row('mobilenetv2', 'MSRA', 128, (0, 1), 3)  # and its DARK re-decode
+    runs = [run(seed=s, nme=(3.0, 2.0, 1.0)) for s in (0, 1)]
+    runs += [run(row=name, seed=0, nme=(3.0, 2.0, 1.0)) for name in ('MSRA', rows.DARK)]
+    text = rows.still_to_run([done, half], runs)
+    assert text.endswith(': `mobilenetv2 128 MSRA` (seed 1).')
+    assert rows.still_to_run([done], runs) == '' and rows.paragraph('') == []
+    runs.append(run(row='MSRA', seed=1, nme=(3.0, 2.0, 1.0)))  # no DARK entry: not whole
+    assert '`mobilenetv2 128 MSRA` (seed 1)' in rows.still_to_run([half], runs)
+
+
 def test_paired_differences_need_two_common_seeds():
     ours = ('mobilenetv2', 128, 4, 'two-class spatial', 3, 240, None)
     theirs = ('mobilenetv2', 128, 4, 'MSRA', 3, 240, None)

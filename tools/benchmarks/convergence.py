@@ -76,6 +76,7 @@ def section(result: dict) -> str:
         describe(),
         '',
         rows.table(summarise(result['runs']), costs),
+        *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
         '',
         '![NME against epoch](benchmarks/convergence.png)',
     ]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from rr_mmpose.h3r.published import BENCHMARKS, PAPER, published_for_config
+from rr_mmpose.h3r.published import BENCHMARKS, PAPER, RELEASED_MODELS, published_for_config
 
 from . import study
 
@@ -103,10 +103,15 @@ def entries(
             Name=config.stem,
         )
         paper = published_for_config(row['config'])
+        # weights also where H3R released a model without publishing its figures
+        released = paper or next(
+            (m for m in RELEASED_MODELS.values() if row['config'].endswith(m.config)), None
+        )
+        if released is not None:
+            entry['Weights'] = released.url
         if paper is not None:
             test_set = 'AFLW2000-3D' if paper.benchmark == 'AFLW2000-3D' else dataset
             entry['Results'] = [dict(Dataset=test_set, Metrics=dict(NME=paper.nme), Task=task)]
-            entry['Weights'] = paper.url
             entry['Metadata']['Results From'] = (
                 f"H3R's released model {paper.name} ({paper.source}); {BENCHMARKS[paper.benchmark]}"
             )
@@ -159,21 +164,26 @@ def page(folder: Path, models: list[dict]) -> str:
             f'{m["Metadata"]["Parameters"][:-1]} | {m["Metadata"]["FLOPs"][:-1]} | {nme} | '
             f'{generated}{weights} |'
         )
+    counted = (
+        "Parameters and FLOPs are counted here, as MMPose's `get_flops.py` counts them "
+        '(`python -m tools.benchmarks.complexity`).'
+    )
+    published = any(r['Dataset'] != GENERATED for m in models for r in m.get('Results', []))
     if folder.parent.name == 'rr_simcc':
         note = (
             "RTMPose (MMPose's `RTMCCHead`, MMPose's recipe; each config's header names the "
             'file) with `RandomizedRoundingSimCC` targets and decoding. No NME on the real '
             'dataset is published or was measured here; the generated-faces study is in '
-            "docs/benchmarks.md. Parameters and FLOPs are counted as MMPose's `get_flops.py` "
-            'counts them (`python -m tools.benchmarks.complexity`).'
+            f'docs/benchmarks.md. {counted}'
         )
-    else:
+    elif published:
         note = (
             "NME is H3R's published figure for its released model of the same architecture, "
-            "input size and box protocol; the converted model reproduces H3R's inference "
-            "(docs/h3r.md). Parameters and FLOPs are counted here, as MMPose's `get_flops.py` "
-            'counts them (`python -m tools.benchmarks.complexity`).'
+            "input size and box protocol ('-' where H3R released the model without one); the "
+            f"converted model reproduces H3R's inference (docs/h3r.md). {counted}"
         )
+    else:
+        note = f'H3R released no model for {DATASETS[folder.name]}: no NME is quoted. {counted}'
     if converged:
         if folder.parent.name == 'rr_simcc':
             anchor, how = 'rtmpose', "under the RTMPose study's from-scratch recipe"

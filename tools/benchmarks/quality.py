@@ -244,6 +244,7 @@ def section(result: dict) -> str:
             f"{GOAL_ECE} for randomized rounding, and AUROCs at least every peer's.",
             '',
             table(summarise(result['runs'])),
+            *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
         ]
     )
 

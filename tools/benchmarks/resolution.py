@@ -266,6 +266,7 @@ def section(result: dict) -> str:
             'own rate).',
             '',
             rows.table(summary, costs),
+            *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
             '',
             'Paired over seeds (standard errors):',
             '',

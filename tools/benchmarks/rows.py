@@ -497,6 +497,30 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     return out
 
 
+def still_to_run(study_rows: list[Row], runs: list[dict]) -> str:
+    """A paragraph naming the rows of ``study_rows``, with their seeds, that
+    ``runs`` lacks ('' when none): a section's text describes every row it
+    will measure, its table only the stored ones."""
+    have = {run_key(r) for r in runs}
+    missing = []
+    for row in study_rows:
+        seeds = [s for s in row.seeds if not all((*key, s) in have for key in row.keys())]
+        if seeds:
+            missing.append(
+                f'`{row.name}` ({"seed" if len(seeds) == 1 else "seeds"} '
+                f'{", ".join(map(str, seeds))})'
+            )
+    if not missing:
+        return ''
+    lead = "Still to run (the study's command without `--rerun` trains just these): "
+    return lead + '; '.join(missing) + '.'
+
+
+def paragraph(text: str) -> list[str]:
+    """``text`` as a markdown paragraph's lines after a blank one; none if empty."""
+    return ['', text] if text else []
+
+
 def trainings(runs: list[dict], derived: tuple[str, ...] = (DARK,)) -> list[dict]:
     """The runs that each trained a model: a ``derived`` row (another
     decoder or score reading of the same weights) shares its training's."""

@@ -225,6 +225,7 @@ def section(result: dict) -> str:
         'pretrained backbone.',
         '',
         rows.table(summary, study.load('costs')),
+        *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
         '',
         criteria_line(result['runs']),
         '',
