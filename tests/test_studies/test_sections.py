@@ -244,3 +244,30 @@ def test_the_rtmpose_input_expectation_quotes_the_flops_it_assumed(stored):
         'keypoints does not)'
     )
     assert rtmpose.expectations(rtmpose.summarise(runs), runs)[-1].endswith('(2.00 against 1.50 %)')
+
+
+def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
+    """A run on another CPU kind adds its rows and keeps the stored ones; a
+    row measured before INT8 was timed shows '-' there."""
+    from tools.benchmarks import onnx_latency
+
+    vnni = 'x86_64 AVX-512 VNNI AMX'
+    older = dict(model='MobileNetV2 128x128', threads=2, repeats=20, isa=vnni, torch_ms=9.0)
+    older |= dict(onnxruntime_ms=2.0, speedup=4.5, provenance=tag(0))
+    measured = dict(older, isa='x86_64 AVX2', torch_ms=12.0, onnxruntime_ms=3.0, speedup=4.0)
+    measured |= dict(int8_format='u8s7', int8_fp32_ms=3.0, int8_ms=3.3, int8_speedup=3 / 3.3)
+    measured.pop('provenance')
+    files = {'onnx_latency': dict(runs=[older])}
+    monkeypatch.setattr(study, 'load', lambda name: files.get(name))
+    monkeypatch.setattr(study, 'save', lambda name, result, tag=True: files.update({name: result}))
+    monkeypatch.setattr(study, 'provenance', lambda command=None: tag(1))
+    monkeypatch.setattr(onnx_latency, 'measure', lambda: [measured])
+    result = onnx_latency.run()
+    assert [r['isa'] for r in result['runs']] == [vnni, 'x86_64 AVX2']
+    text = onnx_latency.section(result)
+    assert '| MobileNetV2 128x128 | x86_64 AVX-512 VNNI AMX | 9.0 | 2.0 | 4.50 | - | - |' in text
+    assert '| MobileNetV2 128x128 | x86_64 AVX2 | 12.0 | 3.0 | 4.00 | 3.3 (u8s7) | 0.91 |' in text
+    assert '- Measured: 2026-12-01 to 2026-12-02, 2 measurements, at commit abc1234' in text
+    monkeypatch.setattr(onnx_latency, 'measure', lambda: [dict(measured, torch_ms=11.0)])
+    again = onnx_latency.run()['runs']  # the same CPU kind again: its row is replaced
+    assert len(again) == 2 and again[-1]['torch_ms'] == 11.0
