@@ -5,6 +5,7 @@ say."""
 import re
 from dataclasses import asdict
 
+import numpy as np
 import pytest
 
 from tools.benchmarks import resolution, rows, rtmpose, study
@@ -271,3 +272,26 @@ def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
     monkeypatch.setattr(onnx_latency, 'measure', lambda: [dict(measured, torch_ms=11.0)])
     again = onnx_latency.run()['runs']  # the same CPU kind again: its row is replaced
     assert len(again) == 2 and again[-1]['torch_ms'] == 11.0
+
+
+def test_the_edge_study_emulates_a_cpu_without_vnni_only_on_a_cpu_with_it(monkeypatch, tmp_path):
+    """On a CPU without VNNI the INT8 formats are measured natively there:
+    no QEMU run, and the section says the figures are this CPU's."""
+    import shutil
+
+    from rr_mmpose.deployment import runtime
+    from tools.benchmarks import edge
+
+    monkeypatch.setattr(shutil, 'which', lambda name: '/usr/bin/' + name)
+    avx2 = dict(machine='x86_64', avx2=True, avx512=False, vnni=False, amx=False)
+    monkeypatch.setattr(runtime, 'cpu_isa', lambda cpuinfo=None: avx2)
+    assert edge.emulated_keypoints([], np.zeros((1, 3, 8, 8), np.float32), tmp_path) is None
+    assert not list(tmp_path.iterdir())  # nothing was written for an emulator
+    entry = dict(format='u8s7', ms_1t=2.0, native=dict(nme=3.0, mean=0.1, p90=0.2, max=0.3))
+    formats = dict(row=dict(arch='mobilenetv2', input=128, row='two-class spatial'))
+    formats |= dict(isa='x86_64 AVX2', emulated_cpu=None, faces=300, emulated_faces=64)
+    formats['formats'] = [dict(entry, format='fp32'), entry]
+    result = dict(rows=[], repeats=20, quantization_crops=64, formats=formats)
+    text = edge.section(result)
+    assert 'on this CPU (x86_64 AVX2). Shift: keypoint distance from FP32' in text
+    assert 'QEMU' not in text

@@ -132,13 +132,16 @@ EMULATOR, EMULATED_CPU, EMULATED_FACES = 'qemu-x86_64', 'Haswell', 64
 
 def emulated_keypoints(models: list[Path], crops: np.ndarray, work: Path) -> dict | None:
     """Keypoints of ``models`` on ``crops`` under :data:`EMULATOR` as
-    :data:`EMULATED_CPU` (None where QEMU is not installed)."""
+    :data:`EMULATED_CPU` (None where QEMU is not installed, or where this
+    CPU has no VNNI itself: its own figures are then the ones without)."""
     import shutil
     import subprocess
     import sys
 
+    from rr_mmpose.deployment.runtime import cpu_isa
+
     emulator = shutil.which(EMULATOR)
-    if emulator is None:
+    if emulator is None or cpu_isa()['vnni'] is False:
         return None
     np.save(work / 'crops.npy', crops)
     out = work / 'emulated.npz'
@@ -294,11 +297,16 @@ def section(result: dict) -> str:
             '### INT8 formats',
             '',
             f'The {f["row"]["arch"]} {f["row"]["input"]} {f["row"]["row"]} model above in each '
-            'INT8 format of `quantize_int8`, on this CPU and on an x86 CPU without VNNI '
-            f"emulated by QEMU, which runs onnxruntime's AVX2 kernels ({f['emulated_faces']} "
-            'of the test faces there: emulation is slow). Shift: keypoint distance from FP32 '
-            'on this CPU, in crop pixels. The emulator gives accuracy, not speed; latency is '
-            "this CPU's.",
+            'INT8 format of `quantize_int8`, '
+            + (
+                'on this CPU and on an x86 CPU without VNNI emulated by QEMU, which runs '
+                f"onnxruntime's AVX2 kernels ({f['emulated_faces']} of the test faces there: "
+                'emulation is slow). Shift: keypoint distance from FP32 on this CPU, in crop '
+                "pixels. The emulator gives accuracy, not speed; latency is this CPU's."
+                if f['emulated_cpu']
+                else f'on this CPU ({f["isa"]}). Shift: keypoint distance from FP32, in crop '
+                'pixels.'
+            ),
             '',
             formats_table(result),
         ]
