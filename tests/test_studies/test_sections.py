@@ -224,6 +224,20 @@ def test_an_rtmpose_expectation_within_two_standard_errors_is_not_yet_decided(st
     )
 
 
+def test_an_rtmpose_expectation_on_one_seed_says_so(stored):
+    """The s = 0.5 rows on seed 0 only: the verdict is given, and said to
+    rest on one seed; with a second seed of both, on the paired seeds."""
+    by = {r.name: r for r in rtmpose.ROWS}
+    runs = runs_of(rtmpose.ROWS[0], {0: 2.0, 1: 2.4}) + runs_of(rtmpose.ROWS[1], {0: 1.8, 1: 2.0})
+    rr05, stock05 = by['rtmpose-t 128 RR s=0.5'], by['rtmpose-t 128 SimCCLabel s=0.5']
+    one = runs + runs_of(rr05, {0: 1.9}) + runs_of(stock05, {0: 2.6})
+    line = rtmpose.expectations(rtmpose.summarise(one), one)[1]
+    assert '**holds on one seed, not yet repeated** (RR 1.90 / 1.90, stock 2.60 / 2.20 %)' in line
+    two = one + runs_of(rr05, {1: 1.9}, None)[-1:] + runs_of(stock05, {1: 2.7})[-1:]
+    line = rtmpose.expectations(rtmpose.summarise(two), two)[1]
+    assert '**holds**' in line  # paired -0.75 ± 0.05: decided
+
+
 def test_the_rtmpose_input_expectation_quotes_the_flops_it_assumed(stored):
     """ "At a quarter of the FLOPs" is the expectation's premise: the line
     gives the measured ratio from the costs study instead of assuming it."""

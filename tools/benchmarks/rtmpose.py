@@ -112,22 +112,28 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
     """The study's expectations, each confirmed or refuted by the runs (and
     the FLOPs that ``costs`` holds)."""
     final = {(s['row'], s['input']): s['final_mean'] for s in summary}
+    seeds = {(s['row'], s['input']): len(s['seeds']) for s in summary}
     out = []
 
-    def say(text: str, holds: bool | None, figures: str, undecided: bool = False) -> None:
+    def say(text: str, holds: bool | None, figures: str, pending: str = '') -> None:
         verdict = 'not measured yet' if holds is None else 'holds' if holds else 'fails'
-        if holds is not None and undecided:
-            verdict += ' on the means, not yet decided by the paired seeds'
-        out.append(f'- {text}: **{verdict}**{figures}')
+        out.append(f'- {text}: **{verdict}{pending if holds is not None else ""}**{figures}')
+
+    def pending(ours: str, theirs: str, size: int) -> str:
+        """What a verdict on RR's row ``ours`` against the stock row
+        ``theirs`` still waits for: a second seed of either, or a paired
+        difference that decides ('' when neither)."""
+        if min(seeds.get((ours, size), 0), seeds.get((theirs, size), 0)) < 2:
+            return ' on one seed, not yet repeated'
+        d = paired(runs, ours, theirs, size)
+        return '' if d and d['decisive'] else ' on the means, not yet decided by the paired seeds'
 
     rr2, stock2 = final.get(('RR s=2', 128)), final.get(('SimCCLabel s=2', 128))
-    d = paired(runs, 'RR s=2', 'SimCCLabel s=2', 128)
-    undecided = d is None or not d['decisive']
     say(
         'RR at s = 2 is at least as good as stock at s = 2 (128 input)',
         None if rr2 is None or stock2 is None else rr2 <= stock2,
         '' if rr2 is None or stock2 is None else f' ({rr2:.2f} against {stock2:.2f} %)',
-        undecided,
+        pending('RR s=2', 'SimCCLabel s=2', 128),
     )
     rr05, stock05 = final.get(('RR s=0.5', 128)), final.get(('SimCCLabel s=0.5', 128))
     known = None not in (rr05, rr2, stock05, stock2)
@@ -135,6 +141,7 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         'RR at s = 0.5 stays within 5 % of RR at s = 2, while stock at s = 0.5 loses more',
         None if not known else rr05 <= 1.05 * rr2 and stock05 / stock2 > rr05 / rr2,
         '' if not known else f' (RR {rr05:.2f} / {rr2:.2f}, stock {stock05:.2f} / {stock2:.2f} %)',
+        pending('RR s=0.5', 'SimCCLabel s=0.5', 128),
     )
     rr64 = final.get(('RR s=1', 64))
     gflops = {rows.cost_key(c): c['gflops'] for c in (costs or {}).get('rows', []) if 'gflops' in c}
