@@ -151,16 +151,21 @@ def test_metafile_figures_are_the_published_and_counted_ones():
                 assert generated_nme(model) == round(trained['final_mean'], 2)
 
 
-def test_every_released_h3r_model_links_its_weights_from_its_config():
-    """Also the two released without published figures (the LaPa HRNet-W32
-    and the JD-trained HRNet-W18, whose config is the P2 HRNet-W18's)."""
+def test_every_config_h3r_released_a_model_for_links_its_weights():
+    """One released model per config: the published one where there is one
+    (the JD-trained LaPa HRNet-W18 shares its config with the P2 one, whose
+    figures are published), else the one without figures (the LaPa
+    HRNet-W32)."""
     weights = {
         model['Config'].removeprefix('configs/'): model.get('Weights')
         for meta in metafiles().values()
         for model in meta['Models']
     }
     for released in RELEASED_MODELS.values():
-        assert weights[released.config] is not None, released.name
+        urls = {m.url for m in RELEASED_MODELS.values() if m.config == released.config}
+        assert weights[released.config] in urls, released.name
+        paper = published_for_config(released.config)
+        assert paper is None or weights[released.config] == paper.url
     page = (CONFIGS / 'face_2d_keypoint/rr_heatmap/lapa/rr_heatmap_lapa.md').read_text()
     (w32,) = [line for line in page.splitlines() if 'hrnetv2-w32' in line]
     assert RELEASED_MODELS['lapa/hrnet32_256x256_p2'].url in w32

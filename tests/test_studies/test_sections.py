@@ -226,7 +226,8 @@ def test_an_rtmpose_expectation_within_two_standard_errors_is_not_yet_decided(st
 
 def test_an_rtmpose_expectation_on_one_seed_says_so(stored):
     """The s = 0.5 rows on seed 0 only: the verdict is given, and said to
-    rest on one seed; with a second seed of both, on the paired seeds."""
+    rest on one seed; with a second seed of both, on the means (a ratio of
+    means across four rows has no paired test)."""
     by = {r.name: r for r in rtmpose.ROWS}
     runs = runs_of(rtmpose.ROWS[0], {0: 2.0, 1: 2.4}) + runs_of(rtmpose.ROWS[1], {0: 1.8, 1: 2.0})
     rr05, stock05 = by['rtmpose-t 128 RR s=0.5'], by['rtmpose-t 128 SimCCLabel s=0.5']
@@ -235,7 +236,7 @@ def test_an_rtmpose_expectation_on_one_seed_says_so(stored):
     assert '**holds on one seed, not yet repeated** (RR 1.90 / 1.90, stock 2.60 / 2.20 %)' in line
     two = one + runs_of(rr05, {1: 1.9}, None)[-1:] + runs_of(stock05, {1: 2.7})[-1:]
     line = rtmpose.expectations(rtmpose.summarise(two), two)[1]
-    assert '**holds**' in line  # paired -0.75 ± 0.05: decided
+    assert '**holds on the means of the seeds** (RR 1.90 / 1.90, stock 2.65 / 2.20 %)' in line
 
 
 def test_the_rtmpose_input_expectation_quotes_the_flops_it_assumed(stored):
@@ -281,7 +282,10 @@ def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
     assert [r['isa'] for r in result['runs']] == [vnni, 'x86_64 AVX2']
     text = onnx_latency.section(result)
     assert '| MobileNetV2 128x128 | x86_64 AVX-512 VNNI AMX | 9.0 | 2.0 | 4.50 | - | - |' in text
-    assert '| MobileNetV2 128x128 | x86_64 AVX2 | 12.0 | 3.0 | 4.00 | 3.3 (u8s7) | 0.91 |' in text
+    assert (
+        '| MobileNetV2 128x128 | x86_64 AVX2 | 12.0 | 3.0 | 4.00 | 3.0 / 3.3 (u8s7) | 0.91 |'
+        in text
+    )
     assert '- Measured: 2026-12-01 to 2026-12-02, 2 measurements, at commit abc1234' in text
     monkeypatch.setattr(onnx_latency, 'measure', lambda: [dict(measured, torch_ms=11.0)])
     again = onnx_latency.run()['runs']  # the same CPU kind again: its row is replaced
@@ -292,15 +296,28 @@ def test_the_edge_study_emulates_a_cpu_without_vnni_only_on_a_cpu_with_it(monkey
     """On a CPU without VNNI the INT8 formats are measured natively there:
     no QEMU run, and the section says the figures are this CPU's."""
     import shutil
+    import subprocess
 
     from rr_mmpose.deployment import runtime
     from tools.benchmarks import edge
 
     monkeypatch.setattr(shutil, 'which', lambda name: '/usr/bin/' + name)
+    emulated = []
+
+    def emulate(command, **kwargs):  # as int8_keypoints would, under QEMU
+        emulated.append(command)
+        np.savez(command[-1], m=np.zeros((1, 2, 2)))
+
+    monkeypatch.setattr(subprocess, 'run', emulate)
+    crops = np.zeros((1, 3, 8, 8), np.float32)
     avx2 = dict(machine='x86_64', avx2=True, avx512=False, vnni=False, amx=False)
     monkeypatch.setattr(runtime, 'cpu_isa', lambda cpuinfo=None: avx2)
-    assert edge.emulated_keypoints([], np.zeros((1, 3, 8, 8), np.float32), tmp_path) is None
-    assert not list(tmp_path.iterdir())  # nothing was written for an emulator
+    assert edge.emulated_keypoints([], crops, tmp_path) is None
+    assert not emulated and not list(tmp_path.iterdir())  # nothing run or written
+    vnni = dict(avx2, avx512=True, vnni=True)
+    monkeypatch.setattr(runtime, 'cpu_isa', lambda cpuinfo=None: vnni)
+    assert list(edge.emulated_keypoints([], crops, tmp_path)) == ['m']
+    assert emulated[0][:3] == ['/usr/bin/qemu-x86_64', '-cpu', 'Haswell']
     entry = dict(format='u8s7', ms_1t=2.0, native=dict(nme=3.0, mean=0.1, p90=0.2, max=0.3))
     formats = dict(row=dict(arch='mobilenetv2', input=128, row='two-class spatial'))
     formats |= dict(isa='x86_64 AVX2', emulated_cpu=None, faces=300, emulated_faces=64)

@@ -122,9 +122,10 @@ def measure_one(trained: Trained, work: Path) -> dict:
     return entry
 
 
-# The INT8 formats compared on one trained model, natively and on an x86
-# CPU without VNNI emulated by QEMU (Haswell: AVX2 and FMA, no AVX-512),
-# which runs onnxruntime's AVX2 kernels; emulated faces are fewer (slow).
+# The INT8 formats compared on one trained model, natively and, where this
+# CPU has VNNI, on an x86 CPU without it emulated by QEMU (Haswell: AVX2 and
+# FMA, no AVX-512), which runs onnxruntime's AVX2 kernels; emulated faces
+# are fewer (slow).
 FORMATS = ('u8s8', 'u8s7', 'u8u8')
 FORMAT_MODEL = MODELS[0]
 EMULATOR, EMULATED_CPU, EMULATED_FACES = 'qemu-x86_64', 'Haswell', 64
@@ -140,8 +141,9 @@ def emulated_keypoints(models: list[Path], crops: np.ndarray, work: Path) -> dic
 
     from rr_mmpose.deployment.runtime import cpu_isa
 
+    isa = cpu_isa()
     emulator = shutil.which(EMULATOR)
-    if emulator is None or cpu_isa()['vnni'] is False:
+    if emulator is None or (isa['machine'] == 'x86_64' and isa['vnni'] is False):
         return None
     np.save(work / 'crops.npy', crops)
     out = work / 'emulated.npz'
@@ -158,7 +160,8 @@ def shift(a: np.ndarray, b: np.ndarray) -> dict:
 
 def measure_formats(trained: Trained, work: Path) -> dict:
     """Each INT8 format of :data:`FORMATS` on ``trained``'s model: NME
-    and keypoint shift from FP32 on this CPU and on the emulated one, and
+    and keypoint shift from FP32 on this CPU and (where this CPU has VNNI)
+    on the emulated one without, and
     batch-1 latency on this CPU (the models timed in turn)."""
     from rr_mmpose.deployment import cpu_session, quantize_int8
     from rr_mmpose.deployment.int8 import median_ms

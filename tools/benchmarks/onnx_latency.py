@@ -79,13 +79,14 @@ def measure(threads: int = THREADS, repeats: int = REPEATS) -> list[dict]:
 def table(runs: list[dict]) -> str:
     lines = [
         '| model | CPU | PyTorch (ms) | onnxruntime (ms) | PyTorch / onnxruntime | '
-        'INT8 (ms) | FP32 / INT8 |',
+        'INT8 check: FP32 / INT8 (ms) | FP32 / INT8 |',
         '|---|---|---|---|---|---|---|',
     ]
     order = list(MODELS_TO_TIME)
     for r in sorted(runs, key=lambda r: (order.index(r['model']), r['isa'])):
         int8 = (
-            f'{r["int8_ms"]:.1f} ({r["int8_format"]}) | {r["int8_speedup"]:.2f}'
+            f'{r["int8_fp32_ms"]:.1f} / {r["int8_ms"]:.1f} ({r["int8_format"]}) | '
+            f'{r["int8_speedup"]:.2f}'
             if 'int8_ms' in r
             else '- | -'
         )
@@ -109,7 +110,8 @@ def section(result: dict) -> str:
             f'{", ".join(sorted({str(r["repeats"]) for r in runs}))} runs, PyTorch eager '
             'against onnxruntime on the exported graph, same weights, same run. INT8: the '
             "export's INT8 model (`quantize_int8`, its default format) against its FP32 one, "
-            'timed in turn by `int8_on_this_cpu`, the check the export prints; its ranges are '
+            'timed in turn by `int8_on_this_cpu`, the check the export prints (its own FP32 '
+            'time, in the same column, is a second timing of the onnxruntime one); its ranges are '
             f'set on {RANGE_CROPS} random crops, which latency does not depend on. One row per '
             'model and CPU instruction set; "-": not measured on that CPU. Whether INT8 pays '
             'depends on the CPU: with VNNI or AMX the integer kernels add their products in '

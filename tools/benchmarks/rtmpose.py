@@ -119,13 +119,15 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         verdict = 'not measured yet' if holds is None else 'holds' if holds else 'fails'
         out.append(f'- {text}: **{verdict}{pending if holds is not None else ""}**{figures}')
 
-    def pending(ours: str, theirs: str, size: int) -> str:
-        """What a verdict on RR's row ``ours`` against the stock row
-        ``theirs`` still waits for: a second seed of either, or a paired
-        difference that decides ('' when neither)."""
-        if min(seeds.get((ours, size), 0), seeds.get((theirs, size), 0)) < 2:
+    def pending(size: int, *names: str, pair: tuple[str, str] | None = None) -> str:
+        """What a verdict on the rows ``names`` at ``size`` input rests on:
+        one seed of a row; else the means, unless the paired difference of
+        ``pair`` (RR's row, the stock row) decides it ('')."""
+        if min(seeds.get((name, size), 0) for name in names) < 2:
             return ' on one seed, not yet repeated'
-        d = paired(runs, ours, theirs, size)
+        if pair is None:  # a comparison of ratios of means: no paired test
+            return ' on the means of the seeds'
+        d = paired(runs, *pair, size)
         return '' if d and d['decisive'] else ' on the means, not yet decided by the paired seeds'
 
     rr2, stock2 = final.get(('RR s=2', 128)), final.get(('SimCCLabel s=2', 128))
@@ -133,7 +135,7 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         'RR at s = 2 is at least as good as stock at s = 2 (128 input)',
         None if rr2 is None or stock2 is None else rr2 <= stock2,
         '' if rr2 is None or stock2 is None else f' ({rr2:.2f} against {stock2:.2f} %)',
-        pending('RR s=2', 'SimCCLabel s=2', 128),
+        pending(128, 'RR s=2', 'SimCCLabel s=2', pair=('RR s=2', 'SimCCLabel s=2')),
     )
     rr05, stock05 = final.get(('RR s=0.5', 128)), final.get(('SimCCLabel s=0.5', 128))
     known = None not in (rr05, rr2, stock05, stock2)
@@ -141,7 +143,7 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         'RR at s = 0.5 stays within 5 % of RR at s = 2, while stock at s = 0.5 loses more',
         None if not known else rr05 <= 1.05 * rr2 and stock05 / stock2 > rr05 / rr2,
         '' if not known else f' (RR {rr05:.2f} / {rr2:.2f}, stock {stock05:.2f} / {stock2:.2f} %)',
-        pending('RR s=0.5', 'SimCCLabel s=0.5', 128),
+        pending(128, 'RR s=0.5', 'SimCCLabel s=0.5', 'RR s=2', 'SimCCLabel s=2'),
     )
     rr64 = final.get(('RR s=1', 64))
     gflops = {rows.cost_key(c): c['gflops'] for c in (costs or {}).get('rows', []) if 'gflops' in c}

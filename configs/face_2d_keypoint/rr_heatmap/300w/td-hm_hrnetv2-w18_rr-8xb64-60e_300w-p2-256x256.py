@@ -13,8 +13,9 @@
 # so parameters and FLOPs match the paper and converted H3R checkpoints load.
 # Loss: H3R's two-class head trained with a spatial softmax over its
 # keypoint-class logits (TwoClassSpatialSoftmaxCELoss): H3R's released
-# per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) does no
-# better than the mean face (tests/test_training/test_paper_config_learns.py).
+# per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) did no
+# better than the mean face in the test suite's learning test
+# (tests/test_training/test_paper_config_learns.py).
 # At this loss's optimum the
 # decoder is unbiased, both on the loss's log-probabilities (the default)
 # and on H3R's softmax of the top-k raw logits.

@@ -10,8 +10,9 @@
 #
 # Loss: H3R's two-class head trained with a spatial softmax over its
 # keypoint-class logits (TwoClassSpatialSoftmaxCELoss): H3R's released
-# per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) does no
-# better than the mean face (tests/test_training/test_paper_config_learns.py).
+# per-pixel two-class loss (PixelwiseTwoClassCELoss, still available) did no
+# better than the mean face in the test suite's learning test
+# (tests/test_training/test_paper_config_learns.py).
 _base_ = ['mmpose::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)

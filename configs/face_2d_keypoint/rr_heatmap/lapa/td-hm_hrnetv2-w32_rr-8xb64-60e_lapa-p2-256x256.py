@@ -12,8 +12,10 @@
 # Head: H3R's released two-class head (2K logit maps), so parameters, FLOPs
 # and converted checkpoints match H3R's. Loss: the spatial softmax over the
 # keypoint-class maps (TwoClassSpatialSoftmaxCELoss), which learns where the
-# per-pixel two-class loss barely moves; its optimum decodes exactly with
-# the loss's log-probabilities and with H3R's raw-logit decoder alike.
+# per-pixel two-class loss did no better than the mean face in the test
+# suite's learning test (tests/test_training/test_paper_config_learns.py);
+# its optimum decodes exactly with the loss's log-probabilities and with
+# H3R's raw-logit decoder alike.
 _base_ = ['mmpose::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['rr_mmpose'], allow_failed_imports=False)
