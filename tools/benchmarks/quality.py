@@ -259,8 +259,7 @@ def run(chosen: list[Row], seeds: tuple[int, ...] | None = None, rerun: bool = F
     runs = {quality_key(r): r for r in stored['runs']}
     for row in chosen:
         for seed in seeds or row.seeds:
-            have = {k[:-1] for k in runs if k[-1] == seed}
-            if not rerun and all(key in have for key in row.keys()):
+            if not rerun and rows.stored_run(row, seed, runs):
                 continue
             for r in run_row(row, seed):
                 runs[quality_key(r)] = r

@@ -354,7 +354,7 @@ def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun
     runs = {run_key(r): r for r in stored['runs']}
     for row in rows:
         for seed in seeds or row.seeds:
-            if not rerun and all((*key, seed) in runs for key in row.keys()):
+            if not rerun and stored_run(row, seed, runs):
                 continue
             for r in run_row(row, seed, data_root, row.work_dir(study_name, seed)):
                 runs[run_key(r)] = r
@@ -497,6 +497,12 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     return out
 
 
+def stored_run(row: Row, seed: int, keys) -> bool:
+    """Whether ``keys`` (run keys, :func:`run_key`) hold ``row`` at ``seed``
+    with each of its re-decoded rows: what a study trains only if missing."""
+    return all((*key, seed) in keys for key in row.keys())
+
+
 def still_to_run(study_rows: list[Row], runs: list[dict]) -> str:
     """A paragraph naming the rows of ``study_rows``, with their seeds, that
     ``runs`` lacks ('' when none): a section's text describes every row it
@@ -504,7 +510,7 @@ def still_to_run(study_rows: list[Row], runs: list[dict]) -> str:
     have = {run_key(r) for r in runs}
     missing = []
     for row in study_rows:
-        seeds = [s for s in row.seeds if not all((*key, s) in have for key in row.keys())]
+        seeds = [s for s in row.seeds if not stored_run(row, s, have)]
         if seeds:
             missing.append(
                 f'`{row.name}` ({"seed" if len(seeds) == 1 else "seeds"} '
