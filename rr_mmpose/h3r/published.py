@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 REPOSITORY = 'https://github.com/baoshengyu/H3R'
+# The commit whose source ``rr_mmpose.testing.h3r_reference`` rebuilds and
+# whose released ``config.yaml`` files tests/fixtures/h3r_models copies.
+SOURCE_COMMIT = '52a8bde2efd4d77ce3ca76dd248610736245b29e'
 PAPER = dict(
     title='Heatmap Regression via Randomized Rounding',
     authors='Baosheng Yu and Dacheng Tao',

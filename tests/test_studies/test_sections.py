@@ -61,7 +61,7 @@ def stored(monkeypatch):
 
 
 def test_the_resolution_section_reports_what_the_runs_say(stored):
-    text = resolution.section(stored['resolution'])
+    text = resolution.section(stored['resolution'], stored)
     assert '- Rerun: `python -m tools.benchmarks.resolution --rerun`' in text
     # 13 runs, of which one re-decodes another's weights (DARK): 12 trainings
     assert '- Measured: 2026-12-01 to 2026-12-03, 12 trained models, at commit abc1234' in text
@@ -82,7 +82,7 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
 
 
 def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
-    text = rtmpose.section(stored['rtmpose'])
+    text = rtmpose.section(stored['rtmpose'], stored)
     assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
     assert '| learning rate | AdamW 0.001 at batch 16 |' in text
     assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
@@ -106,7 +106,10 @@ def test_no_provenance_line_is_long(stored):
     tags = [tag(0) | dict(commit=f'{i:07x}', date=f'2026-12-{i + 1:02d}') for i in range(30)]
     (measured,) = [x for x in study.provenance_lines(tags, 'x').splitlines() if 'Measured' in x]
     assert measured.endswith('30 runs, at 30 commits, 0000000 to 000001d')
-    for text in (resolution.section(stored['resolution']), rtmpose.section(stored['rtmpose'])):
+    for text in (
+        resolution.section(stored['resolution'], stored),
+        rtmpose.section(stored['rtmpose'], stored),
+    ):
         provenance = [line for line in text.splitlines() if line.startswith('- ')]
         assert max(map(len, provenance)) <= 200
 
@@ -114,7 +117,7 @@ def test_no_provenance_line_is_long(stored):
 def test_the_readme_sentence_pairs_randomized_rounding_with_each_stock_codec(stored):
     """With the paired difference where the runs pair by seed: the stored
     RTMPose runs hold seeds 0 and 1 of RR s=2 and stock s=2 at 128."""
-    from tools.benchmarks.run_all import readme_sentence
+    from tools.benchmarks.render import readme_sentence
 
     found = {
         ('resolution', 'mobilenetv2', 128, resolution.RR): dict(final_mean=1.7),
@@ -123,17 +126,17 @@ def test_the_readme_sentence_pairs_randomized_rounding_with_each_stock_codec(sto
         ('rtmpose', 'rtmpose-t', 64, 'SimCCLabel s=2'): dict(final_mean=2.25),
         ('rtmpose', 'rtmpose-t', 128, 'RR s=2'): dict(final_mean=1.9),  # no stock yet: unsaid
     }
-    assert readme_sentence(found) == (
+    assert readme_sentence(found, stored['rtmpose']['runs']) == (
         'On the generated faces, at 128 input MobileNetV2 with randomized rounding reaches '
         '1.70 % (against DARK 2.50 %); RTMPose-t at 64 input 2.00 % with randomized rounding '
         '(RR s=1) against 2.25 % with its stock SimCC labels: means over the seeds shown.'
     )
-    assert readme_sentence({}).startswith('No pair')
+    assert readme_sentence({}, []).startswith('No pair')
     found['rtmpose', 'rtmpose-t', 128, 'SimCCLabel s=2'] = dict(final_mean=2.2)
     assert (
         'RTMPose-t at 128 input 1.90 % with randomized rounding (RR s=2) against 2.20 % with its '
         'stock SimCC labels (paired over 2 seeds: -0.30 ± 0.10 points); RTMPose-t at 64'
-    ) in readme_sentence(found)
+    ) in readme_sentence(found, stored['rtmpose']['runs'])
 
 
 @pytest.fixture
@@ -158,11 +161,12 @@ def test_the_budget_verdict_says_when_no_candidate_meets_both_criteria(stored, c
 
     recipe = candidates[0]
     budget = dict(runs=[budget_run('A', 2.0, 0.3), budget_run('A long', 1.5, 0.2)])
-    text = verdict(budget, recipe, rtmpose.EPOCHS)  # the reference (2.1 %) flattens at 900 %
+    reference = stored['resolution']  # the reference (2.1 %) flattens at 900 %
+    text = verdict(budget, recipe, rtmpose.EPOCHS, reference)
     assert text.startswith('No candidate meets both criteria.')
     assert 'the same recipe twice as long (A long) 1.50 %, its curve still changing 20 %' in text
     budget['runs'].append(budget_run('B', 3.5, 0.01))  # flat but 1.67x: not met
-    assert verdict(budget, recipe, rtmpose.EPOCHS).startswith('No candidate')
+    assert verdict(budget, recipe, rtmpose.EPOCHS, reference).startswith('No candidate')
 
 
 def test_the_budget_verdict_names_the_recipe_that_meets_both(stored, candidates):
@@ -170,7 +174,7 @@ def test_the_budget_verdict_names_the_recipe_that_meets_both(stored, candidates)
     from tools.benchmarks.rtmpose_budget import verdict
 
     budget = dict(runs=[budget_run('A long', 1.5, 0.2), budget_run('B', 2.0, 0.04)])
-    assert verdict(budget, candidates[1], rtmpose.EPOCHS) == (
+    assert verdict(budget, candidates[1], rtmpose.EPOCHS, stored['resolution']) == (
         'Candidates meeting both criteria: B. The study recipe is B: 2.00 %, its curve changing '
         '4.0 % over its last fifth. A longer budget still lowers the NME (A long: 1.50 %): the '
         'rows are converged at their schedule, as the heatmap rows are at theirs, not at the '
@@ -208,7 +212,7 @@ def test_the_quality_summary_averages_seeds_and_keeps_recipes_and_rescored_rows_
         ('rtmpose-t', 'SimCCLabel s=2', 1, 0.90),
     ]
     assert summary[0]['NME/visible points'] == 2.5 and summary[2]['NME/visible points'] is None
-    text = quality.section(dict(runs=runs))
+    text = quality.section(dict(runs=runs), {})
     # six runs, one of which re-scores another's predictions: five trainings
     assert '- Measured: 2026-12-01 to 2026-12-02, 5 trained models, at commit abc1234' in text
     assert '| mobilenetv2 128 | two-class spatial | 60 | 2 | 2.50 | - | - | - | 0.150 |' in text
@@ -280,7 +284,7 @@ def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
     monkeypatch.setattr(onnx_latency, 'measure', lambda: [measured])
     result = onnx_latency.run()
     assert [r['isa'] for r in result['runs']] == [vnni, 'x86_64 AVX2']
-    text = onnx_latency.section(result)
+    text = onnx_latency.section(result, {})
     assert '| MobileNetV2 128x128 | x86_64 AVX-512 VNNI AMX | 9.0 | 2.0 | 4.50 | - | - |' in text
     assert (
         '| MobileNetV2 128x128 | x86_64 AVX2 | 12.0 | 3.0 | 4.00 | 3.0 / 3.3 (u8s7) | 0.91 |'
@@ -323,6 +327,6 @@ def test_the_edge_study_emulates_a_cpu_without_vnni_only_on_a_cpu_with_it(monkey
     formats |= dict(isa='x86_64 AVX2', emulated_cpu=None, faces=300, emulated_faces=64)
     formats['formats'] = [dict(entry, format='fp32'), entry]
     result = dict(rows=[], repeats=20, quantization_crops=64, formats=formats)
-    text = edge.section(result)
+    text = edge.section(result, {})
     assert 'on this CPU (x86_64 AVX2). Shift: keypoint distance from FP32' in text
     assert 'QEMU' not in text

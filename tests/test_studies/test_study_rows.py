@@ -212,6 +212,29 @@ def test_a_trained_model_must_be_the_checkpoint_its_study_stored(monkeypatch, tm
     assert len(rows.checkpoint_digest(checkpoint)) == 16
 
 
+def test_a_missing_checkpoint_is_trained_under_its_own_studys_command(monkeypatch, tmp_path):
+    """A study measuring trained models (``video``, ``edge``) on a fresh
+    clone trains the run it lacks into the run's own study, recorded under
+    that study's command for the run: the command that reproduces it."""
+    row = Row('mobilenetv2', 'two-class spatial', 64, (0,), 2)
+    monkeypatch.setattr(study, 'WORK', tmp_path)
+    asked = []
+
+    def train(study_name, chosen, seeds, rerun, command=None):
+        asked.append((study_name, [r.name for r in chosen], seeds, rerun, command))
+        raise InterruptedError  # stands in for hours of training
+
+    monkeypatch.setattr(rows, 'train', train)
+    with pytest.raises(InterruptedError):
+        rows.trained_model('resolution', row, seed=1)
+    command = (
+        "python -m tools.benchmarks.resolution --rows 'mobilenetv2 64 two-class spatial' "
+        '--seeds 1 --rerun'
+    )
+    assert asked == [('resolution', [row.name], (1,), True, command)]
+    assert rows.own_command('resolution', row, 1) == command
+
+
 @pytest.mark.parametrize(
     'row',
     [

@@ -14,6 +14,8 @@ from . import study
 from .codec_zoo import gaussian_codecs, rr_codec, simcc_codec
 from .study import median_seconds
 
+TITLE = 'Codec speed'  # of its section
+
 K, HEATMAP, BATCH = 98, 64, 64
 
 
@@ -84,10 +86,10 @@ def table(rows: list) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     return '\n'.join(
         [
-            '## Codec speed',
+            f'## {TITLE}',
             '',
             f'Per-sample encode ({K} keypoints, {HEATMAP}x{HEATMAP} heatmaps) and decode of a '
             f'batch of {result["batch"]} such instances, medians of {result["repeats"]} runs, one '
@@ -110,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--repeats', type=int, default=20)
     args = parser.parse_args()
-    print(section(run(args.repeats)))
+    run(args.repeats)
 
 
 if __name__ == '__main__':

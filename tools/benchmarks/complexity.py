@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from . import study
 
+TITLE = 'Parameters and FLOPs of the shipped configs'  # of its section
+
 
 def measure() -> dict:
     import torch
@@ -53,10 +55,10 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     return '\n'.join(
         [
-            '## Parameters and FLOPs of the shipped configs',
+            f'## {TITLE}',
             '',
             "Counted as MMPose's `tools/analysis_tools/get_flops.py` counts them (mmengine's "
             "`get_model_complexity_info` on `model._forward`, batch 1, the config's input "
@@ -76,4 +78,4 @@ def run() -> dict:
 
 
 if __name__ == '__main__':
-    print(section(run()))
+    run()

@@ -22,6 +22,8 @@ import numpy as np
 from . import rows, study
 from .rows import HEATMAP_OBJECTIVES, NME_GOAL, Row
 
+TITLE = 'Learning speed (20 epochs)'  # of its section
+
 EPOCHS = Row.epochs  # the learning-speed budget: a third of the configs' 60
 COMMAND = 'python -m tools.benchmarks.convergence --rerun'
 ROWS = [
@@ -64,10 +66,10 @@ DESCRIPTION = (
 )
 
 
-def section(result: dict) -> str:
-    costs = study.load('costs')
+def section(result: dict, results: dict) -> str:
+    costs = results.get('costs')
     lines = [
-        '## Learning speed (20 epochs)',
+        f'## {TITLE}',
         '',
         study.provenance_lines(
             [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
@@ -96,7 +98,7 @@ def describe() -> str:
     )
 
 
-def figure(result: dict, path: Path) -> None:
+def figure(result: dict, results: dict, path: Path) -> None:
     """The section's figure, drawn by the renderer (``run_all``)."""
     plot(summarise(result['runs']), path)
 

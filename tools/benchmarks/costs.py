@@ -28,6 +28,8 @@ import torch
 
 from . import convergence, resolution, rows, rtmpose, study
 
+TITLE = 'Costs of the trained rows'  # of its section
+
 THREADS, BATCH, REPEATS = 2, 16, 5
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
 
@@ -136,11 +138,11 @@ def measure() -> dict:
     return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=measured)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     """What the cost columns of the training studies' tables mean."""
     return '\n'.join(
         [
-            '## Costs of the trained rows',
+            f'## {TITLE}',
             '',
             'The params, GFLOPs, latency and throughput columns of the [resolution](#resolution), '
             '[RTMPose](#rtmpose) and [learning-speed](#convergence) tables. Params and GFLOPs as '

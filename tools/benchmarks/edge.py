@@ -32,6 +32,8 @@ from rr_mmpose.evaluation.video_metrics import outer_eye_nme
 from . import resolution, rows, rtmpose, study
 from .rows import Trained
 
+TITLE = 'Edge: FP32 and INT8 in onnxruntime'  # of its section
+
 MODELS = [
     resolution.named('mobilenetv2 128 two-class spatial'),
     resolution.named('hrnetv2-w18 128 two-class spatial'),
@@ -97,7 +99,7 @@ def measure_one(trained: Trained, work: Path) -> dict:
     from rr_mmpose.deployment import cpu_session, quantize_int8
 
     row = trained.row
-    model, cfg = rows.trained_model(trained.study, row)
+    model, cfg, weights = rows.trained_model(trained.study, row)
     model.eval()
     test_inputs, truth = evaluation_crops(model, cfg)
     fp32 = export_onnx_model(model, cfg, test_inputs, work / f'{row.name.replace(" ", "_")}.onnx')
@@ -106,7 +108,9 @@ def measure_one(trained: Trained, work: Path) -> dict:
     quantize_int8(
         fp32, int8, training_crops(model, cfg, QUANTIZATION_CROPS), decode_in_graph=in_graph
     )
-    entry = dict(study=trained.study, arch=row.arch, input=row.input, row=row.objective)
+    entry = dict(
+        study=trained.study, arch=row.arch, input=row.input, row=row.objective, weights=weights
+    )
     for precision, path in (('fp32', fp32), ('int8', int8)):
         entry[f'{precision}_nme'] = outer_eye_nme(keypoints(path, test_inputs, cfg.codec), truth)
         entry[f'{precision}_mb'] = path.stat().st_size / 2**20
@@ -170,7 +174,7 @@ def measure_formats(trained: Trained, work: Path) -> dict:
     from .int8_keypoints import keypoints as graph_keypoints
 
     row = trained.row
-    model, cfg = rows.trained_model(trained.study, row)
+    model, cfg, _ = rows.trained_model(trained.study, row)  # one of the rows measured above
     model.eval()
     inputs, truth = evaluation_crops(model, cfg)
     paths = {'fp32': export_onnx_model(model, cfg, inputs, work / 'fp32.onnx')}
@@ -275,11 +279,11 @@ def formats_table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     crops = result.get('quantization_crops', result.get('calibration'))  # its name until 2026-12
     faces = result['rows'][0]['faces'] if result['rows'] else 0
     lines = [
-        '## Edge: FP32 and INT8 in onnxruntime',
+        f'## {TITLE}',
         '',
         f'On this CPU: {result.get("isa", "not recorded")}. Models: '
         f'{rows.models_measured(result["rows"])}, trained on the generated faces. '
@@ -292,6 +296,7 @@ def section(result: dict) -> str:
         f'{result["repeats"]} runs, decode included; file sizes in MiB.',
         '',
         table(result),
+        *rows.retrained_paragraph(result['rows'], results, COMMAND),
     ]
     if 'formats' in result:
         f = result['formats']
@@ -316,10 +321,13 @@ def section(result: dict) -> str:
     return '\n'.join(lines)
 
 
+COMMAND = 'python -m tools.benchmarks.edge'
+
+
 def run() -> dict:
     study.save('edge', measure())
     return study.load('edge')
 
 
 if __name__ == '__main__':
-    print(section(run()))
+    run()

@@ -1,5 +1,6 @@
-"""End-to-end parity with H3R's original inference pipeline, on the demo
-model (``make demo`` trains it): H3R's pipeline, MMPoseInferencer with the
+"""End-to-end parity with H3R's inference pipeline as rebuilt from its source
+(``rr_mmpose.testing.h3r_reference``), on the demo model (``make demo``
+trains it): that rebuild, MMPoseInferencer with the
 default affine crop, and MMPoseInferencer with ``h3r_inference_config``,
 on the generated test faces (``rr_mmpose.testing.h3r_parity.pipeline_parity``).
 
@@ -13,11 +14,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from rr_mmpose.h3r.published import SOURCE_COMMIT
+
 from . import study
+
+TITLE = "Parity with H3R's inference pipeline, as rebuilt from its source"  # of its section
 
 DEMO_CHECKPOINT = Path('work_dirs/demo/epoch_8.pth')
 LABELS = {
-    'H3R': "H3R's own pipeline (reference)",
+    'H3R': "H3R's pipeline, rebuilt (reference)",
     'affine': 'MMPoseInferencer, TopdownAffine (default config)',
     'option': 'MMPoseInferencer, `h3r_inference_config(config)`',
 }
@@ -38,17 +43,19 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     sha = result.get('checkpoint_sha256')  # results stored before digests have none
     digest = f', SHA-256 prefix `{sha}`' if sha else ''
     return '\n'.join(
         [
-            "## Parity with H3R's original inference pipeline",
+            f'## {TITLE}',
             '',
             f"The demo model (`{result['checkpoint']}`{digest}) written out in H3R's released "
             'layout, converted back, and run on the generated test faces (tight landmark boxes; '
             f'{result["faces"]} faces, mean outer-eye-corner distance '
-            f"{result['mean_ocular_px']:.1f} px) by H3R's pipeline and by MMPoseInferencer with "
+            f"{result['mean_ocular_px']:.1f} px) by H3R's pipeline as rebuilt from its source "
+            f'(`rr_mmpose.testing.h3r_reference`: `torchalign` at H3R commit {SOURCE_COMMIT[:7]}) '
+            'and by MMPoseInferencer with '
             'and without the H3R inference config; both MMPose runs decode raw logits as H3R '
             'does. Distances are per landmark, in image pixels.',
             '',
@@ -82,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.checkpoint == DEMO_CHECKPOINT and not DEMO_CHECKPOINT.is_file():
         subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
-    print(section(run(args.checkpoint, args.num)))
+    run(args.checkpoint, args.num)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,12 @@
 """Every model H3R released, converted without --config and checked
-against H3R's own network and inference (``rr_mmpose.h3r.reference``).
+against H3R's network and inference as rebuilt from its source
+(``rr_mmpose.testing.h3r_reference``), with random weights.
 
     python -m tools.benchmarks.h3r_released_models
 
 For each released ``config.yaml`` (key for key in
-tests/fixtures/h3r_models; the ``model.pth`` files are not
-redistributable here), random weights are put into H3R's network, BN
+tests/fixtures/h3r_models; the ``model.pth`` files are not reachable
+here), random weights are put into the rebuilt network, BN
 statistics and logit scale fitted on the images checked, written out
 as H3R's model directory and converted as a user would. Then:
 
@@ -27,7 +28,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rr_mmpose.h3r.published import SOURCE_COMMIT
+
 from . import study
+
+TITLE = "H3R's released models, converted"  # of its section
 
 # Every released config.yaml, key for key (the test fixtures).
 FIXTURES = Path('tests/fixtures/h3r_models')
@@ -105,14 +110,15 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     return '\n'.join(
         [
-            "## H3R's released models, converted",
+            f'## {TITLE}',
             '',
             "Each released `config.yaml` (key for key in `tests/fixtures/h3r_models`; H3R's "
-            "`model.pth` files are not reachable here) gets random weights in H3R's own network "
-            '(`rr_mmpose.testing.h3r_reference`, rebuilt from `torchalign`), BN statistics and '
+            "`model.pth` files are not reachable here) gets random weights in H3R's network as "
+            'rebuilt from its source (`rr_mmpose.testing.h3r_reference`: `torchalign` at H3R '
+            f'commit {SOURCE_COMMIT[:7]}), BN statistics and '
             "logit scale fitted on the images checked, is written out as H3R's model "
             'directory and converted without `--config`. Network: logits and decoded landmarks '
             "of the converted model against the reference on one generated face at the model's "
@@ -133,4 +139,4 @@ def run() -> dict:
 
 
 if __name__ == '__main__':
-    print(section(run()))
+    run()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from . import study
 
+TITLE = 'ONNX export: CPU latency'  # of its section
+
 FACE = 'face_2d_keypoint/rr_heatmap/'
 MODELS_TO_TIME = {
     'MobileNetV2 128x128': FACE + 'wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py',
@@ -97,11 +99,11 @@ def table(runs: list[dict]) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     runs = result['runs']
     return '\n'.join(
         [
-            '## ONNX export: CPU latency',
+            f'## {TITLE}',
             '',
             study.provenance_lines([r['provenance'] for r in runs], COMMAND, 'measurement'),
             '',
@@ -135,4 +137,4 @@ def run() -> dict:
 
 
 if __name__ == '__main__':
-    print(section(run()))
+    run()

@@ -33,6 +33,8 @@ from rr_mmpose.evaluation.video_metrics import OUTER_EYE_CORNERS
 from . import resolution, rows, rtmpose, study
 from .rows import Row
 
+TITLE = 'Landmark quality on hard cases'  # of its section
+
 DATA = Path('data/generated_faces_hard')
 CALIBRATION = Path('data/generated_faces_hard_calibration')  # another seed: unseen faces
 # The heatmap rows train for their configs' 60 epochs, scaled as the
@@ -214,10 +216,10 @@ def table(summary: list[dict]) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     return '\n'.join(
         [
-            '## Landmark quality on hard cases',
+            f'## {TITLE}',
             '',
             study.provenance_lines(
                 [r['provenance'] for r in rows.trainings(result['runs']) if not calibrated(r)],

@@ -14,6 +14,8 @@ import numpy as np
 from . import study
 from .codec_zoo import INPUT, all_ideal_decoders, sample_points
 
+TITLE = 'Quantization error of the ideal prediction'  # of its section
+
 HEATMAPS = (64, 32, 16, 8)
 
 
@@ -55,7 +57,7 @@ def table(rows: list) -> str:
     return '\n'.join(lines)
 
 
-def figure(result: dict, path: Path) -> None:
+def figure(result: dict, results: dict, path: Path) -> None:
     """The section's figure, drawn by the renderer (``run_all``)."""
     plot(result['rows'], path)
 
@@ -84,10 +86,10 @@ def plot(rows: list, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     return '\n'.join(
         [
-            '## Quantization error of the ideal prediction',
+            f'## {TITLE}',
             '',
             'Mean / 95th percentile localisation error in input pixels, '
             f'{INPUT}x{INPUT} input, {result["num_points"]} uniformly sub-pixel points per '
@@ -122,7 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--points', type=int, default=4000)
     args = parser.parse_args()
-    print(section(run(args.points)))
+    run(args.points)
 
 
 if __name__ == '__main__':

@@ -25,6 +25,8 @@ import numpy as np
 from . import rows, rtmpose, study
 from .rows import DARK, Row
 
+TITLE = 'Accuracy per FLOP at convergence'  # of its section
+
 EPOCHS = 60  # the configs' own schedule, scaled
 RR = 'two-class spatial'
 PEERS = ('MSRA', DARK, 'UDP')
@@ -83,10 +85,10 @@ def pareto(points: list[tuple[float, float]]) -> list[bool]:
     ]
 
 
-def figure(result: dict, path: Path) -> None:
-    """The section's figure, drawn by the renderer (``run_all``): NME
-    against GFLOPs, once rows with costs exist."""
-    points = converged_points(summarise(result['runs']), study.load('costs'))
+def figure(result: dict, results: dict, path: Path) -> None:
+    """The section's figure, drawn by the renderer: NME against GFLOPs,
+    once rows with costs exist."""
+    points = converged_points(summarise(result['runs']), results)
     if points:
         plot(points, path)
 
@@ -142,13 +144,14 @@ COMMAND = 'python -m tools.benchmarks.resolution --rerun'
 FAMILIES = {RR: 'randomized rounding', 'MSRA': 'MSRA', DARK: DARK, 'UDP': 'UDP'}
 
 
-def converged_points(summary: list[dict], costs: dict | None) -> list[dict]:
-    """Every converged row with its GFLOPs: this study's and the RTMPose
-    study's (``rtmpose``), for the plot and the compute table."""
+def converged_points(summary: list[dict], results: dict) -> list[dict]:
+    """Every converged row with its GFLOPs (``results``: the stored results,
+    by study): this study's and the RTMPose study's, for the plot and the
+    compute table."""
     from . import rtmpose
 
-    cost = {rows.cost_key(c): c for c in (costs or {}).get('rows', [])}
-    stored = study.load('rtmpose')
+    cost = {rows.cost_key(c): c for c in (results.get('costs') or {}).get('rows', [])}
+    stored = results.get('rtmpose')
     simcc = rtmpose.summarise(stored['runs']) if stored else []
     points = []
     for s in [*summary, *simcc]:
@@ -231,10 +234,10 @@ def expectations(summary: list[dict]) -> list[str]:
     return out
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     summary = summarise(result['runs'])
-    costs = study.load('costs')
-    points = converged_points(summary, costs)
+    costs = results.get('costs')
+    points = converged_points(summary, results)
     diffs = [
         f'- {d["arch"]} {d["input"]}'
         + (f' stride {d["stride"]}' if d['stride'] != 4 else '')
@@ -245,7 +248,7 @@ def section(result: dict) -> str:
     ]
     return '\n'.join(
         [
-            '## Accuracy per FLOP at convergence',
+            f'## {TITLE}',
             '',
             study.provenance_lines(
                 [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'

@@ -17,6 +17,7 @@ flip test on.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -314,10 +315,13 @@ def redecoder(row: Row, name: str) -> dict:
     return study.msra_codec(row.input, row.input // row.stride, dark=True)
 
 
-def run_row(row: Row, seed: int, data_root: Path, work_dir: Path) -> list[dict]:
+def run_row(
+    row: Row, seed: int, data_root: Path, work_dir: Path, command: str | None = None
+) -> list[dict]:
     """Train ``row`` at ``seed`` (its last checkpoint kept, for the studies
     that use trained models) and return its runs, the row's and its
-    re-decoded rows', each with its NME curve and provenance."""
+    re-decoded rows', each with its NME curve and provenance (``command``:
+    the one that reproduces it, if not the one running)."""
     cfg = row_config(row, seed, data_root, work_dir)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
@@ -330,7 +334,7 @@ def run_row(row: Row, seed: int, data_root: Path, work_dir: Path) -> list[dict]:
         num_train=row.num_train,
         batch=BATCH,
         train_seconds=result['train_seconds'],
-        provenance=study.provenance(),
+        provenance=study.provenance(command),
     )
     if row.arch == 'rtmpose-t':
         common['recipe'] = asdict(row.recipe)
@@ -340,10 +344,17 @@ def run_row(row: Row, seed: int, data_root: Path, work_dir: Path) -> list[dict]:
     return runs
 
 
-def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun: bool) -> dict:
+def train(
+    study_name: str,
+    rows: list[Row],
+    seeds: tuple[int, ...] | None,
+    rerun: bool,
+    command: str | None = None,
+) -> dict:
     """Train each of ``rows`` at its seeds (or ``seeds``) that
     ``docs/benchmarks/<study_name>.json`` does not hold yet (all with
-    ``rerun``), saving the file after every run; returns its content."""
+    ``rerun``), saving the file after every run; returns its content.
+    ``command`` is recorded as the runs' own, if not the one running."""
     import torch
 
     from rr_mmpose.datasets import generated_faces
@@ -356,7 +367,7 @@ def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun
         for seed in seeds or row.seeds:
             if not rerun and stored_run(row, seed, runs):
                 continue
-            for r in run_row(row, seed, data_root, row.work_dir(study_name, seed)):
+            for r in run_row(row, seed, data_root, row.work_dir(study_name, seed), command):
                 runs[run_key(r)] = r
                 print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
             study.save(study_name, dict(runs=list(runs.values())), tag=False)
@@ -364,10 +375,13 @@ def train(study_name: str, rows: list[Row], seeds: tuple[int, ...] | None, rerun
 
 
 def trained_model(study_name: str, row: Row, seed: int = 0):
-    """``(model, cfg)``: ``study_name``'s run of ``row`` at ``seed``, loaded
-    from its last checkpoint. Without the checkpoint (a fresh clone keeps
-    no work dirs) the run is trained and stored in ``study_name``'s file,
-    replacing a stored run of the same key: a study then measures the
+    """``(model, cfg, weights)``: ``study_name``'s run of ``row`` at
+    ``seed``, loaded from its last checkpoint, and ``weights_tag`` of that
+    run (a measuring study stores it, so its section can tell when the
+    weights it measured were retrained since). Without the checkpoint (a
+    fresh clone keeps no work dirs) the run is trained and stored in
+    ``study_name``'s file, replacing a stored run of the same key, under
+    ``study_name``'s own command for that run: a study then measures the
     weights whose figures that file shows. It says so on stderr."""
     from mmpose.apis import init_model
 
@@ -376,13 +390,14 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
     if not checkpoint.is_file():
+        command = own_command(study_name, row, seed)
         print(
             f'{checkpoint} is missing: training {row.name!r} at seed {seed} and storing it '
-            f'in {study.OUT / study_name}.json, in place of any stored run of it',
+            f'in {study.OUT / study_name}.json, in place of any stored run of it, as `{command}`',
             file=sys.stderr,
             flush=True,
         )
-        train(study_name, [row], (seed,), rerun=True)
+        train(study_name, [row], (seed,), rerun=True, command=command)
     stored = (study.load(study_name) or {}).get('runs', [])
     run = next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
     if run is None:
@@ -398,7 +413,66 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
         )
     cfg = row_config(row, seed, generated_faces(study.DATA), work_dir)
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
-    return init_model(cfg, str(checkpoint), device='cpu'), cfg
+    return init_model(cfg, str(checkpoint), device='cpu'), cfg, weights_tag(run)
+
+
+def own_command(study_name: str, row: Row, seed: int) -> str:
+    """The command of study ``study_name`` that trains ``row`` at ``seed``
+    again: the one that reproduces that run, whoever asked for it."""
+    return shlex.join(
+        ['python', '-m', f'tools.benchmarks.{study_name}', '--rows', row.name]
+        + ['--seeds', str(seed), '--rerun']
+    )
+
+
+def weights_tag(run: dict) -> dict:
+    """Which stored run's weights a study measured: its row, seed, commit
+    and checkpoint digest (``None`` for runs stored before digests)."""
+    return dict(
+        row=run['row'],
+        stride=run.get('stride', 4),
+        seed=run['seed'],
+        commit=run['provenance'].get('commit'),
+        checkpoint_sha256=run.get('checkpoint_sha256'),
+    )
+
+
+def retrained_since(entries: list[dict], results: dict) -> list[str]:
+    """The names of ``entries`` (a measuring study's rows, each with its
+    ``study`` and ``weights``) whose weights are not, or no longer provably,
+    those of the run their study stores: retrained since, or measured
+    before weights were recorded."""
+    stale = []
+    for e in entries:
+        weights = e.get('weights') or {}
+        runs = (results.get(e.get('study', 'convergence')) or {}).get('runs', [])
+        current = next(
+            (
+                r
+                for r in runs
+                if (r['arch'], r['input'], r['row'], r.get('stride', 4), r['seed'])
+                == (e['arch'], e['input'], *(weights.get(k) for k in ('row', 'stride', 'seed')))
+            ),
+            None,
+        )
+        digest = weights.get('checkpoint_sha256')
+        if digest is None or current is None or current.get('checkpoint_sha256') != digest:
+            stale.append(f'{e["arch"]} {e["input"]} {e["row"]}')
+    return stale
+
+
+def retrained_paragraph(entries: list[dict], results: dict, command: str) -> list[str]:
+    """A section's lines naming the rows it measured on weights that are not
+    provably those its source study stores now (none: no lines)."""
+    stale = retrained_since(entries, results)
+    if not stale:
+        return []
+    which = 'every row' if len(stale) == len(entries) else '; '.join(f'`{name}`' for name in stale)
+    return [
+        '',
+        'Measured on weights that their study has retrained since, or that were not '
+        f'recorded (`{command}` measures the stored ones): {which}.',
+    ]
 
 
 def checkpoint_digest(path: Path) -> str:

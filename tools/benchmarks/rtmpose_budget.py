@@ -73,23 +73,23 @@ RESULTS = 'rtmpose_budget'
 COMMAND = 'python -m tools.benchmarks.rtmpose_budget --rerun'
 
 
-def reference_nme() -> float | None:
+def reference_nme(stored: dict | None) -> float | None:
     """The budget criterion's reference: MobileNetV2's randomized rounding
-    row at 128 input trained to its configs' schedule (``resolution``)."""
+    row at 128 input trained to its configs' schedule (``stored``: the
+    ``resolution`` study's result)."""
     from . import resolution
 
-    stored = study.load('resolution')
     found = resolution.summarise(stored['runs']) if stored else []
     key = resolution.ROWS[0].keys()[0]
     return next((s['final_mean'] for s in found if rows.summary_key_of(s) == key), None)
 
 
-def reference_last_fifth() -> list[float]:
-    """How much the reference row's runs still change over their last
-    fifth of epochs, per seed (the flatness criterion's yardstick)."""
+def reference_last_fifth(stored: dict | None) -> list[float]:
+    """How much the reference row's runs (in ``stored``, the ``resolution``
+    study's result) still change over their last fifth of epochs, per seed
+    (the flatness criterion's yardstick)."""
     from . import resolution
 
-    stored = study.load('resolution')
     key = resolution.ROWS[0].keys()[0]
     runs = sorted(
         (r for r in (stored or {}).get('runs', []) if rows.summary_key(r) == key),
@@ -98,10 +98,10 @@ def reference_last_fifth() -> list[float]:
     return [rows.last_fifth_change(r['nme']) for r in runs]
 
 
-def table(budget: dict) -> str:
+def table(budget: dict, resolution: dict | None) -> str:
     """The budget search's runs (``rtmpose_budget``), in its order, each
-    against the criteria."""
-    reference = reference_nme()
+    against the criteria (the reference from ``resolution``'s result)."""
+    reference = reference_nme(resolution)
     lines = [
         '| candidate | iterations | ran on | final NME % | x reference | '
         'change over the last fifth |',
@@ -126,11 +126,11 @@ def table(budget: dict) -> str:
     return '\n'.join(lines)
 
 
-def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int) -> str:
+def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict | None) -> str:
     """What the search found for the RTMPose study's ``recipe`` at
-    ``epochs``: whether any candidate met both criteria, and what the
-    longer candidates gave."""
-    reference = reference_nme()
+    ``epochs``: whether any candidate met both criteria (the reference from
+    ``resolution``'s result), and what the longer candidates gave."""
+    reference = reference_nme(resolution)
     found = {r['candidate']: r for r in budget['runs']}
     met = [
         n
@@ -169,25 +169,26 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int) -> str:
             )
     elif chosen and chosen[0] in found and longer:
         a, b = found[chosen[0]], found[longer[-1]]
+        yardstick = ', '.join(f'{100 * c:.0f} %' for c in reference_last_fifth(resolution))
         text += (
             f' The study recipe ({chosen[0]}) reaches {a["nme"][-1]:.2f} %; the same recipe '
             f'twice as long ({longer[-1]}) {b["nme"][-1]:.2f} %, its curve still changing '
             f'{100 * b["last_fifth_change"]:.0f} % over its last fifth (the reference row: '
-            f'{", ".join(f"{100 * c:.0f} %" for c in reference_last_fifth()) or "-"}). RTMPose-t '
+            f'{yardstick or "-"}). RTMPose-t '
             'from scratch keeps learning where the heatmap model has flattened, so the rows '
             'compare the codecs at one equal budget, not at convergence.'
         )
     return text
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     """The RTMPose section's subsection on how its recipe was chosen: the
     search's runs (``result``) against the criteria, and the verdict on the
     recipe and epochs the RTMPose study trains with."""
     from .rtmpose import EPOCHS, RECIPE  # the study that renders this subsection
 
-    budget = result
-    reference = reference_nme()
+    budget, resolution = result, results.get('resolution')
+    reference = reference_nme(resolution)
     return '\n'.join(
         [
             '### How the recipe was chosen',
@@ -204,9 +205,9 @@ def section(result: dict) -> str:
             'on a GPU machine, for speed; the rows above ran on the CPU. Bold: a criterion met. '
             f'Reference: {reference or float("nan"):.2f} % NME.',
             '',
-            table(budget),
+            table(budget, resolution),
             '',
-            verdict(budget, RECIPE, EPOCHS),
+            verdict(budget, RECIPE, EPOCHS, resolution),
         ]
     )
 

@@ -26,6 +26,8 @@ from mmpose.registry import KEYPOINT_CODECS
 
 from . import resolution, rows, rtmpose, study
 
+TITLE = 'Steady landmarks on video'  # of its section
+
 MODELS = [
     resolution.named('mobilenetv2 128 two-class spatial'),
     resolution.named('mobilenetv2 128 MSRA'),
@@ -95,7 +97,7 @@ def measure(num_clips: int = 4) -> dict:
     measured = []
     for trained in MODELS:
         row = trained.row
-        model, cfg = rows.trained_model(trained.study, row)
+        model, cfg, weights = rows.trained_model(trained.study, row)
         decoders = {row.objective: None}
         decoders.update({name: rows.redecoder(row, name) for name in row.redecoded})
         for objective, decoder in decoders.items():
@@ -106,7 +108,9 @@ def measure(num_clips: int = 4) -> dict:
                 pred = predict_clip(model, clip)
                 plain.append(figures(pred, clip.keypoints))
                 filtered.append(figures(one_euro(pred), clip.keypoints))
-            entry = dict(study=trained.study, arch=row.arch, input=row.input, row=objective)
+            entry = dict(
+                study=trained.study, arch=row.arch, input=row.input, row=objective, weights=weights
+            )
             for name, runs in (('', plain), ('one_euro_', filtered)):
                 for key in plain[0]:
                     entry[name + key] = float(np.mean([r[key] for r in runs]))
@@ -130,11 +134,11 @@ def table(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def section(result: dict) -> str:
+def section(result: dict, results: dict) -> str:
     settings = ', '.join(f'{k}={v}' for k, v in result['one_euro'].items() if k != 'type')
     return '\n'.join(
         [
-            '## Steady landmarks on video',
+            f'## {TITLE}',
             '',
             f'{result["clips"]} generated clips of {result["frames"]} frames at '
             f'{result["size"]}x{result["size"]} (`rr_mmpose.datasets.generate_video.render_clip`'
@@ -151,8 +155,12 @@ def section(result: dict) -> str:
             'Means over the clips.',
             '',
             table(result),
+            *rows.retrained_paragraph(result['rows'], results, COMMAND),
         ]
     )
+
+
+COMMAND = 'python -m tools.benchmarks.video'
 
 
 def run(num_clips: int = 4) -> dict:
@@ -164,7 +172,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--clips', type=int, default=4)
     args = parser.parse_args()
-    print(section(run(args.clips)))
+    run(args.clips)
 
 
 if __name__ == '__main__':

@@ -1,7 +1,8 @@
-"""H3R's released inference rebuilt from its source (``torchalign``)
-without MMPose and without this package's converter: networks with H3R's
-module tree and state-dict keys, its decoder, its crop / flip / inverse
-mapping, and random model directories to check converted models against.
+"""H3R's released inference rebuilt from its source (``torchalign`` at H3R
+commit ``rr_mmpose.h3r.published.SOURCE_COMMIT``), without MMPose and
+without this package's converter: networks with H3R's module tree and
+state-dict keys, its decoder, its crop / flip / inverse mapping, and random
+model directories to check converted models against.
 """
 
 from .networks import (

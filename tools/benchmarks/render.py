@@ -1,0 +1,255 @@
+"""The one renderer: every generated page, from the stored results alone.
+
+    python -m tools.benchmarks.run_all --render
+
+From ``docs/benchmarks/<name>.json`` (one file per study, each loaded once)
+it writes docs/benchmarks.md with its figures, the README's generated
+blocks, and each config folder's results page and ``metafile.yml`` with
+``model-index.yml`` (their entries from ``model_index``). A study never
+writes a page: it measures into its file and renders its section,
+``section(result, results)``, where ``results`` holds every study's file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from rr_mmpose.h3r.published import PAPER
+
+from . import (
+    codec_speed,
+    complexity,
+    convergence,
+    costs,
+    edge,
+    h3r_pipeline_parity,
+    h3r_released_models,
+    model_index,
+    onnx_latency,
+    quality,
+    quantization,
+    resolution,
+    rows,
+    rtmpose,
+    rtmpose_budget,
+    study,
+    video,
+)
+
+# In the order of docs/benchmarks.md. The RTMPose budget search renders as
+# a subsection of the RTMPose study, whose recipe it chose.
+SECTIONS = {
+    'resolution': resolution,
+    'rtmpose': rtmpose,
+    'convergence': convergence,
+    'costs': costs,
+    'quality': quality,
+    'video': video,
+    'quantization': quantization,
+    'codec_speed': codec_speed,
+    'complexity': complexity,
+    'onnx_latency': onnx_latency,
+    'edge': edge,
+    'h3r_released_models': h3r_released_models,
+    'h3r_pipeline_parity': h3r_pipeline_parity,
+}
+STUDIES = {**SECTIONS, 'rtmpose_budget': rtmpose_budget}
+# The sections that show a figure (``docs/benchmarks/<name>.png``); only the
+# renderer draws them, from the stored results.
+FIGURES = {name: module for name, module in SECTIONS.items() if hasattr(module, 'figure')}
+DOC = Path('docs/benchmarks.md')
+README = Path('README.md')
+
+
+def load_results() -> dict[str, dict | None]:
+    """Every study's stored result, by name (``None``: not measured)."""
+    return {name: study.load(name) for name in STUDIES}
+
+
+def render_section(name: str, results: dict) -> str:
+    module, result = SECTIONS[name], results.get(name)
+    if result is None and hasattr(module, 'ROWS'):
+        result = dict(runs=[])  # a training study says what it will measure
+    if result is None:
+        return f'## {module.TITLE}\n\n' + study.provenance_lines([], study.rerun_command(name))
+    heading, _, body = module.section(result, results).partition('\n')
+    if 'provenance' in result:  # the training studies tag each run in their body
+        tag = result['provenance']
+        body = '\n' + study.provenance_lines([tag], study.rerun_command(name, tag)) + '\n' + body
+    return heading + '\n' + body
+
+
+def benchmarks_page(results: dict) -> str:
+    header = [
+        '# Benchmarks',
+        '',
+        study.GENERATED_NOTE,
+        '',
+        'Every section is rendered from its result file in `docs/benchmarks/` and says when, '
+        'on which machine and by which command it was measured. Timings are ratios measured '
+        'side by side in one run; absolute times depend on the machine.',
+        '',
+        *(f'- [{module.TITLE}](#{name})' for name, module in SECTIONS.items()),
+    ]
+    sections = []
+    for name in SECTIONS:
+        sections += ['', f'<a id="{name}"></a>', '', render_section(name, results)]
+    return '\n'.join(header + sections) + '\n'
+
+
+# The README's one results table: randomized rounding against the stock
+# codecs of each family at convergence, at 128 and 64 input.
+README_ROWS = [
+    ('resolution', 'mobilenetv2', 128, resolution.RR),
+    ('resolution', 'mobilenetv2', 128, rows.DARK),
+    ('resolution', 'mobilenetv2', 128, 'UDP'),
+    ('rtmpose', 'rtmpose-t', 128, 'SimCCLabel s=2'),
+    ('rtmpose', 'rtmpose-t', 128, 'RR s=2'),
+    ('resolution', 'mobilenetv2', 64, resolution.RR),
+    ('resolution', 'mobilenetv2', 64, rows.DARK),
+    ('resolution', 'mobilenetv2', 64, 'UDP'),
+    ('rtmpose', 'rtmpose-t', 64, 'SimCCLabel s=2'),
+    ('rtmpose', 'rtmpose-t', 64, 'RR s=1'),
+]
+
+
+def readme_table(results: dict) -> str:
+    found = {}
+    for name, module in (('resolution', resolution), ('rtmpose', rtmpose)):
+        stored = results.get(name)
+        for s in module.summarise(stored['runs']) if stored else []:
+            if s['stride'] == 4:
+                found[name, s['arch'], s['input'], s['row']] = s
+    if not found:
+        return (
+            'Not measured yet: `python -m tools.benchmarks.resolution` and '
+            '`python -m tools.benchmarks.rtmpose` (hours on 2 cores).'
+        )
+    costs = {rows.cost_key(c): c for c in (results.get('costs') or {}).get('rows', [])}
+    lines = [
+        '| backbone | input | objective | NME % (mean ± half-spread) | seeds | GFLOPs |',
+        '|---|---|---|---|---|---|',
+    ]
+    for key in README_ROWS:
+        s = found.get(key)
+        if s is not None:
+            cost = costs.get(rows.cost_key(s))
+            gflops = f'{cost["gflops"]:.3f}' if cost else '-'
+            lines.append(
+                f'| {key[1]} | {key[2]} | {key[3]} | {rows.final_nme(s)} | '
+                f'{len(s["seeds"])} | {gflops} |'
+            )
+    missing = len(README_ROWS) - sum(key in found for key in README_ROWS)
+    rtmpose_runs = (results.get('rtmpose') or {}).get('runs', [])
+    lines += ['', readme_sentence(found, rtmpose_runs)]
+    if missing:
+        lines[-1] += f' {missing} of the {len(README_ROWS)} rows are still training.'
+    return '\n'.join(lines)
+
+
+def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
+    """What the table shows, in one sentence: randomized rounding against
+    each stock codec of its family, at each input where both are measured,
+    with the paired difference the RTMPose section gives."""
+    said = []
+    for size in (128, 64):
+        rr = found.get(('resolution', 'mobilenetv2', size, resolution.RR))
+        peers = [
+            f'{name} {found[key]["final_mean"]:.2f} %'
+            for name, key in (
+                ('DARK', ('resolution', 'mobilenetv2', size, rows.DARK)),
+                ('UDP', ('resolution', 'mobilenetv2', size, 'UDP')),
+            )
+            if key in found
+        ]
+        if rr and peers:
+            said.append(
+                f'at {size} input MobileNetV2 with randomized rounding reaches '
+                f'{rr["final_mean"]:.2f} % (against {", ".join(peers)})'
+            )
+        simcc = 'RR s=2' if size == 128 else 'RR s=1'
+        ours = found.get(('rtmpose', 'rtmpose-t', size, simcc))
+        stock = found.get(('rtmpose', 'rtmpose-t', size, 'SimCCLabel s=2'))
+        if ours and stock:
+            d = rtmpose.paired(rtmpose_runs, simcc, 'SimCCLabel s=2', size)
+            pair = ''
+            if d is not None:
+                undecided = '' if d['decisive'] else ', not decisive yet'
+                pair = (
+                    f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} ± {d["sem"]:.2f} '
+                    f'points{undecided})'
+                )
+            said.append(
+                f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '
+                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels{pair}'
+            )
+    if not said:
+        return 'No pair of randomized rounding and a stock codec is measured yet.'
+    text = '; '.join(said)
+    return f'On the generated faces, {text}: means over the seeds shown.'
+
+
+# The README's quality tables: MobileNetV2 at 128 input, the model the demo
+# trains (the other rows are in docs/benchmarks.md).
+README_QUALITY = ('mobilenetv2', 128)
+
+
+def readme_quality_tables(results: dict) -> str | None:
+    found, clips = results.get('quality'), results.get('video')
+    if found is None or clips is None:
+        return None
+    arch, size = README_QUALITY
+    at = (arch, size)
+    chosen = [s for s in quality.summarise(found['runs']) if (s['arch'], s['input']) == at]
+    steady = dict(clips, rows=[r for r in clips['rows'] if (r['arch'], r['input']) == at])
+    return quality.table(chosen) + '\n\n' + video.table(steady)
+
+
+# Generated blocks of the README, between <!-- NAME:begin ... --> and
+# <!-- NAME:end -->.
+README_BLOCKS = {'results': readme_table, 'quality': readme_quality_tables}
+
+
+def readme(text: str, results: dict) -> str:
+    """``text`` (the README) with each generated block rendered anew."""
+    for name, make in README_BLOCKS.items():
+        block = re.compile(rf'(<!-- {name}:begin[^>]*-->\n).*?(<!-- {name}:end -->)', re.DOTALL)
+        made = make(results)
+        if made is not None and block.search(text):
+            text = block.sub(lambda m, made=made: m[1] + made + '\n' + m[2], text)
+    return text
+
+
+def write_model_index(results: dict) -> list[Path]:
+    """Every config folder's results page and metafile, and model-index.yml."""
+    collection = dict(
+        Name=model_index.COLLECTION, Paper=dict(Title=PAPER['title'], URL=PAPER['url'])
+    )
+    yaml_header = f'# Generated by `{study.GENERATED_BY}`; do not edit.\n'
+    written = []
+    for folder, models in sorted(model_index.entries(results['complexity'], results).items()):
+        meta = dict(Collections=[collection], Models=models)
+        metafile = folder / 'metafile.yml'
+        metafile.write_text(yaml_header + yaml.safe_dump(meta, sort_keys=False, width=100))
+        page = folder / model_index.page_name(folder)
+        page.write_text(model_index.page(folder, models))
+        written += [metafile, page]
+    index = dict(Import=[p.as_posix() for p in written if p.name == 'metafile.yml'])
+    Path('model-index.yml').write_text(yaml_header + yaml.safe_dump(index, sort_keys=False))
+    return [*written, Path('model-index.yml')]
+
+
+def render() -> None:
+    """Write every generated file from the stored results (paths relative
+    to the working directory, the repository root)."""
+    results = load_results()
+    for name, module in FIGURES.items():  # derived from the stored results: kept current
+        if results.get(name) is not None:
+            module.figure(results[name], results, study.OUT / f'{name}.png')
+    DOC.write_text(benchmarks_page(results))
+    if results.get('complexity') is not None:
+        write_model_index(results)
+    README.write_text(readme(README.read_text(), results))
