@@ -88,3 +88,18 @@ class RandomizedRoundingCodec(CalibratedScores, BaseKeypointCodec):
             bad = np.flatnonzero(nonfinite.any(axis=0)).tolist()
             raise ValueError(f'visible keypoints {bad} have NaN or infinite coordinates')
         return keypoints, visible
+
+    @staticmethod
+    def active_points(
+        points: np.ndarray, keypoints_visible: np.ndarray, last: ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which keypoints get a target: visible ones whose position
+        ``points`` (..., 2), in target cells or bins, lies in ``[0, last]``
+        on both axes. Returns the mask (...), the weights (...) (float32,
+        zero where inactive) and ``points`` with inactive ones set to 0."""
+        with np.errstate(invalid='ignore'):
+            # Comparisons with NaN are False, so invisible NaN points drop out.
+            inside = ((points >= 0) & (points <= last)).all(axis=-1)
+        active = (keypoints_visible > 0) & inside
+        weights = np.where(active, keypoints_visible, 0).astype(np.float32)
+        return active, weights, np.where(active[..., None], points, 0.0)

@@ -109,12 +109,9 @@ class RandomizedRoundingHeatmap(RandomizedRoundingCodec):
         keypoints, keypoints_visible = self.keypoint_arrays(keypoints, keypoints_visible, 1)
         num_keypoints = keypoints.shape[1]
 
-        visible = keypoints_visible[0] > 0
-        points = keypoints[0] / self.scale_factor
-        # Comparisons with NaN are False, so invisible NaN points drop out.
-        active = visible & ((points >= 0) & (points <= self._last_cell)).all(axis=-1)
-        weights = np.where(active, keypoints_visible[0], 0).astype(np.float32)
-        points = np.where(active[:, None], points, 0.0)
+        active, weights, points = self.active_points(
+            keypoints[0] / self.scale_factor, keypoints_visible[0], self._last_cell
+        )
 
         W, H = self.heatmap_size
 

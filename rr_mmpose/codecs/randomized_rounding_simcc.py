@@ -120,11 +120,8 @@ class RandomizedRoundingSimCC(RandomizedRoundingCodec):
         last_bin = np.array(self.simcc_size) - 1
         with np.errstate(invalid='ignore', over='ignore'):
             points = (keypoints + 0.5) * s - 0.5  # (N, K, 2) bin positions
-            # Comparisons with NaN are False: invisible NaN points drop out.
-            in_range = ((points >= 0) & (points <= last_bin)).all(axis=-1)
-        active = (keypoints_visible > 0) & in_range
-        weights = np.where(active, keypoints_visible, 0).astype(np.float32)
-        points = np.where(active[..., None], points, 0.0).reshape(-1, 2)
+        active, weights, points = self.active_points(points, keypoints_visible, last_bin)
+        points = points.reshape(-1, 2)
         rows = np.flatnonzero(active)
 
         if self.target_mode == 'random':

@@ -59,9 +59,9 @@ def random_h3r_network(
     config_yaml: str | Path, images: Tensor | None = None, seed: int = 0
 ) -> tuple[dict, H3RNetwork]:
     """H3R's network for a released ``config.yaml`` with random weights,
-    BN statistics calibrated on ``images`` (default: generated faces at the
+    BN statistics fitted on ``images`` (default: generated faces at the
     model's input size) and logits of standard deviation ``LOGIT_STD`` on
-    them. Calibrate on the inputs a check uses: a random network's
+    them. Fit them on the inputs a check uses: a random network's
     activations change much with the image content and scale."""
     cfg = load_h3r_config(config_yaml)
     torch.manual_seed(seed)

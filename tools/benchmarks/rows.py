@@ -4,7 +4,8 @@ store of runs that resumes after a stop, and the summary of its seeds.
 
 Studies (``convergence``, ``rtmpose``, ``resolution``, ``quality``) list
 their :class:`Row` s; :func:`train` trains those missing from the study's
-result file and saves the file after every run.
+result file and saves the file after every run (``quality`` trains its own
+way, on the hard-case faces, with the same configs: :func:`row_config`).
 
 The recipe, scaled: one CPU epoch is :data:`NUM_TRAIN` generated faces at
 batch :data:`BATCH`, as one WFLW epoch at 8x64 (7500 faces). The warm-up
