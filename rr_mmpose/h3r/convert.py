@@ -9,9 +9,10 @@ box protocol, input size) unless --config is given. Nothing is written if
 any key or inference setting does not fit.
 
 --inference-config also writes that config as a whole inference config
-for H3R's own pipeline (its crop-and-resize and raw-logit decoding), for
-exact parity with H3R's published numbers: use it in place of the config
-with MMPose's tools/test.py or MMPoseInferencer.
+with H3R's inference (its crop-and-resize and raw-logit decoding), which
+matches H3R's pipeline as rebuilt from its source
+(``rr_mmpose.testing.h3r_reference``, checked with random weights): use it
+in place of the config with MMPose's tools/test.py or MMPoseInferencer.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ class H3RDataPreprocessor(PoseDataPreprocessor):
     ``(x - 255 mean) / (255 std)``.
 
     The two are the same map, but their float32 results differ by up to
-    2.4e-7 over the 256 pixel values (a test computes it), which a network
+    4.8e-7 over the 256 pixel values with the mean and std in 0-255 units
+    that MMPose's configs write (a test computes it), which a network
     can carry into its top-k decoding (on random networks, by hundredths of
     a pixel; more where top-k cells nearly tie).
     With this, the inputs equal H3R's bit for bit.

@@ -1,5 +1,6 @@
-"""H3R's original inference as a whole MMPose inference config, for exact
-parity with released H3R models (see :class:`~rr_mmpose.h3r.H3RCropResize`)."""
+"""H3R's inference as a whole MMPose inference config: its crop, normalisation
+and decoding, matching H3R's pipeline as rebuilt from its source
+(``rr_mmpose.testing.h3r_reference``; see :class:`~rr_mmpose.h3r.H3RCropResize`)."""
 
 from __future__ import annotations
 

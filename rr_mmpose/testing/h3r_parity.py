@@ -1,7 +1,7 @@
-"""Parity of converted H3R models with H3R's own code, for the tests and
-the benchmarks.
+"""Parity of converted H3R models with H3R's code as rebuilt from its source,
+for the tests and the benchmarks.
 
-A released ``config.yaml`` gets random weights in H3R's own network
+A released ``config.yaml`` gets random weights in H3R's network as rebuilt
 (:mod:`rr_mmpose.testing.h3r_reference`), is written out as a model directory,
 converted without ``--config``, and both sides run on the same input:
 
@@ -181,7 +181,7 @@ def pipeline_parity(checkpoint: str | Path, data_root: str | Path, num: int = 30
     out in H3R's released layout, converted back and run on the first
     ``num`` generated test faces (tight landmark boxes) by
 
-    - ``H3R``: H3R's own pipeline (:class:`H3RDetector`) on the H3R-layout
+    - ``H3R``: H3R's pipeline as rebuilt (:class:`H3RDetector`) on the H3R-layout
       weights;
     - ``affine``: ``MMPoseInferencer`` with the 300W config (TopdownAffine);
     - ``option``: ``MMPoseInferencer`` with :func:`h3r_inference_config`.

@@ -1,7 +1,8 @@
 """H3R's crop-and-resize as an MMPose option: the crop equals the original
 PIL/torchvision one pixel for pixel, and a config turned into H3R's
-inference config (``h3r_inference_config``) lands on H3R's own pipeline's
-landmarks (for all backbones and sizes: tests/test_h3r_models.py)."""
+inference config (``h3r_inference_config``) lands on the landmarks of H3R's
+pipeline as rebuilt from its source (for all backbones and sizes:
+tests/test_h3r/test_released_models.py)."""
 
 import subprocess
 import sys

@@ -3,7 +3,7 @@ own network and inference rebuilt from its source
 (``rr_mmpose.testing.h3r_reference``).
 
 Each released ``config.yaml`` (key for key, tests/fixtures/h3r_models) gets
-random weights with calibrated BN statistics in H3R's network, is written
+random weights with fitted BN statistics in H3R's network, is written
 out as a model directory and converted as a user would. Network parity
 (logits to 1e-4, decoded landmarks to 0.01 px) runs for all 16; end to end
 (``MMPoseInferencer`` with the H3R inference config against H3R's
@@ -85,7 +85,7 @@ def test_inferencer_with_h3r_inference_config_matches_h3rs_pipeline(model, tmp_p
     """The same BGR image and two boxes (one past the image edges):
     MMPoseInferencer with the H3R inference config against H3R's own
     pipeline (PIL crop, torchvision resize, flip test, linear map back).
-    BN statistics are calibrated on these crops (see ``random_h3r_network``)."""
+    BN statistics are fitted on these crops (see ``random_h3r_network``)."""
     image, landmarks = render_face(np.random.default_rng(3), size=200)
     x1, y1, x2, y2 = tight_box(landmarks)
     boxes = np.array([[x1, y1, x2, y2], [x1 - 40, y1 + 10, x2 - 25, y2 + 30]], np.float32)

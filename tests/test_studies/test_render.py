@@ -168,13 +168,14 @@ def test_a_section_measured_on_weights_retrained_since_says_so():
     from tools.benchmarks import video
 
     def entry(row: str, digest: str | None) -> dict:
-        weights = dict(row=row, stride=4, seed=0, commit='abc1234', checkpoint_sha256=digest)
+        weights = dict(row=row, stride=4, epochs=60, recipe=None, seed=0, commit='abc1234')
+        weights['checkpoint_sha256'] = digest
         out = dict(study='resolution', arch='mobilenetv2', input=128, row=row, weights=weights)
         out |= dict(nme=3.0, jitter=0.1, staircase=0.0, lag=0.0)
         return out | dict(one_euro_jitter=0.1, one_euro_lag=1.0)
 
     def stored(msra_digest: str) -> dict:
-        run = dict(arch='mobilenetv2', input=128, stride=4, seed=0)
+        run = dict(arch='mobilenetv2', input=128, stride=4, epochs=60, seed=0)
         runs = [dict(run, row='MSRA', checkpoint_sha256=msra_digest)]
         return dict(resolution=dict(runs=runs + [dict(run, row='UDP', checkpoint_sha256='cccc')]))
 
@@ -186,3 +187,6 @@ def test_a_section_measured_on_weights_retrained_since_says_so():
     assert 'measures the stored ones): `mobilenetv2 128 MSRA`.' in text
     unrecorded = dict(result, rows=[entry('MSRA', None), entry('UDP', None)])
     assert 'measures the stored ones): every row.' in video.section(unrecorded, stored('aaaa'))
+    twenty = entry('MSRA', 'aaaa')  # the same digest, but a run of another schedule
+    twenty['weights'] = dict(twenty['weights'], epochs=20)
+    assert 'every row' in video.section(dict(result, rows=[twenty]), stored('aaaa'))

@@ -233,6 +233,15 @@ def test_a_missing_checkpoint_is_trained_under_its_own_studys_command(monkeypatc
     )
     assert asked == [('resolution', [row.name], (1,), True, command)]
     assert rows.own_command('resolution', row, 1) == command
+    # a checkpoint whose run was stored before digests cannot be checked: retrained too
+    checkpoint = row.work_dir('resolution', 1) / 'epoch_2.pth'
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b'weights')
+    stored = run(row='two-class spatial', nme=(9.0, 4.0)) | dict(input=64, seed=1)
+    monkeypatch.setattr(study, 'load', lambda name: dict(runs=[stored]))
+    with pytest.raises(InterruptedError):
+        rows.trained_model('resolution', row, seed=1)
+    assert len(asked) == 2
 
 
 @pytest.mark.parametrize(

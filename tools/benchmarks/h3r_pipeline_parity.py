@@ -72,8 +72,10 @@ def run(checkpoint: Path = DEMO_CHECKPOINT, num: int = 300) -> dict:
 
     from .rows import checkpoint_digest
 
+    if checkpoint == DEMO_CHECKPOINT and not checkpoint.is_file():
+        subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
     if not checkpoint.is_file():
-        raise SystemExit(f'{checkpoint}: no checkpoint; `make demo` trains one')
+        raise SystemExit(f'{checkpoint}: no checkpoint')
     torch.set_num_threads(2)
     result = pipeline_parity(checkpoint, generated_faces(study.DATA), num)
     result['checkpoint'] = str(checkpoint)
@@ -87,8 +89,6 @@ def main() -> None:
     parser.add_argument('--checkpoint', type=Path, default=DEMO_CHECKPOINT)
     parser.add_argument('--num', type=int, default=300)
     args = parser.parse_args()
-    if args.checkpoint == DEMO_CHECKPOINT and not DEMO_CHECKPOINT.is_file():
-        subprocess.run([sys.executable, 'tools/demo.py'], check=True)  # trains the demo model
     run(args.checkpoint, args.num)
 
 

@@ -380,34 +380,40 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     ``seed``, loaded from its last checkpoint, and ``weights_tag`` of that
     run (a measuring study stores it, so its section can tell when the
     weights it measured were retrained since). Without the checkpoint (a
-    fresh clone keeps no work dirs) the run is trained and stored in
-    ``study_name``'s file, replacing a stored run of the same key, under
-    ``study_name``'s own command for that run: a study then measures the
-    weights whose figures that file shows. It says so on stderr."""
+    fresh clone keeps no work dirs), or where the stored run has no digest
+    to check it against, the run is trained and stored in ``study_name``'s
+    file, replacing the stored run of the same key, under ``study_name``'s
+    own command for that run: a study then measures the weights whose
+    figures that file shows. It says so on stderr."""
     from mmpose.apis import init_model
 
     from rr_mmpose.datasets import generated_faces
 
+    def stored_run() -> dict | None:
+        stored = (study.load(study_name) or {}).get('runs', [])
+        return next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
+
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
-    if not checkpoint.is_file():
+    run = stored_run()
+    unchecked = run is not None and run.get('checkpoint_sha256') is None  # stored before digests
+    if not checkpoint.is_file() or unchecked:
         command = own_command(study_name, row, seed)
+        why = 'has no digest stored' if checkpoint.is_file() else 'is missing'
         print(
-            f'{checkpoint} is missing: training {row.name!r} at seed {seed} and storing it '
-            f'in {study.OUT / study_name}.json, in place of any stored run of it, as `{command}`',
+            f'{checkpoint} {why}: training {row.name!r} at seed {seed} and storing it in '
+            f'{study.OUT / study_name}.json, in place of any stored run of it, as `{command}`',
             file=sys.stderr,
             flush=True,
         )
         train(study_name, [row], (seed,), rerun=True, command=command)
-    stored = (study.load(study_name) or {}).get('runs', [])
-    run = next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
+        run = stored_run()
     if run is None:
         raise RuntimeError(
             f'{checkpoint} is no run that {study_name} stores for {row.name!r} at seed {seed}; '
             'retrain it with --rerun'
         )
-    digest = run.get('checkpoint_sha256')  # runs stored before digests: unchecked
-    if digest is not None and checkpoint_digest(checkpoint) != digest:
+    if checkpoint_digest(checkpoint) != run['checkpoint_sha256']:
         raise RuntimeError(
             f'{checkpoint} is not the checkpoint of the run {study_name} stores for '
             f'{row.name!r} at seed {seed}; retrain it with --rerun'
@@ -427,11 +433,13 @@ def own_command(study_name: str, row: Row, seed: int) -> str:
 
 
 def weights_tag(run: dict) -> dict:
-    """Which stored run's weights a study measured: its row, seed, commit
-    and checkpoint digest (``None`` for runs stored before digests)."""
+    """Which stored run's weights a study measured: its key (row, stride,
+    epochs, recipe, seed), commit and checkpoint digest."""
     return dict(
         row=run['row'],
         stride=run.get('stride', 4),
+        epochs=run['epochs'],
+        recipe=run.get('recipe'),
         seed=run['seed'],
         commit=run['provenance'].get('commit'),
         checkpoint_sha256=run.get('checkpoint_sha256'),
@@ -447,12 +455,14 @@ def retrained_since(entries: list[dict], results: dict) -> list[str]:
     for e in entries:
         weights = e.get('weights') or {}
         runs = (results.get(e.get('study', 'convergence')) or {}).get('runs', [])
+        key = ('row', 'stride', 'epochs', 'recipe', 'seed')
         current = next(
             (
                 r
                 for r in runs
-                if (r['arch'], r['input'], r['row'], r.get('stride', 4), r['seed'])
-                == (e['arch'], e['input'], *(weights.get(k) for k in ('row', 'stride', 'seed')))
+                if (r['arch'], r['input'], r['row'], r.get('stride', 4))
+                + (r['epochs'], r.get('recipe'), r['seed'])
+                == (e['arch'], e['input'], *(weights.get(k) for k in key))
             ),
             None,
         )
