@@ -389,13 +389,13 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
 
     from rr_mmpose.datasets import generated_faces
 
-    def stored_run() -> dict | None:
+    def the_stored_run() -> dict | None:
         stored = (study.load(study_name) or {}).get('runs', [])
         return next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
 
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
-    run = stored_run()
+    run = the_stored_run()
     unchecked = run is not None and run.get('checkpoint_sha256') is None  # stored before digests
     if not checkpoint.is_file() or unchecked:
         command = own_command(study_name, row, seed)
@@ -407,7 +407,7 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
             flush=True,
         )
         train(study_name, [row], (seed,), rerun=True, command=command)
-        run = stored_run()
+        run = the_stored_run()
     if run is None:
         raise RuntimeError(
             f'{checkpoint} is no run that {study_name} stores for {row.name!r} at seed {seed}; '
