@@ -10,6 +10,7 @@ import pytest
 
 from tools.benchmarks import resolution, rows, rtmpose, study
 
+PROVENANCE = ('- Rerun: ', '- Measured: ', '- On: ', '- Note: ')  # provenance_lines' items
 MACHINE = 'Test CPU (x86_64 AVX2), 2 cores, no GPU, Python 3.11.7, torch 2.14.1'
 
 
@@ -72,19 +73,40 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
     assert re.search(
         r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text
     )
+    assert 'seeds 0, 1, 2): decisive' in text and 'Paired differences are decisive: ' in text
+    # the stored costs hold no FLOPs: the cost half of the first is unjudged, so it fails
     assert (
-        'RR at 128 is at least as good as MSRA at 256 (MobileNetV2): **holds** (2.10, 2.50 %)'
-        in text
-    )
+        'at a quarter of the FLOPs (at most 0.3x): **fails on one seed, not yet repeated** '
+        '(RR 128 2.10, MSRA 256 2.50 %; FLOPs not measured)'
+    ) in text
     # 64 against 256: RR 2.8 / 1.9 = 1.47, MSRA 6.0 / 2.5 = 2.4, UDP 5.0 / 2.4 = 2.08
-    assert "while MSRA's and UDP's grow more: **holds**" in text
-    assert 'RR at 128 matches DARK at 256 (MobileNetV2): **fails** (2.10, 2.00 %)' in text
+    assert "while MSRA's and UDP's grow more: **holds on one seed, not yet repeated**" in text
+    # 2.10 against 1.05 x 2.00 = 2.10: a match
+    assert (
+        "RR at 128 matches DARK at 256 (its mean at most 1.05x DARK's): **holds on one seed, "
+        'not yet repeated** (RR 128 2.10, MSRA + DARK 256 2.00 %)'
+    ) in text
+
+
+def test_the_resolution_flops_expectation_needs_both_halves(stored):
+    """RR at 128 beats MSRA at 256 on NME; the verdict also needs the FLOPs
+    ratio at most about a quarter."""
+    costs = lambda ratio: dict(  # noqa: E731
+        rows=[
+            dict(arch='mobilenetv2', input=128, stride=4, row=resolution.RR, gflops=ratio),
+            dict(arch='mobilenetv2', input=256, stride=4, row='MSRA', gflops=1.0),
+        ]
+    )
+    summary = resolution.summarise(stored['resolution']['runs'])
+    assert '**holds on one seed' in resolution.expectations(summary, costs(0.27))[0]
+    assert '0.27x the FLOPs' in resolution.expectations(summary, costs(0.27))[0]
+    assert '**fails on one seed' in resolution.expectations(summary, costs(0.4))[0]
 
 
 def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
     text = rtmpose.section(stored['rtmpose'], stored)
     assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
-    assert '| learning rate | AdamW 0.001 at batch 16 |' in text
+    assert '| learning rate | AdamW 0.001 |' in text and '| batch | 16, one process |' in text
     assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
     assert 'at least as good as stock at s = 2 (128 input): **holds** (1.90 against 2.20 %)' in text
     # the budget criteria on the study's own stock runs: (2.0 + 2.4) / 2 against RR's 2.1
@@ -110,7 +132,7 @@ def test_no_provenance_line_is_long(stored):
         resolution.section(stored['resolution'], stored),
         rtmpose.section(stored['rtmpose'], stored),
     ):
-        provenance = [line for line in text.splitlines() if line.startswith('- ')]
+        provenance = [line for line in text.splitlines() if line.startswith(PROVENANCE)]
         assert max(map(len, provenance)) <= 200
 
 
@@ -259,11 +281,33 @@ def test_the_rtmpose_input_expectation_quotes_the_flops_it_assumed(stored):
     )
     line = rtmpose.expectations(rtmpose.summarise(runs), runs, costs)[-1]
     assert line.endswith(
-        '**fails** (2.00 against 1.50 %; 0.080 against 0.200 GFLOPs, 0.40x: '
-        "the backbone shrinks with the input, RTMCCHead's attention over the "
-        'keypoints does not)'
+        '**fails on one seed, not yet repeated** (2.00 against 1.50 %, within 10 %: no; '
+        "0.40x the FLOPs: the backbone shrinks with the input, RTMCCHead's attention over "
+        'the keypoints does not)'
     )
-    assert rtmpose.expectations(rtmpose.summarise(runs), runs)[-1].endswith('(2.00 against 1.50 %)')
+    assert rtmpose.expectations(rtmpose.summarise(runs), runs)[-1].endswith('**not measured yet**')
+    # within 10 % on NME, but 0.4x is no quarter: the expectation fails on its cost half
+    close = runs_of(stock.row, {0: 1.5}) + runs_of(rr64.row, {0: 1.6})
+    line = rtmpose.expectations(rtmpose.summarise(close), close, costs)[-1]
+    assert '**fails on one seed, not yet repeated** (1.60 against 1.50 %, within 10 %: yes;' in line
+
+
+def test_an_undecided_rtmpose_pair_trains_more_seeds(stored):
+    """-0.05 ± 0.15 over the rows' own three seeds is not decisive: both
+    rows of the pair plan rows.MAX_SEEDS seeds, and the page lists the
+    missing ones; a decisive pair keeps its rows' own seeds."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    undecided = runs_of(stock, {0: 2.0, 1: 2.4, 2: 2.2}) + runs_of(rr, {0: 2.1, 1: 2.2, 2: 2.1})
+    plan = {r.name: r.seeds for r in rtmpose.planned(undecided)}
+    assert plan[stock.name] == plan[rr.name] == tuple(range(rows.MAX_SEEDS))
+    assert plan['rtmpose-t 64 RR s=1'] == (0, 1, 2)
+    text = rtmpose.section(dict(runs=undecided), stored)
+    assert f'`{rr.name}` (seeds 3, 4)' in text and f'`{stock.name}` (seeds 3, 4)' in text
+    assert 'points (standard error, seeds 0, 1, 2): not decisive' in text
+    decided = runs_of(stock, {0: 2.0, 1: 2.4, 2: 2.2}) + runs_of(rr, {0: 1.5, 1: 1.8, 2: 1.7})
+    assert rtmpose.planned(decided) == rtmpose.ROWS
+    # not yet every own seed of both rows: nothing to decide yet
+    assert rtmpose.planned(undecided[:-1]) == rtmpose.ROWS
 
 
 def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
@@ -330,3 +374,28 @@ def test_the_edge_study_emulates_a_cpu_without_vnni_only_on_a_cpu_with_it(monkey
     text = edge.section(result, {})
     assert 'on this CPU (x86_64 AVX2). Shift: keypoint distance from FP32' in text
     assert 'QEMU' not in text
+
+
+def test_the_compute_table_names_the_cheapest_rr_row_at_each_peers_best_and_its_budget():
+    """Each peer's best NME, and the least GFLOPs at which a randomized
+    rounding row reaches it; an answer trained on another budget says so."""
+    point = lambda label, gflops, nme, family, iterations=900: dict(  # noqa: E731
+        label=label, gflops=gflops, nme=nme, family=family, iterations=iterations
+    )
+    points = [
+        point('mobilenetv2 256 MSRA', 0.43, 2.0, 'MSRA'),
+        point('mobilenetv2 128 MSRA + DARK', 0.11, 2.6, rows.DARK),
+        point('mobilenetv2 128 RR', 0.12, 1.7, 'randomized rounding'),
+        point('mobilenetv2 64 RR', 0.03, 2.8, 'randomized rounding'),
+        point('rtmpose-t 64 RR s=1', 0.07, 2.4, 'randomized rounding', 5400),
+        point('mobilenetv2 64 UDP', 0.027, 1.0, 'UDP'),
+    ]
+    lines = resolution.compute_table(points).splitlines()
+    assert lines[2] == (
+        '| MSRA | 2.00 (0.430, mobilenetv2 256 MSRA) | 0.120 (mobilenetv2 128 RR, 1.70 %; 0.28x) |'
+    )
+    assert lines[3] == (
+        '| MSRA + DARK | 2.60 (0.110, mobilenetv2 128 MSRA + DARK) | 0.070 (rtmpose-t 64 RR s=1, '
+        '2.40 %; 0.64x; trained 5400 iterations against 900) |'
+    )
+    assert lines[4] == '| UDP | 1.00 (0.027, mobilenetv2 64 UDP) | none reaches it |'

@@ -151,7 +151,7 @@ def run_row(row: Row, seed: int) -> list[dict]:
     )
     if row.arch == 'rtmpose-t':  # part of the run's key (rows.summary_key)
         common['recipe'] = asdict(row.recipe)
-    common['provenance'] = study.provenance()
+    common['provenance'] = study.provenance(rows.own_command('quality', row, seed))
     with evaluated_weights(runner) as model:
         predictions = CachedPredictions(model, loader)  # one pass, decoded as often as needed
         out = [dict(common, row=row.objective, **figures(predictions, loader, randomized))]

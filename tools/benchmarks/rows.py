@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -355,7 +355,8 @@ def train(
     """Train each of ``rows`` at its seeds (or ``seeds``) that
     ``docs/benchmarks/<study_name>.json`` does not hold yet (all with
     ``rerun``), saving the file after every run; returns its content.
-    ``command`` is recorded as the runs' own, if not the one running."""
+    Each run records ``command``, or by default its own
+    (:func:`own_command`): the one command that trains it again."""
     import torch
 
     from rr_mmpose.datasets import generated_faces
@@ -368,7 +369,9 @@ def train(
         for seed in seeds or row.seeds:
             if not rerun and stored_run(row, seed, runs):
                 continue
-            for r in run_row(row, seed, data_root, row.work_dir(study_name, seed), command):
+            # each run records the one command that trains it again, whatever ran it
+            own = command or own_command(study_name, row, seed)
+            for r in run_row(row, seed, data_root, row.work_dir(study_name, seed), own):
                 runs[run_key(r)] = r
                 print(json.dumps(dict(r, nme=r['nme'][-1])), flush=True)
             study.save(study_name, dict(runs=list(runs.values())), tag=False)
@@ -624,6 +627,47 @@ def final_nme(entry: dict) -> str:
     if len(entry['seeds']) == 1:
         return f'{entry["final_mean"]:.2f}'
     return f'{entry["final_mean"]:.2f} ± {entry["final_half_spread"]:.2f}'
+
+
+# "At a quarter of the FLOPs" (an expectation's cost half): at most this
+# ratio. A quarter is the input area's ratio at half the side; layers whose
+# cost does not shrink with the input keep any model above it.
+ABOUT_A_QUARTER = 0.3
+
+
+def flops_ratio(costs: dict | None, ours: tuple, theirs: tuple) -> float | None:
+    """GFLOPs of ``ours`` over ``theirs`` (cost keys, :func:`cost_key`) as
+    the costs study stored them; None if either is missing."""
+    gflops = {cost_key(c): c['gflops'] for c in (costs or {}).get('rows', []) if 'gflops' in c}
+    if ours not in gflops or theirs not in gflops:
+        return None
+    return gflops[ours] / gflops[theirs]
+
+
+# Where a paired difference is not decisive over its rows' own seeds, both
+# rows train up to this many (issue 23: "more wherever the paired
+# difference is not decisive"); past it, the page says it stays undecided.
+MAX_SEEDS = 5
+DECISIVE = (
+    'decisive: the mean paired difference lies at least two standard errors from 0 '
+    "(standard error: the seeds' differences' standard deviation over the root of their number)"
+)
+
+
+def seeds_to_decide(study_rows: list[Row], pairs: list[tuple[Row, Row]], runs: list[dict]):
+    """``study_rows`` with the seeds each should train: its own, or
+    :data:`MAX_SEEDS` for both rows of a pair in ``pairs`` whose paired
+    difference over the rows' own seeds, all stored, is not decisive."""
+    more = set()
+    for a, b in pairs:
+        d = paired_difference(runs, a.keys()[0], b.keys()[0])
+        own = set(a.seeds) & set(b.seeds)
+        if d is not None and own <= set(d['seeds']) and not d['decisive']:
+            more |= {a, b}
+    return [
+        replace(r, seeds=tuple(range(max(MAX_SEEDS, len(r.seeds))))) if r in more else r
+        for r in study_rows
+    ]
 
 
 def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:

@@ -37,6 +37,9 @@ WORK = Path('work_dirs/benchmarks')  # training logs
 # width in heatmap cells at every input and heatmap size, so a baseline's
 # target covers the same share of cells as in MMPose's own configs.
 MSRA_SIGMA_CELLS = 1.5
+# MMPose's ExpMomentumEMA default (gamma), which the RTMPose configs keep: the
+# iterations over which its momentum warms up
+EMA_GAMMA = 2000
 # RTMPose's face configs (rtmpose-*_8xb256-120e_*-256x256.py) use SimCC
 # sigma 5.66 bins at split ratio 2 for 256 input, i.e. 2.83 input px; the
 # studies scale it with the input size, as those configs scale it between
@@ -432,7 +435,7 @@ def scale_schedule(
         if 'switch_epoch' in hook:
             hook.switch_epoch = epoch(hook.switch_epoch)
         if hook.get('ema_type') == 'ExpMomentumEMA':  # its momentum decays with gamma steps
-            hook.gamma = hook.get('gamma', 2000) * total / full_iterations
+            hook.gamma = hook.get('gamma', EMA_GAMMA) * total / full_iterations
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
 
