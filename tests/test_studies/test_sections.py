@@ -10,7 +10,6 @@ import pytest
 
 from tools.benchmarks import resolution, rows, rtmpose, study
 
-PROVENANCE = ('- Rerun: ', '- Measured: ', '- On: ', '- Note: ')  # provenance_lines' items
 MACHINE = 'Test CPU (x86_64 AVX2), 2 cores, no GPU, Python 3.11.7, torch 2.14.1'
 
 
@@ -74,11 +73,8 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
         r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text
     )
     assert 'seeds 0, 1, 2): decisive' in text and 'Paired differences are decisive: ' in text
-    # the stored costs hold no FLOPs: the cost half of the first is unjudged, so it fails
-    assert (
-        'at a quarter of the FLOPs (at most 0.3x): **fails on one seed, not yet repeated** '
-        '(RR 128 2.10, MSRA 256 2.50 %; FLOPs not measured)'
-    ) in text
+    # the stored costs hold no FLOPs: the cost half of the first is not judged
+    assert 'at a quarter of the FLOPs (at most 0.3x): **not measured yet**' in text
     # 64 against 256: RR 2.8 / 1.9 = 1.47, MSRA 6.0 / 2.5 = 2.4, UDP 5.0 / 2.4 = 2.08
     assert "while MSRA's and UDP's grow more: **holds on one seed, not yet repeated**" in text
     # 2.10 against 1.05 x 2.00 = 2.10: a match
@@ -91,12 +87,15 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
 def test_the_resolution_flops_expectation_needs_both_halves(stored):
     """RR at 128 beats MSRA at 256 on NME; the verdict also needs the FLOPs
     ratio at most about a quarter."""
-    costs = lambda ratio: dict(  # noqa: E731
-        rows=[
-            dict(arch='mobilenetv2', input=128, stride=4, row=resolution.RR, gflops=ratio),
-            dict(arch='mobilenetv2', input=256, stride=4, row='MSRA', gflops=1.0),
-        ]
-    )
+
+    def costs(ratio: float) -> dict:
+        return dict(
+            rows=[
+                dict(arch='mobilenetv2', input=128, stride=4, row=resolution.RR, gflops=ratio),
+                dict(arch='mobilenetv2', input=256, stride=4, row='MSRA', gflops=1.0),
+            ]
+        )
+
     summary = resolution.summarise(stored['resolution']['runs'])
     assert '**holds on one seed' in resolution.expectations(summary, costs(0.27))[0]
     assert '0.27x the FLOPs' in resolution.expectations(summary, costs(0.27))[0]
@@ -128,11 +127,14 @@ def test_no_provenance_line_is_long(stored):
     tags = [tag(0) | dict(commit=f'{i:07x}', date=f'2026-12-{i + 1:02d}') for i in range(30)]
     (measured,) = [x for x in study.provenance_lines(tags, 'x').splitlines() if 'Measured' in x]
     assert measured.endswith('30 runs, at 30 commits, 0000000 to 000001d')
+    # the items provenance_lines writes ('- Rerun: ', '- Measured: ', ...)
+    noted = study.provenance_lines([tag(0) | dict(note='n')], 'x').splitlines()
+    items = tuple(line.split(': ')[0] + ': ' for line in noted)
     for text in (
         resolution.section(stored['resolution'], stored),
         rtmpose.section(stored['rtmpose'], stored),
     ):
-        provenance = [line for line in text.splitlines() if line.startswith(PROVENANCE)]
+        provenance = [line for line in text.splitlines() if line.startswith(items)]
         assert max(map(len, provenance)) <= 200
 
 
@@ -308,6 +310,26 @@ def test_an_undecided_rtmpose_pair_trains_more_seeds(stored):
     assert rtmpose.planned(decided) == rtmpose.ROWS
     # not yet every own seed of both rows: nothing to decide yet
     assert rtmpose.planned(undecided[:-1]) == rtmpose.ROWS
+    # the plan holds while the extra seeds train, though seed 3 alone would decide it
+    seed_3 = runs_of(stock, {3: 3.0}) + runs_of(rr, {3: 1.0})
+    assert rtmpose.planned(undecided + seed_3) == rtmpose.planned(undecided)
+
+
+def test_the_rtmpose_command_trains_the_planned_seeds_unless_told_others(monkeypatch):
+    """Without ``--seeds`` the command trains each row's planned seeds (more
+    for an undecided pair); ``--seeds`` overrides them."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    undecided = runs_of(stock, {0: 2.0, 1: 2.4, 2: 2.2}) + runs_of(rr, {0: 2.1, 1: 2.2, 2: 2.1})
+    monkeypatch.setattr(study, 'load', lambda name: dict(runs=undecided))
+    asked = []
+    monkeypatch.setattr(rtmpose, 'run', lambda *args: asked.append(args) or dict(runs=[]))
+    monkeypatch.setattr('sys.argv', ['rtmpose', '--rows', rr.name])
+    rtmpose.main()
+    monkeypatch.setattr('sys.argv', ['rtmpose', '--rows', rr.name, '--seeds', '7', '--rerun'])
+    rtmpose.main()
+    (first, none, no), (second, seven, yes) = asked
+    assert [r.seeds for r in first] == [tuple(range(rows.MAX_SEEDS))] and none is None and not no
+    assert [r.name for r in second] == [rr.name] and seven == (7,) and yes
 
 
 def test_onnx_latency_keeps_one_row_per_model_and_cpu_kind(monkeypatch):
@@ -379,9 +401,10 @@ def test_the_edge_study_emulates_a_cpu_without_vnni_only_on_a_cpu_with_it(monkey
 def test_the_compute_table_names_the_cheapest_rr_row_at_each_peers_best_and_its_budget():
     """Each peer's best NME, and the least GFLOPs at which a randomized
     rounding row reaches it; an answer trained on another budget says so."""
-    point = lambda label, gflops, nme, family, iterations=900: dict(  # noqa: E731
-        label=label, gflops=gflops, nme=nme, family=family, iterations=iterations
-    )
+
+    def point(label: str, gflops: float, nme: float, family: str, iterations: int = 900) -> dict:
+        return dict(label=label, gflops=gflops, nme=nme, family=family, iterations=iterations)
+
     points = [
         point('mobilenetv2 256 MSRA', 0.43, 2.0, 'MSRA'),
         point('mobilenetv2 128 MSRA + DARK', 0.11, 2.6, rows.DARK),

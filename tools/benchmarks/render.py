@@ -147,7 +147,7 @@ def readme_table(results: dict) -> str:
     rtmpose_runs = (results.get('rtmpose') or {}).get('runs', [])
     lines += ['', readme_sentence(found, rtmpose_runs)]
     if missing:
-        lines[-1] += f' {missing} of the {len(README_ROWS)} rows are still training.'
+        lines[-1] += f' {missing} of the {len(README_ROWS)} rows are not measured yet.'
     return '\n'.join(lines)
 
 
@@ -178,7 +178,13 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
             d = rtmpose.paired(rtmpose_runs, simcc, 'SimCCLabel s=2', size)
             pair = ''
             if d is not None:
-                undecided = '' if d['decisive'] else ', not decisive yet'
+                undecided = (
+                    ''
+                    if d['decisive']
+                    else f', not decisive over {rows.MAX_SEEDS} seeds'
+                    if len(d['seeds']) >= rows.MAX_SEEDS
+                    else ', not decisive yet'
+                )
                 pair = (
                     f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} ± {d["sem"]:.2f} '
                     f'points{undecided})'

@@ -29,6 +29,13 @@ from . import study
 
 NUM_TRAIN, BATCH, NUM_TEST = 240, 16, 150
 NME_GOAL = 5.0  # %: "first epoch at which a row reaches 5 % NME"
+
+
+def iterations(epochs: int, num_train: int) -> int:
+    """The optimiser steps of ``epochs`` of ``num_train`` faces at :data:`BATCH`."""
+    return epochs * (num_train // BATCH)
+
+
 PAPER_CONFIGS = {
     arch: f'face_2d_keypoint/rr_heatmap/300w/td-hm_{arch}_rr-8xb64-60e_300w-p2-{size}x{size}.py'
     for arch, size in (('mobilenetv2', 128), ('hrnetv2-w18', 256))
@@ -161,6 +168,10 @@ class Row:
     @property
     def num_train(self) -> int:
         return self.recipe.num_train or NUM_TRAIN
+
+    @property
+    def iterations(self) -> int:
+        return iterations(self.epochs, self.num_train)
 
     def work_dir(self, study_name: str, seed: int) -> Path:
         """Where ``study_name`` trains this row at ``seed``: a run of
@@ -654,18 +665,22 @@ DECISIVE = (
 )
 
 
-def seeds_to_decide(study_rows: list[Row], pairs: list[tuple[Row, Row]], runs: list[dict]):
-    """``study_rows`` with the seeds each should train: its own, or
-    :data:`MAX_SEEDS` for both rows of a pair in ``pairs`` whose paired
-    difference over the rows' own seeds, all stored, is not decisive."""
+def seeds_to_decide(
+    study_rows: list[Row], pairs: list[tuple[Row, Row]], runs: list[dict]
+) -> list[Row]:
+    """``study_rows`` with the seeds each should train: its own, joined by
+    seeds 0 to :data:`MAX_SEEDS` - 1 for both rows of a pair in ``pairs``
+    whose paired difference over the rows' own seeds, all stored, is not
+    decisive. Judged on the own seeds only, so that the plan does not
+    change while the extra seeds train."""
     more = set()
     for a, b in pairs:
-        d = paired_difference(runs, a.keys()[0], b.keys()[0])
         own = set(a.seeds) & set(b.seeds)
-        if d is not None and own <= set(d['seeds']) and not d['decisive']:
+        d = paired_difference([r for r in runs if r['seed'] in own], a.keys()[0], b.keys()[0])
+        if d is not None and set(d['seeds']) == own and not d['decisive']:
             more |= {a, b}
     return [
-        replace(r, seeds=tuple(range(max(MAX_SEEDS, len(r.seeds))))) if r in more else r
+        replace(r, seeds=tuple(sorted(set(r.seeds) | set(range(MAX_SEEDS))))) if r in more else r
         for r in study_rows
     ]
 

@@ -116,9 +116,10 @@ def table(budget: dict, resolution: dict | None) -> str:
     found = {r['candidate']: r for r in budget['runs']}
     for name, (recipe, epochs) in CANDIDATES.items():
         r = found.get(name)
+        iterations = rows.iterations(epochs, recipe.num_train or rows.NUM_TRAIN)
         if r is None:
+            lines.append(f'| {name} | {iterations} | not run yet | - | - | - |')
             continue
-        iterations = epochs * (recipe.num_train or rows.NUM_TRAIN) // rows.BATCH
         ratio = '-' if reference is None else f'{r["nme"][-1] / reference:.2f}'
         if reference is not None and r['nme'][-1] / reference <= GOAL_RATIO:
             ratio = f'**{ratio}**'
@@ -161,7 +162,7 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
 
         def iterations(name: str) -> int:
             r, e = CANDIDATES[name]
-            return e * (r.num_train or rows.NUM_TRAIN)
+            return rows.iterations(e, r.num_train or rows.NUM_TRAIN)
 
         longer_ones = [
             n for n in found if n in CANDIDATES and iterations(n) > iterations(chosen[0])

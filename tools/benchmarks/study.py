@@ -435,9 +435,17 @@ def scale_schedule(
         if 'switch_epoch' in hook:
             hook.switch_epoch = epoch(hook.switch_epoch)
         if hook.get('ema_type') == 'ExpMomentumEMA':  # its momentum decays with gamma steps
-            hook.gamma = hook.get('gamma', EMA_GAMMA) * total / full_iterations
+            hook.gamma = ema_gamma(hook.get('gamma', EMA_GAMMA), total, full_iterations)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
+
+
+def ema_gamma(gamma: float, total: int, full_iterations: int) -> float:
+    """ExpMomentumEMA's ``gamma`` (the time constant, in iterations, over
+    which its momentum decays to its floor) for a run of ``total``
+    iterations, at the same ratio to the run as in the full recipe's
+    ``full_iterations``."""
+    return gamma * total / full_iterations
 
 
 def row_arguments(description: str, rows: list) -> tuple[list, tuple | None, bool]:
