@@ -72,7 +72,7 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
     assert re.search(
         r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text
     )
-    assert 'seeds 0, 1, 2): decisive' in text and 'Paired differences are decisive: ' in text
+    assert 'seeds 0, 1, 2): decisive' in text and '\nDecisive: a two-sided paired t-test' in text
     # the stored costs hold no FLOPs: the cost half of the first is not judged
     assert 'at a quarter of the FLOPs (at most 0.3x): **not measured yet**' in text
     # 64 against 256: RR 2.8 / 1.9 = 1.47, MSRA 6.0 / 2.5 = 2.4, UDP 5.0 / 2.4 = 2.08
@@ -107,7 +107,10 @@ def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
     assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
     assert '| learning rate | AdamW 0.001 |' in text and '| batch | 16, one process |' in text
     assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
-    assert 'at least as good as stock at s = 2 (128 input): **holds** (1.90 against 2.20 %)' in text
+    assert (
+        'at least as good as stock at s = 2 (128 input): **holds on the means, not yet decided '
+        'by the paired seeds** (1.90 against 2.20 %)'
+    ) in text
     # the budget criteria on the study's own stock runs: (2.0 + 2.4) / 2 against RR's 2.1
     assert 'final NME 2.20 % = 1.05 x the reference 2.10 % (goal at most 1.5: **met**)' in text
     assert (
@@ -159,7 +162,8 @@ def test_the_readme_sentence_pairs_randomized_rounding_with_each_stock_codec(sto
     found['rtmpose', 'rtmpose-t', 128, 'SimCCLabel s=2'] = dict(final_mean=2.2)
     assert (
         'RTMPose-t at 128 input 1.90 % with randomized rounding (RR s=2) against 2.20 % with its '
-        'stock SimCC labels (paired over 2 seeds: -0.30 ± 0.10 points); RTMPose-t at 64'
+        'stock SimCC labels (paired over 2 seeds: -0.30 ± 0.10 points, not decisive yet); '
+        'RTMPose-t at 64'
     ) in readme_sentence(found, stored['rtmpose']['runs'])
 
 
@@ -422,3 +426,16 @@ def test_the_compute_table_names_the_cheapest_rr_row_at_each_peers_best_and_its_
         '2.40 %; 0.64x; trained 5400 iterations against 900) |'
     )
     assert lines[4] == '| UDP | 1.00 (0.027, mobilenetv2 64 UDP) | none reaches it |'
+
+
+def test_a_paired_difference_is_decisive_by_a_t_test_not_by_two_standard_errors():
+    """Two seeds differing by -0.5 and -0.6: the mean lies 11 standard
+    errors from 0, past two but short of Student's 12.7 at one degree of
+    freedom; a third seed at -0.55 decides it (4.3 at two)."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    two = runs_of(stock, {0: 2.0, 1: 2.6}) + runs_of(rr, {0: 1.5, 1: 2.0})
+    d = rows.paired_difference(two, rr.keys()[0], stock.keys()[0])
+    assert d['mean'] == pytest.approx(-0.55) and d['sem'] == pytest.approx(0.05)
+    assert not d['decisive']
+    three = two + runs_of(stock, {2: 2.3}) + runs_of(rr, {2: 1.75})
+    assert rows.paired_difference(three, rr.keys()[0], stock.keys()[0])['decisive']

@@ -302,7 +302,7 @@ def section(result: dict, results: dict) -> str:
             'Paired over seeds (standard errors):',
             '',
             *(diffs or ['- none yet: each needs two seeds of both rows']),
-            *([''] + [f'Paired differences are {rows.DECISIVE}.'] if diffs else []),
+            *(['', rows.DECISIVE] if diffs else []),
             '',
             '![NME against GFLOPs](benchmarks/resolution.png)',
             '',

@@ -659,9 +659,16 @@ def flops_ratio(costs: dict | None, ours: tuple, theirs: tuple) -> float | None:
 # rows train up to this many (issue 23: "more wherever the paired
 # difference is not decisive"); past it, the page says it stays undecided.
 MAX_SEEDS = 5
+# A paired t-test: at 2 or 3 seeds "two standard errors" rejects a zero
+# difference far too often (the standard error rests on 1 or 2 degrees of
+# freedom), so the bar is Student's t quantile, 12.7 standard errors at 2
+# seeds, 4.3 at 3, 2.8 at 5.
+SIGNIFICANCE = 0.05
 DECISIVE = (
-    'decisive: the mean paired difference lies at least two standard errors from 0 '
-    "(standard error: the seeds' differences' standard deviation over the root of their number)"
+    'Decisive: a two-sided paired t-test over the seeds rejects a zero difference at the '
+    f'{100 * SIGNIFICANCE:g} % level (the mean at least t({1 - SIGNIFICANCE / 2:g}, seeds - 1) '
+    "standard errors from 0; standard error: the seeds' differences' standard deviation over "
+    'the root of their number).'
 )
 
 
@@ -688,7 +695,9 @@ def seeds_to_decide(
 def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
     """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
     both hold: mean, standard error, the seeds, and whether it is decisive
-    (the mean lies two standard errors from zero); None without two."""
+    (:data:`DECISIVE`); None without two."""
+    from scipy.stats import t
+
     a = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_a}
     b = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_b}
     seeds = sorted(a.keys() & b.keys())
@@ -696,7 +705,8 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
         return None
     d = np.array([a[s] - b[s] for s in seeds])
     mean, sem = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
-    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) >= 2 * sem)
+    bar = float(t.ppf(1 - SIGNIFICANCE / 2, len(d) - 1))
+    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) >= bar * sem)
 
 
 def cost_key(entry: dict) -> tuple:

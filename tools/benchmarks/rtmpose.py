@@ -230,7 +230,7 @@ def paired_lines(runs: list[dict]) -> list[str]:
                 )
             )
     if out:
-        out += ['', f'Paired differences are {rows.DECISIVE}.']
+        out += ['', rows.DECISIVE]
     return out
 
 
