@@ -263,3 +263,17 @@ def test_the_config_a_row_dumps_says_only_what_trained(row, tiny_faces, tmp_path
     assert not set(study.AUTHORING_VARIABLES) & set(dumped.keys())
     assert 'RandomizedRounding' not in (tmp_path / 'dumped.py').read_text()
     assert dumped.train_cfg.max_epochs == 3
+
+
+def test_a_dark_row_trains_as_mmposes_dark_configs_and_msra_does_not(tiny_faces, tmp_path):
+    """DARK encodes unbiased targets and decodes with DARK, in training as
+    in test (MMPose's DARK configs); MSRA's weights learn integer-centred
+    targets, and only its 'MSRA + DARK' re-decoding uses DARK."""
+    dark = rows.row_config(Row('mobilenetv2', 'DARK', 64, (0,), 1), 0, tiny_faces, tmp_path)
+    msra = rows.row_config(Row('mobilenetv2', 'MSRA', 64, (0,), 1), 0, tiny_faces, tmp_path)
+    assert dark.codec['unbiased'] is True and dark.model.head.decoder['unbiased'] is True
+    (target,) = [s for s in dark.train_dataloader.dataset.pipeline if s.type == 'GenerateTarget']
+    assert target.encoder['unbiased'] is True
+    assert msra.codec['unbiased'] is False and msra.model.head.decoder['unbiased'] is False
+    assert rows.redecoder(Row('mobilenetv2', 'MSRA', 64), rows.DARK)['unbiased'] is True
+    assert Row('mobilenetv2', 'DARK', 64).redecoded == ()

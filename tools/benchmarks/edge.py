@@ -239,8 +239,8 @@ def measure() -> dict:
 
 def table(result: dict) -> str:
     lines = [
-        '| model | NME % FP32 / INT8 (change) | ms, 1 thread: FP32 / INT8 (ratio) | '
-        'ms, 2 threads: FP32 / INT8 (ratio) | MB: FP32 / INT8 |',
+        '| model | NME % FP32 / INT8 (change) | ms, 1 thread: FP32 / INT8 (INT8 ÷ FP32) | '
+        'ms, 2 threads: FP32 / INT8 (INT8 ÷ FP32) | MB: FP32 / INT8 |',
         '|---|---|---|---|---|',
     ]
     for r in result['rows']:

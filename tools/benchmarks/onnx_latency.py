@@ -81,7 +81,7 @@ def measure(threads: int = THREADS, repeats: int = REPEATS) -> list[dict]:
 def table(runs: list[dict]) -> str:
     lines = [
         '| model | CPU | PyTorch (ms) | onnxruntime (ms) | PyTorch / onnxruntime | '
-        'INT8 check: FP32 / INT8 (ms) | FP32 / INT8 |',
+        'INT8 check: FP32 / INT8 (ms) | FP32 ÷ INT8 |',
         '|---|---|---|---|---|---|---|',
     ]
     order = list(MODELS_TO_TIME)
@@ -115,9 +115,9 @@ def section(result: dict, results: dict) -> str:
             'timed in turn by `int8_on_this_cpu`, the check the export prints (its own FP32 '
             'time, in the same column, is a second timing of the onnxruntime one); its ranges are '
             f'set on {RANGE_CROPS} random crops, which latency does not depend on. One row per '
-            'model and CPU instruction set; "-": not measured on that CPU. Whether INT8 pays '
-            'depends on the CPU: with VNNI or AMX the integer kernels add their products in '
-            'one instruction, without them (AVX2) in several.',
+            'model and CPU instruction set; "-": not measured on that CPU. What INT8 gains depends '
+            'on the CPU (with VNNI or AMX the integer kernels add their products in one '
+            'instruction, with AVX2 alone in several); it is measured only where a row shows it.',
             '',
             table(runs),
         ]

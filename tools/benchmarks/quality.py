@@ -206,6 +206,48 @@ def summarise(runs: list[dict]) -> list[dict]:
     return out
 
 
+# Randomized rounding's rows, and the stock rows of the same model each is judged against
+JUDGED = {
+    ('mobilenetv2', 'two-class spatial'): ('MSRA', rows.DARK),
+    ('rtmpose-t', 'RR s=2'): ('SimCCLabel s=2',),
+}
+
+
+def goal_lines(summary: list[dict]) -> list[str]:
+    """The goal's verdict for each randomized rounding row with its peers
+    measured: ECE (raw and calibrated) against :data:`GOAL_ECE`, each AUROC
+    against the peers' best, and, stated beside it, NME on occluded points."""
+    by = {(s['arch'], s['input'], s['row']): s for s in summary}
+    out = []
+    for (arch, ours), peers in JUDGED.items():
+        for size in sorted({s['input'] for s in summary if s['arch'] == arch}):
+            rr, fitted = by.get((arch, size, ours)), by.get((arch, size, ours + CALIBRATED))
+            theirs = [by[arch, size, p] for p in peers if (arch, size, p) in by]
+            if rr is None or not theirs or rr['ECE'] is None:
+                continue
+
+            def met(ok: bool) -> str:
+                return '**met**' if ok else '**not met**'
+
+            ece = f'ECE {rr["ECE"]:.3f} ({met(rr["ECE"] <= GOAL_ECE)})'
+            if fitted is not None and fitted['ECE'] is not None:
+                ece += f', calibrated {fitted["ECE"]:.3f} ({met(fitted["ECE"] <= GOAL_ECE)})'
+            parts = [ece]
+            for name in ('AUROC/occluded', 'AUROC/failed'):
+                best = max((p[name] for p in theirs if p[name] is not None), default=None)
+                if rr[name] is not None and best is not None:
+                    parts.append(
+                        f'{name} {rr[name]:.3f} against {best:.3f} ({met(rr[name] >= best)})'
+                    )
+            name = 'NME/occluded points'
+            best = min((p[name] for p in theirs if p[name] is not None), default=None)
+            if rr[name] is not None and best is not None:
+                worse = 'higher' if rr[name] > best else 'not higher'
+                parts.append(f'NME on occluded points {rr[name]:.2f} against {best:.2f} ({worse})')
+            out.append(f'- {arch} {size} {ours}: ' + '; '.join(parts))
+    return out
+
+
 def table(summary: list[dict]) -> str:
     head = '| backbone | objective | epochs | seeds | ' + ' | '.join(c[0] for c in COLUMNS) + ' |'
     lines = [head, '|---' * (4 + len(COLUMNS)) + '|']
@@ -247,6 +289,11 @@ def section(result: dict, results: dict) -> str:
             '',
             table(summarise(result['runs'])),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
+            *(
+                ['', "Against the goal (each peer's best figure):", '', *goals]
+                if (goals := goal_lines(summarise(result['runs'])))
+                else []
+            ),
         ]
     )
 

@@ -89,8 +89,9 @@ def benchmarks_page(results: dict) -> str:
         study.GENERATED_NOTE,
         '',
         'Every section is rendered from its result file in `docs/benchmarks/` and says when, '
-        'on which machine and by which command it was measured. Timings are ratios measured '
-        'side by side in one run; absolute times depend on the machine.',
+        'on which machine and by which command it was measured. Timings that a table compares '
+        'were measured side by side in one run, on the CPU its section names; absolute times '
+        'depend on the machine.',
         '',
         *(f'- [{module.TITLE}](#{name})' for name, module in SECTIONS.items()),
     ]
@@ -143,12 +144,21 @@ def readme_table(results: dict) -> str:
                 f'| {key[1]} | {key[2]} | {key[3]} | {rows.final_nme(s)} | '
                 f'{len(s["seeds"])} | {gflops} |'
             )
-    missing = len(README_ROWS) - sum(key in found for key in README_ROWS)
+    missing = [f'{k[1]} {k[2]} {k[3]}' for k in README_ROWS if k not in found]
     rtmpose_runs = (results.get('rtmpose') or {}).get('runs', [])
-    lines += ['', readme_sentence(found, rtmpose_runs)]
+    lines += ['', README_LEGEND, '', readme_sentence(found, rtmpose_runs)]
     if missing:
-        lines[-1] += f' {missing} of the {len(README_ROWS)} rows are not measured yet.'
+        lines[-1] += f' Not measured yet: {", ".join(missing)}.'
     return '\n'.join(lines)
+
+
+README_LEGEND = (
+    f'`{resolution.RR}`: randomized rounding on heatmaps, with the shipped loss; `RR s=…`: '
+    "`RandomizedRoundingSimCC` at SimCC split ratio s; `SimCCLabel`: RTMPose's stock labels; "
+    f"`{rows.DARK}`: the MSRA-trained weights decoded with DARK; `DARK`: trained as MMPose's "
+    "DARK configs train (unbiased targets and decoding); `UDP`: MMPose's UDP. "
+    "±: half the range of the seeds' final NMEs."
+)
 
 
 def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
@@ -161,7 +171,8 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
         peers = [
             f'{name} {found[key]["final_mean"]:.2f} %'
             for name, key in (
-                ('DARK', ('resolution', 'mobilenetv2', size, rows.DARK)),
+                (rows.DARK, ('resolution', 'mobilenetv2', size, rows.DARK)),
+                ('DARK', ('resolution', 'mobilenetv2', size, 'DARK')),
                 ('UDP', ('resolution', 'mobilenetv2', size, 'UDP')),
             )
             if key in found
@@ -178,16 +189,16 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
             d = rtmpose.paired(rtmpose_runs, simcc, 'SimCCLabel s=2', size)
             pair = ''
             if d is not None:
-                undecided = (
-                    ''
+                verdict = (
+                    'decisive'
                     if d['decisive']
-                    else f', not decisive over {rows.MAX_SEEDS} seeds'
+                    else f'not decisive over {rows.MAX_SEEDS} seeds'
                     if len(d['seeds']) >= rows.MAX_SEEDS
-                    else ', not decisive yet'
+                    else 'not decisive yet'
                 )
                 pair = (
-                    f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} ± {d["sem"]:.2f} '
-                    f'points{undecided})'
+                    f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} points, standard '
+                    f'error {d["sem"]:.2f}, {verdict})'
                 )
             said.append(
                 f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '
@@ -212,7 +223,8 @@ def readme_quality_tables(results: dict) -> str | None:
     at = (arch, size)
     chosen = [s for s in quality.summarise(found['runs']) if (s['arch'], s['input']) == at]
     steady = dict(clips, rows=[r for r in clips['rows'] if (r['arch'], r['input']) == at])
-    return quality.table(chosen) + '\n\n' + video.table(steady)
+    caveat = rows.retrained_paragraph(steady['rows'], results, video.COMMAND)
+    return '\n'.join([quality.table(chosen), '', video.table(steady), *caveat])
 
 
 # Generated blocks of the README, between <!-- NAME:begin ... --> and

@@ -54,6 +54,10 @@ HEATMAP_OBJECTIVES = {
     'two-class spatial': 'TwoClassSpatialSoftmaxCELoss',
     'spatial softmax': 'SpatialSoftmaxCELoss',
     'MSRA': None,  # MMPose's MSRAHeatmap + KeypointMSELoss (study.msra_head)
+    # MMPose's DARK configs: MSRAHeatmap(unbiased=True), unbiased Gaussian
+    # targets as well as DARK's decoding (the 'MSRA + DARK' row decodes the
+    # MSRA weights, trained on integer-centred targets, with DARK)
+    'DARK': None,
     'UDP': None,  # MMPose's UDPHeatmap + KeypointMSELoss, UDP crops (study.udp_head)
 }
 DARK = 'MSRA + DARK'  # the MSRA weights, re-decoded with DARK
@@ -243,8 +247,8 @@ def heatmap_config(arch: str, objective: str, size: int, stride: int = 4):
     if stride != 4:
         cfg.model.neck.scale_factor = 4 / stride
     head = cfg.model.head
-    if objective == 'MSRA':
-        codec = study.msra_codec(size, heatmap)
+    if objective in ('MSRA', 'DARK'):
+        codec = study.msra_codec(size, heatmap, dark=objective == 'DARK')
         cfg.model.head, cfg.model.test_cfg = study.msra_head(
             head.in_channels, head.out_channels, codec
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -92,6 +93,33 @@ def commit() -> str:
         return 'unknown'
 
 
+@functools.cache
+def commit_times() -> dict[str, int]:
+    """Each commit's time in the history of the checkout holding this module
+    (empty outside git): to order the commits that tags name, several of
+    which share a date. Rendering in another folder reads the same history."""
+    import subprocess
+
+    try:
+        log = subprocess.run(
+            ['git', 'log', '--format=%H %ct'],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {sha: int(t) for sha, t in (line.split() for line in log.splitlines())}
+
+
+def commit_time(short: str) -> float:
+    """When commit ``short`` (a tag's, maybe ``-dirty``) was made; infinity
+    where the history does not hold it."""
+    short = short.removesuffix('-dirty')
+    return next((t for sha, t in commit_times().items() if sha.startswith(short)), float('inf'))
+
+
 def provenance(command: str | None = None) -> dict:
     """When, where, at which commit and by which command a result was
     measured."""
@@ -147,10 +175,13 @@ def provenance_lines(tags: list[dict], command: str, noun: str = 'run') -> str:
         return values[0] if len(values) == 1 else f'{values[0]} to {values[-1]}'
 
     machines = sorted({t['machine'] for t in tags})
-    # in the order they were first used; a long list shows its ends only
+    # oldest first (by date, then by the commit's own time); a long list shows its ends only
     commits = list(
         dict.fromkeys(
-            t.get('commit', 'not recorded') for t in sorted(tags, key=lambda t: t['date'])
+            t.get('commit', 'not recorded')
+            for t in sorted(
+                tags, key=lambda t: (t['date'], commit_time(t.get('commit', 'not recorded')))
+            )
         )
     )
     if len(commits) <= MAX_COMMITS_LISTED:
