@@ -96,7 +96,10 @@ def section(result: dict, results: dict) -> str:
             'thread, speed-ups against MSRAHeatmap measured in the same run. "One read of the '
             'maps" is one max-reduction per map, value and argmax, over the same batch '
             f'({result["one_read_ms"]:.1f} ms), the least a peak decode reads; the values alone '
-            f'take {result.get("values_only_ms", float("nan")):.1f} ms.',
+            f'take {result.get("values_only_ms", float("nan")):.1f} ms. Each codec decodes by '
+            "the path its head takes (last column): MMPose's heatmap heads decode instance by "
+            "instance in numpy, randomized rounding's in one torch batch, so the decode ratio "
+            'compares what each head costs, not the same arithmetic.',
             '',
             table(result['rows']),
         ]

@@ -672,7 +672,9 @@ DECISIVE = (
     'Decisive: a two-sided paired t-test over the seeds rejects a zero difference at the '
     f'{100 * SIGNIFICANCE:g} % level (the mean at least t({1 - SIGNIFICANCE / 2:g}, seeds - 1) '
     "standard errors from 0; standard error: the seeds' differences' standard deviation over "
-    'the root of their number).'
+    'the root of their number). Each pair is tested on its own, uncorrected for the number '
+    'of pairs, and an undecided RTMPose pair trains more seeds: a pair decided near its bar '
+    'is weak evidence.'
 )
 
 
@@ -754,6 +756,13 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
         elif cost:
             line += ' - | - | - | - | - |'
         lines.append(line)
+    # an epoch's length differs between studies: say it where "first epoch" is read
+    epochs = sorted({iterations(1, s['num_train']) for s in summary})
+    lines += [
+        '',
+        f"An epoch: {' or '.join(map(str, epochs))} iterations of {BATCH} faces (the rows' "
+        'faces per epoch, over the batch).',
+    ]
     if cost:
         lines += ['', 'Params, GFLOPs, latency and throughput: measured as [costs](#costs) says.']
     return '\n'.join(lines)
