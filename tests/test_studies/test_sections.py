@@ -448,3 +448,15 @@ def test_a_paired_difference_is_decisive_by_a_t_test_not_by_two_standard_errors(
     assert not d['decisive']
     three = two + runs_of(stock, {2: 2.3}) + runs_of(rr, {2: 1.75})
     assert rows.paired_difference(three, rr.keys()[0], stock.keys()[0])['decisive']
+
+
+def test_the_stride_ablation_reads_across_the_measured_strides(stored):
+    """Each objective from stride 4 to the coarsest stride measured, with
+    its growth; an objective without its stride-4 row or a second stride is
+    left out."""
+    runs = stored['resolution']['runs'] + runs_of(
+        by_name('mobilenetv2 128 stride 16 two-class spatial'), {0: 4.2}
+    )
+    (line,) = resolution.stride_lines(resolution.summarise(runs))
+    assert line == '- two-class spatial: 2.10 → 4.20 % at strides 4, 16 (2.0x from stride 4 to 16)'
+    assert resolution.stride_lines(resolution.summarise(stored['resolution']['runs'])) == []

@@ -219,6 +219,29 @@ def compute_table(points: list[dict]) -> str:
     return '\n'.join(lines)
 
 
+STRIDES = (4, 8, 16)  # the ablation's heatmap strides at 128 input
+
+
+def stride_lines(summary: list[dict]) -> list[str]:
+    """The stride ablation read across: each objective's mean NME at
+    MobileNetV2's 128 input from stride 4 to the coarsest measured, and how
+    many times it grew (the trained counterpart of [quantization])."""
+    final = {(s['arch'], s['input'], s['stride'], s['row']): s['final_mean'] for s in summary}
+    out = []
+    for row in (RR, 'MSRA', DARK):
+        values = [final.get(('mobilenetv2', 128, stride, row)) for stride in STRIDES]
+        measured = [(stride, v) for stride, v in zip(STRIDES, values) if v is not None]
+        if len(measured) < 2 or values[0] is None:
+            continue
+        path = ' → '.join(f'{v:.2f}' for _, v in measured)
+        strides = ', '.join(str(stride) for stride, _ in measured)
+        out.append(
+            f'- {row}: {path} % at strides {strides} '
+            f'({measured[-1][1] / measured[0][1]:.1f}x from stride 4 to {measured[-1][0]})'
+        )
+    return out
+
+
 # "Matches": RR's mean NME at most this factor of the peer's.
 MATCH = 1.05
 
@@ -310,6 +333,17 @@ def section(result: dict, results: dict) -> str:
             '',
             rows.table(summary, costs),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
+            *(
+                [
+                    '',
+                    'Heatmap stride at 128 input (MobileNetV2, means of the seeds; the ideal '
+                    'decode of the same codecs is in [quantization](#quantization)):',
+                    '',
+                    *strides,
+                ]
+                if (strides := stride_lines(summary))
+                else []
+            ),
             '',
             'Paired over seeds (standard errors):',
             '',
