@@ -49,8 +49,8 @@ DEVIATIONS = [
         '4e-3, stated for the batch of 512 (`auto_scale_lr`, which MMPose applies only with '
         '`--auto-scale-lr`: without it, 4e-3 at any batch)',
         'chosen by the search: scaled linearly (4e-3 x 16 / 512) it learns too slowly from '
-        'scratch; at the final faces and pipeline, 2e-3 ends close to 1e-3, and the study '
-        'keeps 1e-3; see the search',
+        "scratch; at the final faces and pipeline, 2e-3 ends close to 1e-3 and MMPose's "
+        'unscaled 4e-3 well above it; the study keeps 1e-3; see the search',
     ),
     (
         'warm-up',
