@@ -47,7 +47,7 @@ def hrnet(objective: str, size: int, seeds: tuple[int, ...]) -> Row:
 ROWS = [
     *(mobilenet(o, 128) for o in (RR, *TRAINED_PEERS)),
     *(mobilenet(o, 64) for o in (RR, *TRAINED_PEERS)),
-    *(mobilenet(o, 128, stride, (0, 1)) for stride in (8, 16) for o in (RR, 'MSRA')),
+    *(mobilenet(o, 128, stride, (0, 1)) for stride in (8, 16) for o in (RR, 'MSRA', 'DARK')),
     *(mobilenet(o, 256) for o in (RR, *TRAINED_PEERS)),
     *(hrnet(o, 128, (0, 1)) for o in (RR, 'MSRA', 'UDP')),
     *(hrnet(o, 256, (0,)) for o in (RR, 'MSRA')),
@@ -228,7 +228,7 @@ def stride_lines(summary: list[dict]) -> list[str]:
     many times it grew (the trained counterpart of [quantization])."""
     final = {(s['arch'], s['input'], s['stride'], s['row']): s['final_mean'] for s in summary}
     out = []
-    for row in (RR, 'MSRA', DARK):
+    for row in (RR, *PEERS):
         values = [final.get(('mobilenetv2', 128, stride, row)) for stride in STRIDES]
         measured = [(stride, v) for stride, v in zip(STRIDES, values) if v is not None]
         if len(measured) < 2 or values[0] is None:
