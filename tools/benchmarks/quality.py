@@ -213,6 +213,10 @@ JUDGED = {
 }
 
 
+def met(ok: bool) -> str:
+    return '**met**' if ok else '**not met**'
+
+
 def goal_lines(summary: list[dict]) -> list[str]:
     """The goal's verdict for each randomized rounding row with its peers
     measured: ECE (raw and calibrated) against :data:`GOAL_ECE`, each AUROC
@@ -225,9 +229,6 @@ def goal_lines(summary: list[dict]) -> list[str]:
             theirs = [by[arch, size, p] for p in peers if (arch, size, p) in by]
             if rr is None or not theirs or rr['ECE'] is None:
                 continue
-
-            def met(ok: bool) -> str:
-                return '**met**' if ok else '**not met**'
 
             ece = f'ECE {rr["ECE"]:.3f} ({met(rr["ECE"] <= GOAL_ECE)})'
             if fitted is not None and fitted['ECE'] is not None:

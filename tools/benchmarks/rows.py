@@ -444,8 +444,14 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
 def own_command(study_name: str, row: Row, seed: int) -> str:
     """The command of study ``study_name`` that trains ``row`` at ``seed``
     again: the one that reproduces that run, whoever asked for it."""
+    return rerun_one(study_name, '--rows', row.name, seed)
+
+
+def rerun_one(study_name: str, option: str, name: str, seed: int) -> str:
+    """Study ``study_name``'s command that trains the one run ``name`` (given
+    by ``option``) at ``seed`` again, replacing the stored one."""
     return shlex.join(
-        ['python', '-m', f'tools.benchmarks.{study_name}', '--rows', row.name]
+        ['python', '-m', f'tools.benchmarks.{study_name}', option, name]
         + ['--seeds', str(seed), '--rerun']
     )
 

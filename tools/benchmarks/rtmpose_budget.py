@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 
 from . import rows, study
 from .rows import Row, RTMPoseRecipe
@@ -247,10 +246,7 @@ def run(names: list[str], seeds: tuple[int, ...], rerun: bool = False) -> dict:
 
 def own_command(name: str, seed: int) -> str:
     """The one command that trains candidate ``name`` at ``seed`` again."""
-    return shlex.join(
-        ['python', '-m', 'tools.benchmarks.rtmpose_budget', '--candidates', name]
-        + ['--seeds', str(seed), '--rerun']
-    )
+    return rows.rerun_one(RESULTS, '--candidates', name, seed)
 
 
 def main() -> None:

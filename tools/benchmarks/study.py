@@ -39,7 +39,7 @@ WORK = Path('work_dirs/benchmarks')  # training logs
 # target covers the same share of cells as in MMPose's own configs.
 MSRA_SIGMA_CELLS = 1.5
 # MMPose's ExpMomentumEMA default (gamma), which the RTMPose configs keep: the
-# iterations over which its momentum warms up
+# time constant, in iterations, of its momentum's decay to its floor
 EMA_GAMMA = 2000
 # RTMPose's face configs (rtmpose-*_8xb256-120e_*-256x256.py) use SimCC
 # sigma 5.66 bins at split ratio 2 for 256 input, i.e. 2.83 input px; the
