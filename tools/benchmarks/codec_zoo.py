@@ -159,11 +159,12 @@ def all_ideal_decoders(heatmap: int) -> dict[str, Callable]:
     decoders = {name: ideal_decoder(name, c) for name, c in gaussian_codecs(heatmap).items()}
     decoders['SimCCLabel'] = ideal_decoder('SimCCLabel', simcc_codec(heatmap))
     decoders['SimCCLabel, flip test'] = simcc_decoder('SimCCLabel', heatmap, True)
-    decoders['RR-SimCC expected (consistent)'] = simcc_decoder('RR', heatmap, False)
+    decoders['RR-SimCC expected'] = simcc_decoder('RR', heatmap, False)
     decoders['RR-SimCC expected, flip test'] = simcc_decoder('RR', heatmap, True)
-    decoders['RR expected (consistent)'] = rr_expected_decoder(heatmap)
+    decoders['RR expected'] = rr_expected_decoder(heatmap)
     decoders['RR two-class, H3R literal decoder'] = rr_expected_decoder(heatmap, True)
-    for n in (1, 8, 64):
+    decoders['RR one draw'] = rr_draws_decoder(heatmap, 1)
+    for n in (8, 64):
         decoders[f'RR mean of {n} draws'] = rr_draws_decoder(heatmap, n)
     return decoders
 

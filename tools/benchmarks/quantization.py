@@ -1,7 +1,7 @@
 """Localisation error of each codec's ideal prediction, per resolution.
 
 No network: each codec decodes its own target (or, for randomized
-rounding, the loss optimum / the mean of N draws). Errors in input pixels.
+rounding, the loss optimum / one draw / the mean of N draws). Errors in input pixels.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def section(result: dict, results: dict) -> str:
             f"{study.MSRA_SIGMA_CELLS} cells (the studies' rule), DARK blur 11; SimCC split "
             "ratio 8 / stride (2.0 at stride 4, as RTMPose), sigma as RTMPose's 256x256 face "
             'configs in input px; randomized rounding top-k 9 decoding log-probabilities. '
-            '"RR mean of N draws" decodes the average of N binary targets; the SimCC rows '
+            '"RR expected" decodes the loss optimum, the expected target; "RR one draw" one '
+            'binary target, and "RR mean of N draws" the average of N; the SimCC rows '
             "(split ratio 8 / stride) decode their ideal logits alone or as RTMCCHead's flip "
             "test averages them with the mirrored image's, and `RR-SimCC` is "
             '`RandomizedRoundingSimCC` on its loss optimum; "H3R literal '
