@@ -336,11 +336,13 @@ def section(result: dict, results: dict) -> str:
             '',
             rows.table(summary, costs),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
+            *rows.paragraph(placement_sentence(results)),
             *(
                 [
                     '',
                     'Heatmap stride at 128 input (MobileNetV2, means of the seeds; the ideal '
-                    'decode of the same codecs is in [quantization](#quantization)):',
+                    'decode of the same codecs is in [quantization](#quantization), whose 256 '
+                    'input puts these heatmaps, 32², 16² and 8², under its strides 8, 16 and 32):',
                     '',
                     *strides,
                 ]
@@ -368,6 +370,32 @@ def section(result: dict, results: dict) -> str:
             '',
             *expectations(summary, costs),
         ]
+    )
+
+
+def placement_sentence(results: dict) -> str:
+    """How many of the MSRA and UDP rows' training targets MMPose places a
+    cell off, from ``target_placement`` ('' until it is measured)."""
+    from . import target_placement  # which builds this study's rows
+
+    placed = results.get('target_placement')
+    if placed is None:
+        return ''
+    shares = [
+        f'{size} input{f" stride {stride}" if stride != 4 else ""}: '
+        + ', '.join(
+            f'{o} {100 * target_placement.share(placed, size, stride, o):.0f} %'
+            for o in ('MSRA', 'UDP')
+        )
+        for size, stride in target_placement.CASES
+        if target_placement.share(placed, size, stride, 'MSRA') is not None
+    ]
+    return (
+        "MMPose 1.3.2 places part of the MSRA and UDP rows' training targets one cell off: "
+        'at sigma 1.5 cells, those of keypoints less than 4.5 cells from the left or top '
+        f'border ({"; ".join(shares)}; [why](#target_placement)). These rows train on them as '
+        "MMPose ships them; the DARK rows' unbiased targets stay in place, so DARK is the "
+        'Gaussian peer that these misplaced targets do not hold back.'
     )
 
 
