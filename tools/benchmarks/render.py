@@ -25,6 +25,7 @@ from . import (
     convergence,
     costs,
     edge,
+    flip_test,
     h3r_pipeline_parity,
     h3r_released_models,
     model_index,
@@ -45,6 +46,7 @@ from . import (
 SECTIONS = {
     'resolution': resolution,
     'rtmpose': rtmpose,
+    'flip_test': flip_test,
     'convergence': convergence,
     'costs': costs,
     'quality': quality,

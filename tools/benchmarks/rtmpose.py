@@ -293,10 +293,31 @@ def section(result: dict, results: dict) -> str:
         'Expectations:',
         '',
         *expectations(summary, result['runs'], costs),
+        *rows.paragraph(flip_test_sentence(results)),
     ]
     if budget:
         lines += ['', rtmpose_budget.section(budget, results)]
     return '\n'.join(lines)
+
+
+def flip_test_sentence(results: dict) -> str:
+    """What MMPose's flip test adds to the s = 0.5 rows, from ``flip_test``
+    ('' until measured)."""
+    from . import flip_test  # which measures this study's rows
+
+    measured = results.get('flip_test')
+    if measured is None:
+        return ''
+    means = flip_test.means(measured['runs'])
+    said = [
+        f'{row} {m["flip"]:.2f} with it, {m["plain"]:.2f} without ({m["seeds"]} seeds)'
+        for (row, size), m in means.items()
+        if size == 128
+    ]
+    return (
+        "Expectation 2 and MMPose's flip test, which at s = 0.5 is off by about a pixel for "
+        f'SimCCLabel on the ideal prediction ([flip test](#flip_test)): {"; ".join(said)}.'
+    )
 
 
 COMMAND = 'python -m tools.benchmarks.rtmpose --rerun'

@@ -1,0 +1,65 @@
+"""RTMPose's flip test at each split ratio: the section and the RTMPose
+study's sentence quote the stored tests' means and paired differences, and
+a row the study does not have is refused before anything runs."""
+
+import pytest
+
+from tools.benchmarks import flip_test, rtmpose, study
+
+
+def entry(row: str, seed: int, flip: float, plain: float) -> dict:
+    return dict(
+        row=row,
+        input=128,
+        seed=seed,
+        weights=None,
+        stored_nme=flip,
+        flip_nme=flip,
+        plain_nme=plain,
+        provenance=dict(
+            date='2026-12-05',
+            machine='Test CPU (x86_64 AVX2)',
+            commit='abc1234',
+            command=flip_test.own_command(f'rtmpose-t 128 {row}', seed),
+        ),
+    )
+
+
+RUNS = [
+    entry('SimCCLabel s=0.5', 0, 2.0, 1.9),
+    entry('SimCCLabel s=0.5', 1, 2.2, 2.0),
+    entry('RR s=0.5', 1, 1.4, 1.5),
+    entry('RR s=0.5', 0, 1.2, 1.3),
+]
+
+
+def test_the_table_gives_means_and_paired_differences_per_row():
+    text = flip_test.table(RUNS)
+    assert '| SimCCLabel s=0.5 | 128 | 0, 1 | 2.100 | 1.950 | +0.150 |' in text
+    assert '| RR s=0.5 | 128 | 0, 1 | 1.300 | 1.400 | -0.100 |' in text
+
+
+def test_the_section_says_whether_it_reproduced_the_stored_nme():
+    page = flip_test.section(dict(runs=RUNS), {})
+    assert 'this test reproduces each run' in page
+    off = [dict(RUNS[0], stored_nme=2.5), *RUNS[1:]]
+    assert 'does not reproduce' in flip_test.section(dict(runs=off), {})
+    # the weights were not recorded in the fixture: the page says so
+    assert 'Measured on weights that their study has retrained since' in page
+
+
+def test_the_rtmpose_section_quotes_the_flip_test():
+    sentence = rtmpose.flip_test_sentence({'flip_test': dict(runs=RUNS)})
+    assert 'RR s=0.5 1.30 with it, 1.40 without (2 seeds)' in sentence
+    assert 'SimCCLabel s=0.5 2.10 with it, 1.95 without (2 seeds)' in sentence
+    assert rtmpose.flip_test_sentence({}) == ''
+
+
+def test_a_row_the_study_lacks_is_refused_and_nothing_is_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr('sys.argv', ['flip_test', '--rows', 'rtmpose-t 128 RR s=3'])
+    with pytest.raises(SystemExit) as refused:
+        flip_test.main()
+    assert refused.value.code == 2
+    assert "invalid choice: 'rtmpose-t 128 RR s=3'" in capsys.readouterr().err
+    assert not (tmp_path / study.OUT).exists()
