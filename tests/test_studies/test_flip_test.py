@@ -52,6 +52,10 @@ def test_the_rtmpose_section_quotes_the_flip_test():
     sentence = rtmpose.flip_test_sentence({'flip_test': dict(runs=RUNS)})
     assert 'RR s=0.5 1.30 with it, 1.40 without (2 seeds)' in sentence
     assert 'SimCCLabel s=0.5 2.10 with it, 1.95 without (2 seeds)' in sentence
+    assert (
+        'Without flip test, RR s=0.5 leads SimCCLabel s=0.5 by 0.55 points; with it, by 0.80.'
+        in sentence
+    )
     assert rtmpose.flip_test_sentence({}) == ''
 
 
