@@ -164,13 +164,15 @@ def test_the_readme_sentence_pairs_randomized_rounding_with_each_stock_codec(sto
         'On the generated faces, at 128 input MobileNetV2 with randomized rounding reaches '
         '1.70 % (against MSRA + DARK 2.50 %); RTMPose-t at 64 input 2.00 % with randomized '
         'rounding '
-        '(RR s=1) against 2.25 % with its stock SimCC labels: means over the seeds shown.'
+        '(RR s=1) against 2.25 % with its stock SimCC labels at s=2: means over the '
+        'seeds shown.'
     )
     assert readme_sentence({}, []).startswith('No pair')
     found['rtmpose', 'rtmpose-t', 128, 'SimCCLabel s=2'] = dict(final_mean=2.2)
     assert (
         'RTMPose-t at 128 input 1.90 % with randomized rounding (RR s=2) against 2.20 % with its '
-        'stock SimCC labels (paired over 2 seeds: -0.30 points, standard error 0.10, not '
+        'stock SimCC labels at s=2 (paired over 2 seeds: -0.30 points, standard '
+        'error 0.10, not '
         'decisive yet); '
         'RTMPose-t at 64'
     ) in readme_sentence(found, stored['rtmpose']['runs'])
@@ -460,3 +462,20 @@ def test_the_stride_ablation_reads_across_the_measured_strides(stored):
     (line,) = resolution.stride_lines(resolution.summarise(runs))
     assert line == '- two-class spatial: 2.10 → 4.20 % at strides 4, 16 (2.0x from stride 4 to 16)'
     assert resolution.stride_lines(resolution.summarise(stored['resolution']['runs'])) == []
+
+
+def test_the_flatness_measure_is_given_for_every_rtmpose_run():
+    """Not only the stock row the recipe was chosen on: every run's change
+    over its last fifth, naming those at or above the goal."""
+    flat, rising = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    runs = runs_of(flat, {0: 2.0}) + runs_of(rising, {1: 2.0})
+    epochs = flat.epochs
+    runs[0]['nme'] = [2.0] * epochs
+    runs[1]['nme'] = [2.2] * (epochs - 1) + [2.0]
+    line = rtmpose.flatness_line(runs)
+    assert line.startswith('The same flatness measure on every run of every row: at most 10.0 %')
+    assert f'at or above 5 %: {rising.objective} at 128, seed 1 (10.0 %).' in line
+    runs[1]['nme'] = [2.0] * epochs
+    assert line != rtmpose.flatness_line(runs)
+    assert rtmpose.flatness_line(runs).endswith('every run under 5 %.')
+    assert rtmpose.flatness_line([]) == ''

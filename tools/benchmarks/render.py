@@ -228,7 +228,8 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
                 )
             said.append(
                 f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '
-                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels{pair}'
+                f'({simcc}) against {stock["final_mean"]:.2f} % with its stock SimCC labels '
+                f'at s=2{pair}'
             )
     if not said:
         return 'No pair of randomized rounding and a stock codec is measured yet.'

@@ -258,6 +258,30 @@ def criteria_line(runs: list[dict], resolution: dict | None) -> str:
     )
 
 
+def flatness_line(runs: list[dict]) -> str:
+    """The flatness criterion on every row, not only the stock one it was
+    chosen on: each run's change over its last fifth, and the runs above
+    ``FLAT``."""
+    trained = sorted(rows.trainings(runs), key=lambda r: (r['input'], r['row'], r['seed']))
+    if not trained:
+        return ''
+    above = [
+        f'{r["row"]} at {r["input"]}, seed {r["seed"]} ({100 * change:.1f} %)'
+        for r in trained
+        if (change := rows.last_fifth_change(r['nme'])) >= FLAT
+    ]
+    largest = max(rows.last_fifth_change(r['nme']) for r in trained)
+    return (
+        f'The same flatness measure on every run of every row: at most {100 * largest:.1f} %; '
+        + (
+            f'at or above {100 * FLAT:g} %: {"; ".join(above)}. These runs still improve a little '
+            'at the end, so "at convergence" is approximate for them.'
+            if above
+            else f'every run under {100 * FLAT:g} %.'
+        )
+    )
+
+
 def section(result: dict, results: dict) -> str:
     summary = summarise(result['runs'])
     budget, costs = results.get('rtmpose_budget'), results.get('costs')
@@ -287,6 +311,7 @@ def section(result: dict, results: dict) -> str:
         *rows.paragraph(rows.still_to_run(planned(result['runs']), result['runs'])),
         '',
         criteria_line(result['runs'], results.get('resolution')),
+        *rows.paragraph(flatness_line(result['runs'])),
         '',
         *paired,
         *([''] if paired else []),
