@@ -77,7 +77,13 @@ def ideal_decoder(name: str, codec) -> Callable[[np.ndarray], np.ndarray]:
         return run
 
     def run(kp):
-        return codec.decode(codec.encode(kp)['heatmaps'])[0]
+        decoded = codec.decode(codec.encode(kp)['heatmaps'])[0]
+        if name.startswith('UDP'):
+            # UDP's crop and encode take the box as [0, input - 1] px, its
+            # decode returns [0, input] px, which MMPose's estimator maps onto
+            # the box: back in the crop's own px, the pipeline's round trip.
+            decoded = decoded * (INPUT - 1) / INPUT
+        return decoded
 
     return run
 

@@ -104,10 +104,14 @@ def section(result: dict, results: dict) -> str:
             "test averages them with the mirrored image's, and `RR-SimCC` is "
             '`RandomizedRoundingSimCC` on its loss optimum; "H3R literal '
             'decoder" applies H3R\'s softmax of raw keypoint logits to the per-pixel two-class '
-            'loss optimum (l0 = 0). At stride 32 most points lie within 3 sigma of the map '
-            "border, where MMPose's Gaussian targets with a fractional radius (3 x 1.5 cells) "
-            'are placed a cell off: their window start, negative there, is truncated towards '
-            'zero instead of rounded down.',
+            'loss optimum (l0 = 0). UDP is measured in its own convention: its crop and encode '
+            'take the box as [0, input - 1] px and its decode returns [0, input] px, which '
+            "MMPose's estimator maps onto the box, so its decode is scaled back by "
+            '(input - 1) / input, as that round trip does. At stride 32 most points lie within '
+            "3 sigma of the map border, where MMPose's Gaussian targets with a fractional radius "
+            '(3 x 1.5 cells) are placed a cell off: their window start, negative there, is '
+            'truncated towards zero instead of rounded down ([counted on the training '
+            'targets](#target_placement)).',
             '',
             table(result['rows']),
             '',
