@@ -479,3 +479,20 @@ def test_the_flatness_measure_is_given_for_every_rtmpose_run():
     assert line != rtmpose.flatness_line(runs)
     assert rtmpose.flatness_line(runs).endswith('every run under 5 %.')
     assert rtmpose.flatness_line([]) == ''
+
+
+def test_the_best_epoch_line_names_the_rows_that_got_worse_before_the_end():
+    by = {(r.arch, r.input, r.stride, r.objective): r for r in resolution.ROWS}
+    steady = runs_of(by['mobilenetv2', 128, 4, resolution.RR], {0: 2.0})
+    worse = runs_of(by['mobilenetv2', 128, 16, 'MSRA'], {0: 3.0})
+    steady[0]['nme'] = [3.0] * 59 + [2.0]
+    worse[0]['nme'] = [3.0] * 9 + [2.5] + [3.0] * 50
+    line = rows.best_epoch_line(resolution.summarise(steady + worse))
+    assert line == (
+        'Rows that ended more than 5 % above their best epoch (mean curves of the seeds; they '
+        'got worse before the end): mobilenetv2 128 stride 16 MSRA, 20.0 % (2.50 at epoch 10, '
+        '3.00 at the end).'
+    )
+    line = rows.best_epoch_line(resolution.summarise(steady))
+    assert line.startswith('No row ended more than 5 % above its best epoch')
+    assert rows.best_epoch_line([]) == ''

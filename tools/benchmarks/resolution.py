@@ -337,6 +337,7 @@ def section(result: dict, results: dict) -> str:
             rows.table(summary, costs),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
             *rows.paragraph(placement_sentence(results)),
+            *rows.paragraph(rows.best_epoch_line(summary)),
             *(
                 [
                     '',

@@ -606,6 +606,45 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     return out
 
 
+# "best epoch well below the final": more than this share under it
+BEST_BELOW_FINAL = 0.05
+
+
+def best_epoch_line(summary: list[dict]) -> str:
+    """How far each row ended above its best epoch (mean curves of the
+    seeds): the largest rise, and the rows more than
+    :data:`BEST_BELOW_FINAL` above it, which got worse before the end, as a
+    model overfitting its few faces would."""
+    if not summary:
+        return ''
+
+    def label(s: dict) -> str:
+        stride = f' stride {s["stride"]}' if s['stride'] != 4 else ''
+        return f'{s["arch"]} {s["input"]}{stride} {s["row"]}'
+
+    def rise(s: dict) -> float:
+        return s['final_mean'] / min(s['curve_mean']) - 1
+
+    def said(s: dict) -> str:
+        best = int(np.argmin(s['curve_mean']))
+        return (
+            f'{label(s)}, {100 * rise(s):.1f} % ({s["curve_mean"][best]:.2f} at epoch '
+            f'{best + 1}, {s["final_mean"]:.2f} at the end)'
+        )
+
+    share = f'{100 * BEST_BELOW_FINAL:g} %'
+    above = [said(s) for s in summary if rise(s) > BEST_BELOW_FINAL]
+    if above:
+        return (
+            f'Rows that ended more than {share} above their best epoch (mean curves of the seeds; '
+            f'they got worse before the end): {"; ".join(above)}.'
+        )
+    return (
+        f'No row ended more than {share} above its best epoch (mean curves of the seeds); the '
+        f'largest rise: {said(max(summary, key=rise))}.'
+    )
+
+
 def stored_run(row: Row, seed: int, keys) -> bool:
     """Whether ``keys`` (run keys, :func:`run_key`) hold ``row`` at ``seed``
     with each of its re-decoded rows: what a study trains only if missing."""

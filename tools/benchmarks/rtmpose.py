@@ -312,6 +312,7 @@ def section(result: dict, results: dict) -> str:
         '',
         criteria_line(result['runs'], results.get('resolution')),
         *rows.paragraph(flatness_line(result['runs'])),
+        *rows.paragraph(rows.best_epoch_line(summary)),
         '',
         *paired,
         *([''] if paired else []),
