@@ -496,3 +496,14 @@ def test_the_best_epoch_line_names_the_rows_that_got_worse_before_the_end():
     line = rows.best_epoch_line(resolution.summarise(steady))
     assert line.startswith('No row ended more than 5 % above its best epoch')
     assert rows.best_epoch_line([]) == ''
+
+
+def test_the_costs_section_gives_the_noise_band_of_its_ratios():
+    from tools.benchmarks import costs
+
+    def row(objective: str, ratio: float) -> dict:
+        return dict(row=objective, train_vs_stock=ratio)
+
+    measured = dict(rows=[row('MSRA', 1.0), row(rows.DARK, 0.9), row(rows.DARK, 1.08)])
+    assert 'range from 0.90 to 1.08 (2 rows)' in costs.noise_sentence(measured)
+    assert costs.noise_sentence(dict(rows=measured['rows'][:2])) == ''

@@ -154,7 +154,27 @@ def section(result: dict, results: dict) -> str:
             f'one optimiser step, inference is `test_step` with flip test on {result["batch"]} '
             f'crops; rows timed in turn over {result["repeats"]} rounds, medians, as ratios '
             f'against the stock row of the same backbone and input ({stock_rows()}).',
+            *rows.paragraph(noise_sentence(result)),
+            '',
+            "Randomized rounding's heatmap rows count more FLOPs than MSRA's at the same "
+            "backbone and input because H3R's head, as shipped, outputs two logits per pixel per "
+            'keypoint (2K channels, against K).',
         ]
+    )
+
+
+def noise_sentence(result: dict) -> str:
+    """The throughput ratios' run-to-run noise: the MSRA + DARK rows train
+    and run exactly MSRA's model and pipeline, so their training ratios
+    against MSRA would be 1 without noise."""
+    same = [r['train_vs_stock'] for r in result['rows'] if r['row'] == rows.DARK]
+    if len(same) < 2:
+        return ''
+    return (
+        f'How noisy the ratios are: the `{rows.DARK}` rows train exactly the MSRA model on its '
+        f'pipeline, yet their training ratios against MSRA range from {min(same):.2f} to '
+        f'{max(same):.2f} ({len(same)} rows). A training ratio inside that band differs from 1 '
+        'by no more than the noise.'
     )
 
 
