@@ -507,3 +507,32 @@ def test_the_costs_section_gives_the_noise_band_of_its_ratios():
     measured = dict(rows=[row('MSRA', 1.0), row(rows.DARK, 0.9), row(rows.DARK, 1.08)])
     assert 'range from 0.90 to 1.08 (2 rows)' in costs.noise_sentence(measured)
     assert costs.noise_sentence(dict(rows=measured['rows'][:2])) == ''
+
+
+def test_the_quality_goal_line_judges_randomized_rounding_against_each_peers_best():
+    from tools.benchmarks import quality
+
+    def entry(objective: str, ece: float, occluded: float, failed: float, nme: float) -> dict:
+        return {
+            'arch': 'mobilenetv2',
+            'input': 128,
+            'row': objective,
+            'ECE': ece,
+            'AUROC/occluded': occluded,
+            'AUROC/failed': failed,
+            'NME/occluded points': nme,
+        }
+
+    summary = [
+        entry(resolution.RR, 0.09, 0.87, 0.92, 7.8),
+        entry(resolution.RR + quality.CALIBRATED, 0.02, 0.87, 0.92, 7.8),
+        entry('MSRA', 0.06, 0.76, 0.86, 7.7),
+        entry(rows.DARK, 0.08, 0.76, 0.87, 7.0),
+    ]
+    (line,) = quality.goal_lines(summary)
+    assert line == (
+        '- mobilenetv2 128 two-class spatial: ECE 0.090 (**not met**), calibrated 0.020 '
+        "(**met**); the peers' raw ECE, best 0.060 (their scores are not calibrated); "
+        'AUROC/occluded 0.870 against 0.760 (**met**); AUROC/failed 0.920 against 0.870 '
+        '(**met**); NME on occluded points 7.80 against 7.00 (higher)'
+    )

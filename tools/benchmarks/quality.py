@@ -233,6 +233,9 @@ def goal_lines(summary: list[dict]) -> list[str]:
             ece = f'ECE {rr["ECE"]:.3f} ({met(rr["ECE"] <= GOAL_ECE)})'
             if fitted is not None and fitted['ECE'] is not None:
                 ece += f', calibrated {fitted["ECE"]:.3f} ({met(fitted["ECE"] <= GOAL_ECE)})'
+            raw = min((p['ECE'] for p in theirs if p['ECE'] is not None), default=None)
+            if raw is not None:
+                ece += f"; the peers' raw ECE, best {raw:.3f} (their scores are not calibrated)"
             parts = [ece]
             for name in ('AUROC/occluded', 'AUROC/failed'):
                 best = max((p[name] for p in theirs if p[name] is not None), default=None)
