@@ -293,7 +293,10 @@ def section(result: dict, results: dict) -> str:
         f'per-channel weights, ranges set on {crops} training crops; the decode '
         "and the head's last layer stay in float. NME on the "
         f'{faces} generated test faces, flip test off; latency at batch 1, medians of '
-        f'{result["repeats"]} runs, decode included; file sizes in MiB.',
+        f'{result["repeats"]} runs, decode included; file sizes in MiB. Each row compares '
+        'one model with itself, FP32 against INT8; across rows the NME compares models trained '
+        'differently, which the [resolution](#resolution) and [RTMPose](#rtmpose) studies '
+        'compare at convergence.',
         '',
         table(result),
         *rows.retrained_paragraph(result['rows'], results, COMMAND),
