@@ -719,7 +719,10 @@ DECISIVE = (
     "standard errors from 0; standard error: the seeds' differences' standard deviation over "
     'the root of their number). Each pair is tested on its own, uncorrected for the number '
     'of pairs, and an undecided RTMPose pair trains more seeds: a pair decided near its bar '
-    'is weak evidence.'
+    'is weak evidence. A pair shares its seed: the same initial weights, data order and '
+    'augmentation draws. Its two runs may come from different commits and CPU kinds, each '
+    'named in the run file; one config and seed repeats exactly on one CPU kind, not '
+    'necessarily across kinds.'
 )
 
 
