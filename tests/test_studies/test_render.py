@@ -172,7 +172,7 @@ def test_a_section_measured_on_weights_retrained_since_says_so():
         weights['checkpoint_sha256'] = digest
         out = dict(study='resolution', arch='mobilenetv2', input=128, row=row, weights=weights)
         out |= dict(nme=3.0, jitter=0.1, staircase=0.0, lag=0.0)
-        return out | dict(one_euro_jitter=0.1, one_euro_lag=1.0)
+        return out | dict(one_euro_nme=1.1, one_euro_jitter=0.1, one_euro_lag=1.0)
 
     def stored(msra_digest: str) -> dict:
         run = dict(arch='mobilenetv2', input=128, stride=4, epochs=60, seed=0)

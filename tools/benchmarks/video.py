@@ -122,14 +122,14 @@ def measure(num_clips: int = 4) -> dict:
 def table(result: dict) -> str:
     lines = [
         '| backbone | input | objective | NME % | jitter % | staircase rate | lag | '
-        'One-Euro: jitter % | One-Euro: lag |',
-        '|---|---|---|---|---|---|---|---|---|',
+        'One-Euro: NME % | One-Euro: jitter % | One-Euro: lag |',
+        '|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in result['rows']:
         lines.append(
             f'| {r["arch"]} | {r["input"]} | {r["row"]} | {r["nme"]:.2f} | {r["jitter"]:.3f} | '
-            f'{r["staircase"]:.3f} | {r["lag"]:.1f} | {r["one_euro_jitter"]:.3f} | '
-            f'{r["one_euro_lag"]:.1f} |'
+            f'{r["staircase"]:.3f} | {r["lag"]:.1f} | {r["one_euro_nme"]:.2f} | '
+            f'{r["one_euro_jitter"]:.3f} | {r["one_euro_lag"]:.1f} |'
         )
     return '\n'.join(lines)
 
