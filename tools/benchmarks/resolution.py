@@ -235,7 +235,7 @@ def compute_table(points: list[dict]) -> str:
 STRIDES = (4, 8, 16)  # the ablation's heatmap strides at 128 input
 
 
-def stride_lines(summary: list[dict]) -> list[str]:
+def stride_lines(summary: list[dict], results: dict | None = None) -> list[str]:
     """The stride ablation read across: each objective's mean NME at
     MobileNetV2's 128 input from stride 4 to the coarsest measured, and how
     many times it grew (the trained counterpart of [quantization])."""
@@ -252,7 +252,23 @@ def stride_lines(summary: list[dict]) -> list[str]:
             f'- {row}: {path} % at strides {strides} '
             f'({measured[-1][1] / measured[0][1]:.1f}x from stride 4 to {measured[-1][0]})'
         )
-    return out
+    return out + placement_line(results) if out else out
+
+
+def placement_line(results: dict | None) -> list[str]:
+    """The stride ablation's word on MMPose's misplaced MSRA targets."""
+    from . import target_placement  # which builds this study's rows
+
+    placed = (results or {}).get('target_placement')
+    shares = [(stride, target_placement.share(placed, 128, stride, 'MSRA')) for stride in STRIDES]
+    if placed is None or any(v is None for _, v in shares):
+        return []
+    said = ', '.join(f'{100 * v:.0f} % at stride {stride}' for stride, v in shares)
+    return [
+        '',
+        "MSRA's and MSRA + DARK's growth includes MMPose's misplaced training targets, "
+        f"{said} ([target placement](#target_placement)); the DARK rows' targets stay in place.",
+    ]
 
 
 # "Matches": RR's mean NME at most this factor of the peer's.
@@ -357,7 +373,7 @@ def section(result: dict, results: dict) -> str:
                     '',
                     *strides,
                 ]
-                if (strides := stride_lines(summary))
+                if (strides := stride_lines(summary, results))
                 else []
             ),
             '',
