@@ -556,3 +556,19 @@ def test_the_quality_goal_line_judges_randomized_rounding_against_each_peers_bes
         'AUROC/occluded 0.870 against 0.760 (**met**); AUROC/failed 0.920 against 0.870 '
         '(**met**); NME on occluded points 7.80 against 7.00 (higher)'
     )
+
+
+def test_the_costs_section_says_why_heads_count_different_flops():
+    from tools.benchmarks import costs
+
+    def row(objective: str, gflops: float, size: int = 128) -> dict:
+        return dict(arch='mobilenetv2', input=size, stride=4, row=objective, gflops=gflops)
+
+    measured = dict(
+        rows=[row('two-class spatial', 0.118), row('MSRA', 0.108), row('MSRA', 0.03, 64)]
+    )
+    sentence = costs.head_flops_sentence(measured)
+    assert sentence.startswith(
+        'GFLOPs of MobileNetV2 at 128 input, by head: two-class spatial 0.118, MSRA 0.108.'
+    )
+    assert costs.head_flops_sentence(dict(rows=[])) == ''

@@ -34,9 +34,9 @@ def test_mmpose_moves_the_targets_near_the_left_and_top_border_by_one_cell():
     encoded = msra().encode(sample(points)['transformed_keypoints'])
     peaks = target_placement.peak_cells(encoded['heatmaps'])
     assert peaks.tolist() == [[1, 10], [5, 10], [5, 10], [10, 4], [10, 10], [15, 15]]
-    assert target_placement.count_moved(msra(), [sample(points)], INPUT, HEATMAP, False) == (6, 3)
+    assert target_placement.count_moved(msra(), [sample(points)], HEATMAP) == (6, 3)
     unbiased = msra(unbiased=True)
-    assert target_placement.count_moved(unbiased, [sample(points)], INPUT, HEATMAP, False) == (
+    assert target_placement.count_moved(unbiased, [sample(points)], HEATMAP) == (
         6,
         0,
     )
@@ -48,24 +48,23 @@ def test_udp_cells_use_udps_own_scaling():
     udp = UDPHeatmap((INPUT, INPUT), (HEATMAP, HEATMAP), sigma=1.5)
     scale = (INPUT - 1) / (HEATMAP - 1)
     points = [(2 * scale, 10 * scale), (10 * scale, 10 * scale)]
-    assert target_placement.own_cells(np.array(points), INPUT, HEATMAP, True).tolist() == [
+    assert target_placement.own_cells(np.array(points, np.float32), udp).tolist() == [
         [2, 10],
         [10, 10],
     ]
-    assert target_placement.count_moved(udp, [sample(points)], INPUT, HEATMAP, True) == (2, 1)
+    assert target_placement.count_moved(udp, [sample(points)], HEATMAP) == (2, 1)
 
 
 def test_invisible_keypoints_and_those_off_the_map_are_not_counted():
     points = [(8.0, 40.0), (8.0, 40.0), (-20.0, 40.0), (40.0, 40.0)]
-    counted = target_placement.count_moved(
-        msra(), [sample(points, [1.0, 0.0, 1.0, 1.0])], INPUT, HEATMAP, False
-    )
+    counted = target_placement.count_moved(msra(), [sample(points, [1.0, 0.0, 1.0, 1.0])], HEATMAP)
     assert counted == (2, 1)
 
 
 STORED = dict(
     epochs=3,
     sigma_cells=1.5,
+    mmpose='1.3.2',
     rows=[
         dict(input=size, stride=stride, heatmap=size // stride, objective=o, targets=100,
              moved=moved, share=moved / 100)

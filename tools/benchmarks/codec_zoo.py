@@ -82,7 +82,8 @@ def ideal_decoder(name: str, codec) -> Callable[[np.ndarray], np.ndarray]:
             # UDP's crop and encode take the box as [0, input - 1] px, its
             # decode returns [0, input] px, which MMPose's estimator maps onto
             # the box: back in the crop's own px, the pipeline's round trip.
-            decoded = decoded * (INPUT - 1) / INPUT
+            size = np.asarray(codec.input_size, np.float64)
+            decoded = decoded * (size - 1) / size
         return decoded
 
     return run

@@ -181,9 +181,10 @@ def placement_caveat(results: dict) -> str:
     if not shares:
         return ''
     return (
-        ' MSRA and UDP are MMPose 1.3.2 as shipped, which at sigma 1.5 places the targets of '
-        f'keypoints near the left and top border a cell off (MSRA: {", ".join(shares)}; '
-        "[why](docs/benchmarks.md#target_placement)); DARK's targets stay in place."
+        f' MSRA and UDP are MMPose {placed["mmpose"]} as shipped, which at sigma '
+        f'{placed["sigma_cells"]:g} places the targets of keypoints near the left and top border '
+        f'a cell off (MSRA: {", ".join(shares)}; [why](docs/benchmarks.md#target_placement)); '
+        "DARK's targets stay in place."
     )
 
 

@@ -403,27 +403,34 @@ def section(result: dict, results: dict) -> str:
 
 def placement_sentence(results: dict) -> str:
     """How many of the MSRA and UDP rows' training targets MMPose places a
-    cell off, from ``target_placement`` ('' until it is measured)."""
+    cell off, from ``target_placement``, for the rows this study trains
+    ('' until it is measured)."""
     from . import target_placement  # which builds this study's rows
 
     placed = results.get('target_placement')
     if placed is None:
         return ''
-    shares = [
-        f'{size} input{f" stride {stride}" if stride != 4 else ""}: '
-        + ', '.join(
-            f'{o} {100 * target_placement.share(placed, size, stride, o):.0f} %'
+    trained = {(r.input, r.stride, r.objective) for r in ROWS if r.arch == 'mobilenetv2'}
+    shares = []
+    for size, stride in target_placement.CASES:
+        said = [
+            f'{o} {100 * value:.0f} %'
             for o in ('MSRA', 'UDP')
-        )
-        for size, stride in target_placement.CASES
-        if target_placement.share(placed, size, stride, 'MSRA') is not None
-    ]
+            if (size, stride, o) in trained
+            and (value := target_placement.share(placed, size, stride, o)) is not None
+        ]
+        if said:
+            where = f'{size} input' + (f' stride {stride}' if stride != 4 else '')
+            shares.append(f'{where}: {", ".join(said)}')
+    if not shares:
+        return ''
     return (
-        "MMPose 1.3.2 places part of the MSRA and UDP rows' training targets one cell off: "
-        'at sigma 1.5 cells, those of keypoints less than 4.5 cells from the left or top '
-        f'border ({"; ".join(shares)}; [why](#target_placement)). These rows train on them as '
-        "MMPose ships them; the DARK rows' unbiased targets stay in place, so DARK is the "
-        'Gaussian peer that these misplaced targets do not hold back.'
+        f"MMPose {placed['mmpose']} places part of the MSRA and UDP rows' training targets one "
+        f'cell off: at sigma {placed["sigma_cells"]:g} cells, those of keypoints less than '
+        f'{target_placement.radius(placed):g} cells from the left or top border '
+        f'({"; ".join(shares)}; [why](#target_placement)). These rows train on them as MMPose '
+        "ships them; the DARK rows' unbiased targets stay in place, so DARK is the Gaussian "
+        'peer that these misplaced targets do not hold back.'
     )
 
 

@@ -137,6 +137,12 @@ class RTMPoseRecipe:
 MMPOSE_RTMPOSE_RECIPE = RTMPoseRecipe()
 
 
+def row_name(arch: str, size: int, stride: int, objective: str) -> str:
+    """A row's name, e.g. 'mobilenetv2 128 stride 8 MSRA' (stride 4 unsaid)."""
+    said = f' stride {stride}' if stride != 4 else ''
+    return f'{arch} {size}{said} {objective}'
+
+
 @dataclass(frozen=True)
 class Row:
     """One trained model of a study; its ``redecoded`` rows come with it.
@@ -166,8 +172,7 @@ class Row:
 
     @property
     def name(self) -> str:
-        stride = f' stride {self.stride}' if self.stride != 4 else ''
-        return f'{self.arch} {self.input}{stride} {self.objective}'
+        return row_name(self.arch, self.input, self.stride, self.objective)
 
     @property
     def num_train(self) -> int:
@@ -408,8 +413,7 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     from rr_mmpose.datasets import generated_faces
 
     def the_stored_run() -> dict | None:
-        stored = (study.load(study_name) or {}).get('runs', [])
-        return next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
+        return stored_run_of(study_name, row, seed)
 
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
@@ -439,6 +443,12 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     cfg = row_config(row, seed, generated_faces(study.DATA), work_dir)
     # MMEngine's EMAHook saves the EMA weights as the checkpoint's state_dict.
     return init_model(cfg, str(checkpoint), device='cpu'), cfg, weights_tag(run)
+
+
+def stored_run_of(study_name: str, row: Row, seed: int) -> dict | None:
+    """The run of ``row`` at ``seed`` that ``study_name``'s file stores, if any."""
+    stored = (study.load(study_name) or {}).get('runs', [])
+    return next((r for r in stored if run_key(r) == (*row.keys()[0], seed)), None)
 
 
 def own_command(study_name: str, row: Row, seed: int) -> str:
@@ -493,7 +503,7 @@ def retrained_since(entries: list[dict], results: dict) -> list[str]:
         digest = weights.get('checkpoint_sha256')
         if digest is None or current is None or current.get('checkpoint_sha256') != digest:
             stale.append(f'{e["arch"]} {e["input"]} {e["row"]}')
-    return stale
+    return list(dict.fromkeys(stale))  # one name per row, whatever its seeds
 
 
 def retrained_paragraph(entries: list[dict], results: dict, command: str) -> list[str]:
@@ -502,7 +512,8 @@ def retrained_paragraph(entries: list[dict], results: dict, command: str) -> lis
     stale = retrained_since(entries, results)
     if not stale:
         return []
-    which = 'every row' if len(stale) == len(entries) else '; '.join(f'`{name}`' for name in stale)
+    named = {(e['arch'], e['input'], e['row']) for e in entries}
+    which = 'every row' if len(stale) == len(named) else '; '.join(f'`{name}`' for name in stale)
     return [
         '',
         'Measured on weights that their study has retrained since, or that were not '
@@ -606,21 +617,17 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     return out
 
 
-# "best epoch well below the final": more than this share under it
-BEST_BELOW_FINAL = 0.05
+# "got worse before the end": a final NME more than this share above the best epoch's
+WORSE_THAN_BEST = 0.05
 
 
 def best_epoch_line(summary: list[dict]) -> str:
     """How far each row ended above its best epoch (mean curves of the
     seeds): the largest rise, and the rows more than
-    :data:`BEST_BELOW_FINAL` above it, which got worse before the end, as a
+    :data:`WORSE_THAN_BEST` above it, which got worse before the end, as a
     model overfitting its few faces would."""
     if not summary:
         return ''
-
-    def label(s: dict) -> str:
-        stride = f' stride {s["stride"]}' if s['stride'] != 4 else ''
-        return f'{s["arch"]} {s["input"]}{stride} {s["row"]}'
 
     def rise(s: dict) -> float:
         return s['final_mean'] / min(s['curve_mean']) - 1
@@ -628,12 +635,13 @@ def best_epoch_line(summary: list[dict]) -> str:
     def said(s: dict) -> str:
         best = int(np.argmin(s['curve_mean']))
         return (
-            f'{label(s)}, {100 * rise(s):.1f} % ({s["curve_mean"][best]:.2f} at epoch '
+            f'{row_name(s["arch"], s["input"], s["stride"], s["row"])}, {100 * rise(s):.1f} % '
+            f'({s["curve_mean"][best]:.2f} at epoch '
             f'{best + 1}, {s["final_mean"]:.2f} at the end)'
         )
 
-    share = f'{100 * BEST_BELOW_FINAL:g} %'
-    above = [said(s) for s in summary if rise(s) > BEST_BELOW_FINAL]
+    share = f'{100 * WORSE_THAN_BEST:g} %'
+    above = [said(s) for s in summary if rise(s) > WORSE_THAN_BEST]
     if above:
         return (
             f'Rows that ended more than {share} above their best epoch (mean curves of the seeds; '

@@ -340,16 +340,24 @@ def flip_test_sentence(results: dict) -> str:
         for (row, size), m in means.items()
         if size == 128
     ]
-    text = (
-        "Expectation 2 and MMPose's flip test, which at s = 0.5 is off by about a pixel for "
-        f'SimCCLabel on the ideal prediction ([flip test](#flip_test)): {"; ".join(said)}.'
+    offset = flip_test.ideal_offset(results, 'SimCCLabel', 0.5)
+    ideal = (
+        ''
+        if offset is None
+        else f", which moves SimCCLabel's ideal prediction {offset:+.2f} px at s = 0.5"
     )
-    rr, stock = means.get(('RR s=0.5', 128)), means.get(('SimCCLabel s=0.5', 128))
-    if rr and stock:
+    text = (
+        f"On the s = 0.5 expectation and MMPose's flip test{ideal} "
+        f'([flip test](#flip_test)): {"; ".join(said)}.'
+    )
+    gaps = [
+        flip_test.paired_gap(measured['runs'], 'RR s=0.5', 'SimCCLabel s=0.5', 128, key)
+        for key in ('plain_nme', 'flip_nme')
+    ]
+    if None not in gaps:
         text += (
-            f' Without flip test, RR s=0.5 leads SimCCLabel s=0.5 by '
-            f'{stock["plain"] - rr["plain"]:.2f} points; with it, by '
-            f'{stock["flip"] - rr["flip"]:.2f}.'
+            f' RR s=0.5 minus SimCCLabel s=0.5, paired over their seeds: {gaps[0]:+.2f} points '
+            f'without flip test, {gaps[1]:+.2f} with it.'
         )
     return text
 

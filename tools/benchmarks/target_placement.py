@@ -35,12 +35,10 @@ CASES = ((64, 4), (128, 4), (128, 8), (128, 16), (256, 4))
 OBJECTIVES = ('MSRA', 'UDP', 'DARK')
 
 
-def own_cells(keypoints: np.ndarray, input_size: int, heatmap: int, udp: bool) -> np.ndarray:
-    """Each keypoint's nearest heatmap cell, (K, 2) integer x, y, in the
-    codec's own scaling: ``heatmap / input`` (MSRA, DARK) or
-    ``(heatmap - 1) / (input - 1)`` (UDP)."""
-    scale = (heatmap - 1) / (input_size - 1) if udp else heatmap / input_size
-    return np.floor(keypoints * scale + 0.5).astype(np.int64)
+def own_cells(keypoints: np.ndarray, codec) -> np.ndarray:
+    """Each keypoint's nearest heatmap cell, (K, 2) integer x, y, in
+    ``codec``'s own scaling (its ``scale_factor``, as its encoder divides by)."""
+    return np.floor(keypoints / codec.scale_factor + 0.5).astype(np.int64)
 
 
 def peak_cells(heatmaps: np.ndarray) -> np.ndarray:
@@ -50,7 +48,7 @@ def peak_cells(heatmaps: np.ndarray) -> np.ndarray:
     return np.stack([flat % width, flat // width], axis=1)
 
 
-def count_moved(codec, samples, input_size: int, heatmap: int, udp: bool) -> tuple[int, int]:
+def count_moved(codec, samples, heatmap: int) -> tuple[int, int]:
     """(targets, moved): of the visible keypoints whose own cell lies on the
     map, how many ``codec`` (an MMPose heatmap codec) draws with their peak
     elsewhere. ``samples``: pipeline outputs with ``transformed_keypoints``
@@ -59,7 +57,7 @@ def count_moved(codec, samples, input_size: int, heatmap: int, udp: bool) -> tup
     for sample in samples:
         keypoints, visible = sample['transformed_keypoints'], sample['keypoints_visible']
         encoded = codec.encode(keypoints, visible)
-        own = own_cells(keypoints[0], input_size, heatmap, udp)
+        own = own_cells(keypoints[0], codec)
         counted = (
             (visible[0] > 0.5)
             & (encoded['keypoint_weights'][0] > 0)
@@ -100,7 +98,7 @@ def measure(epochs: int = 3, cases=CASES, objectives=OBJECTIVES) -> dict:
         for objective in objectives:
             samples, codec = training_samples(objective, size, stride, epochs)
             heatmap = size // stride
-            targets, moved = count_moved(codec, samples, size, heatmap, objective == 'UDP')
+            targets, moved = count_moved(codec, samples, heatmap)
             out.append(
                 dict(
                     input=size,
@@ -112,7 +110,16 @@ def measure(epochs: int = 3, cases=CASES, objectives=OBJECTIVES) -> dict:
                     share=moved / targets,
                 )
             )
-    return dict(epochs=epochs, sigma_cells=study.MSRA_SIGMA_CELLS, rows=out)
+    import mmpose
+
+    return dict(
+        epochs=epochs, sigma_cells=study.MSRA_SIGMA_CELLS, mmpose=mmpose.__version__, rows=out
+    )
+
+
+def radius(result: dict) -> float:
+    """The target window's radius in cells: MMPose's 3 sigma."""
+    return 3 * result['sigma_cells']
 
 
 def share(result: dict | None, size: int, stride: int, objective: str) -> float | None:
@@ -137,23 +144,29 @@ def table(result: dict) -> str:
 
 
 def section(result: dict, results: dict) -> str:
+    sigma, reach = result['sigma_cells'], radius(result)
+    full_size = share(result, 256, 4, 'MSRA')
+    few = (
+        ''
+        if full_size is None
+        else f" MMPose's own face configs use 64² heatmaps, where {100 * full_size:.0f} % move."
+    )
     return '\n'.join(
         [
             f'## {TITLE}',
             '',
             "Share of the resolution study's training targets whose peak is not the keypoint's "
-            f"own heatmap cell: MMPose 1.3.2's encoders at sigma {result['sigma_cells']} cells, "
+            f"own heatmap cell: MMPose {result['mmpose']}'s encoders at sigma {sigma:g} cells, "
             f"on {result['epochs']} passes of each row's training pipeline (seed 0, "
             'augmentation included), visible keypoints whose cell lies on the map. MSRA and UDP '
-            'draw each target in a window of radius 3 sigma = 4.5 cells; where that window '
+            f'draw each target in a window of radius 3 sigma = {reach:g} cells; where that window '
             'starts left of (above) the map, MMPose truncates its start towards zero instead of '
             'rounding it down, and the Gaussian lands one cell right of (below) the keypoint. '
-            'Every keypoint less than 4.5 cells from the left or top border moves, so the share '
-            "grows as the heatmap shrinks. MMPose's own face configs use 64² heatmaps, where "
-            "few keypoints are that close. DARK's unbiased targets are computed on the whole "
-            'grid and stay in place. The MSRA, MSRA + DARK and UDP rows of the resolution study '
-            'train on these targets as MMPose ships them; the DARK rows show what a Gaussian '
-            'target placed exactly does.',
+            f'Every keypoint less than {reach:g} cells from the left or top border moves, so the '
+            f"share grows as the heatmap shrinks.{few} DARK's unbiased targets are computed "
+            'on the whole grid and stay in place. The MSRA, MSRA + DARK and UDP rows of the '
+            'resolution study train on these targets as MMPose ships them; the DARK rows show '
+            'what a Gaussian target placed exactly does.',
             '',
             table(result),
         ]
