@@ -572,3 +572,15 @@ def test_the_costs_section_says_why_heads_count_different_flops():
         'GFLOPs of MobileNetV2 at 128 input, by head: two-class spatial 0.118, MSRA 0.108.'
     )
     assert costs.head_flops_sentence(dict(rows=[])) == ''
+
+
+def test_costs_measure_the_stock_row_of_every_backbone_input_and_stride():
+    """Every cost ratio has its reference: the stock row of its backbone,
+    input and stride is measured even where no study trains it (HRNet-W18
+    at 256 trains RR against DARK, not MSRA)."""
+    from tools.benchmarks import costs
+
+    measured = {(r.arch, r.input, r.stride, r.objective) for r in costs.models()}
+    assert ('hrnetv2-w18', 256, 4, 'MSRA') in measured
+    for arch, size, stride, _ in measured:
+        assert (arch, size, stride, costs.STOCK[arch]) in measured

@@ -100,10 +100,16 @@ def throughput_steps(cfg, decoder: dict):
 
 
 def models() -> list[rows.Row]:
-    """Every trained row of the studies, once per :func:`cost_key`."""
+    """Every trained row of the studies, once per :func:`cost_key`, and the
+    stock row of each backbone, input and stride that no study trains (the
+    ratios' reference: costs need no trained weights)."""
     unique = {}
     for row in [*convergence.ROWS, *resolution.ROWS, *rtmpose.ROWS]:
         unique.setdefault((row.arch, row.input, row.stride, row.objective), row)
+    for arch, size, stride, _ in list(unique):
+        stock = (arch, size, stride, STOCK[arch])
+        if stock not in unique:
+            unique[stock] = rows.Row(arch, STOCK[arch], size, stride=stride)
     return list(unique.values())
 
 
