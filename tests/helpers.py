@@ -134,3 +134,16 @@ def clear_of_topk_ties(maps, map_err: float, topk: int = 9) -> np.ndarray:
     (an untrained network's cells can be that close)."""
     top = torch.as_tensor(maps).flatten(2).topk(topk + 1, dim=-1).values.numpy()
     return top[..., topk - 1] - top[..., topk] > 10 * map_err
+
+
+def assert_study_refuses(main, message: str, folder: Path, capsys) -> None:
+    """``main`` (a study's command line, run in ``folder``) exits with
+    argparse's usage error, says ``message`` and writes no result file.
+    ``sys.argv`` and the working directory must already be set (monkeypatch)."""
+    import pytest
+
+    with pytest.raises(SystemExit) as refused:
+        main()
+    assert refused.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (folder / 'docs').exists()

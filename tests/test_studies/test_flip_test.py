@@ -4,7 +4,9 @@ a row the study does not have is refused before anything runs."""
 
 import pytest
 
-from tools.benchmarks import flip_test, rtmpose, study
+from tools.benchmarks import flip_test, rtmpose
+
+from ..helpers import assert_study_refuses
 
 
 def entry(row: str, seed: int, flip: float, plain: float) -> dict:
@@ -64,11 +66,7 @@ def test_the_rtmpose_section_quotes_the_flip_test():
 def test_a_row_the_study_lacks_is_refused_and_nothing_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr('sys.argv', ['flip_test', '--rows', 'rtmpose-t 128 RR s=3'])
-    with pytest.raises(SystemExit) as refused:
-        flip_test.main()
-    assert refused.value.code == 2
-    assert "invalid choice: 'rtmpose-t 128 RR s=3'" in capsys.readouterr().err
-    assert not (tmp_path / study.OUT).exists()
+    assert_study_refuses(flip_test.main, "invalid choice: 'rtmpose-t 128 RR s=3'", tmp_path, capsys)
 
 
 def test_the_paired_gap_uses_the_seeds_both_rows_have():

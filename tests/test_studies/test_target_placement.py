@@ -10,6 +10,8 @@ from mmpose.codecs import MSRAHeatmap, UDPHeatmap
 
 from tools.benchmarks import render, resolution, study, target_placement
 
+from ..helpers import assert_study_refuses
+
 INPUT, HEATMAP = 64, 16
 
 
@@ -92,11 +94,9 @@ def test_the_section_and_the_sentences_quote_the_stored_shares():
 def test_a_pass_count_below_one_is_refused_and_nothing_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr('sys.argv', ['target_placement', '--epochs', '0'])
-    with pytest.raises(SystemExit) as refused:
-        target_placement.main()
-    assert refused.value.code == 2
-    assert '--epochs must be at least 1, got 0' in capsys.readouterr().err
-    assert not (tmp_path / study.OUT).exists()
+    assert_study_refuses(
+        target_placement.main, '--epochs must be at least 1, got 0', tmp_path, capsys
+    )
 
 
 def test_the_stored_result_has_every_case_and_objective():
