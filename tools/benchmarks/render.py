@@ -256,15 +256,18 @@ def readme_quality_tables(results: dict) -> str | None:
     return '\n'.join(
         [
             quality.table(chosen),
-            *(
-                ['', "Randomized rounding against the peers' best figures:", '', *goals]
-                if goals
-                else []
-            ),
+            *(['', goals_intro(), '', *goals] if goals else []),
             '',
             video.table(steady),
             *caveat,
         ]
+    )
+
+
+def goals_intro() -> str:
+    return (
+        f'Randomized rounding against its goals (ECE at most {quality.GOAL_ECE:g}, each AUROC at '
+        "least every peer's; [details](docs/benchmarks.md#quality)) and the peers' best figures:"
     )
 
 
