@@ -44,6 +44,15 @@ def test_mmpose_moves_the_targets_near_the_left_and_top_border_by_one_cell():
     )
 
 
+def test_a_whole_window_radius_moves_nothing():
+    """At sigma 2 (WFLW's configs) the radius, 6 cells, is whole: no
+    keypoint moves, at any cell."""
+    stride = INPUT / HEATMAP
+    points = [(x * stride, 10 * stride) for x in range(HEATMAP)]
+    whole = MSRAHeatmap((INPUT, INPUT), (HEATMAP, HEATMAP), sigma=2)
+    assert target_placement.count_moved(whole, [sample(points)], HEATMAP) == (HEATMAP, 0)
+
+
 def test_udp_cells_use_udps_own_scaling():
     """UDP maps input px by (heatmap - 1) / (input - 1): cell 2 is at
     2 * 63 / 15 input px, and MMPose moves it too."""

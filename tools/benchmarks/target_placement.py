@@ -6,8 +6,9 @@ keypoint's own heatmap cell.
 
 MMPose 1.3.2 draws each MSRA or UDP target in a window of radius 3 sigma
 around the keypoint's cell. At sigma 1.5 cells, the setting of MMPose's
-300W and WFLW configs and of the studies, that radius is fractional, and a
-window that starts left of (or above) the map has its start truncated
+300W heatmap config and of the studies, that radius is fractional (at
+WFLW's sigma 2 it is whole, and nothing moves), and a window that starts
+left of (or above) the map has its start truncated
 towards zero instead of rounded down: the Gaussian lands one cell right of
 (below) the keypoint, for every keypoint less than 4.5 cells from the left
 (top) border. MMPose's unbiased targets (the DARK rows) are computed on the
