@@ -5,9 +5,10 @@ tested with it, as trained and stored, and without it.
 
 MMPose's ``RTMCCHead`` averages each SimCC vector with the mirrored image's,
 reversed by ``flip_vectors``. On the ideal prediction (the quantization
-section) that average is exact for ``SimCCLabel`` at split ratios of 1 and
-more, and off by about a pixel at 0.5, while ``RandomizedRoundingSimCC``'s
-is exact at every ratio. Here each stored run's checkpoint is tested on the
+section, which gives the offsets) that average is exact for ``SimCCLabel``
+at split ratios of 1 and more but not at 0.5, while
+``RandomizedRoundingSimCC``'s is exact at every ratio. Here each stored
+run's checkpoint is tested on the
 generated test faces by MMPose's own ``test_step`` and ``NME`` metric, flip
 test on and off; "on" reproduces the run's stored final NME. A run whose
 checkpoint is missing is trained again first, under the RTMPose study's own
