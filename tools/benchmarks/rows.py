@@ -412,12 +412,9 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
 
     from rr_mmpose.datasets import generated_faces
 
-    def the_stored_run() -> dict | None:
-        return stored_run_of(study_name, row, seed)
-
     work_dir = row.work_dir(study_name, seed)
     checkpoint = work_dir / f'epoch_{row.epochs}.pth'
-    run = the_stored_run()
+    run = stored_run_of(study_name, row, seed)
     unchecked = run is not None and run.get('checkpoint_sha256') is None  # stored before digests
     if not checkpoint.is_file() or unchecked:
         command = own_command(study_name, row, seed)
@@ -429,7 +426,7 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
             flush=True,
         )
         train(study_name, [row], (seed,), rerun=True, command=command)
-        run = the_stored_run()
+        run = stored_run_of(study_name, row, seed)
     if run is None:
         raise RuntimeError(
             f'{checkpoint} is no run that {study_name} stores for {row.name!r} at seed {seed}; '
