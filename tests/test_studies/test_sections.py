@@ -558,6 +558,54 @@ def test_the_quality_goal_line_judges_randomized_rounding_against_each_peers_bes
     )
 
 
+def test_the_quality_goal_line_sets_calibrated_peers_beside_calibrated_randomized_rounding():
+    """Runs measured since the peers' scores are calibrated too: the line
+    gives the peers' best ECE raw and calibrated the same way."""
+    from tools.benchmarks import quality
+
+    def entry(objective: str, ece: float) -> dict:
+        return {
+            'arch': 'mobilenetv2',
+            'input': 128,
+            'row': objective,
+            'ECE': ece,
+            'AUROC/occluded': 0.8,
+            'AUROC/failed': 0.9,
+            'NME/occluded points': 7.0,
+        }
+
+    calibrated = quality.CALIBRATED
+    summary = [
+        entry(resolution.RR, 0.09),
+        entry(resolution.RR + calibrated, 0.02),
+        entry('MSRA', 0.06),
+        entry('MSRA' + calibrated, 0.03),
+        entry(rows.DARK, 0.08),
+        entry(rows.DARK + calibrated, 0.025),
+    ]
+    (line,) = quality.goal_lines(summary)
+    assert "; the peers' ECE, best 0.060, calibrated the same way 0.025; " in line
+
+
+def test_a_peers_scores_are_clipped_then_mapped_by_the_fitted_calibration_keeping_their_order():
+    import torch
+
+    from rr_mmpose.codecs.score_calibration import calibrate_scores
+    from tools.benchmarks import quality
+
+    raw = np.array([[-0.2, 0.3, 0.7, 1.4]], np.float32)
+    clipped = [{'pred_instances': {'keypoint_scores': raw.copy()}}]
+    quality.as_probabilities(clipped)
+    clipped = clipped[0]['pred_instances']['keypoint_scores']
+    np.testing.assert_array_equal(clipped, np.float32([[0, 0.3, 0.7, 1]]))
+    mapped = [{'pred_instances': {'keypoint_scores': raw.copy()}}]
+    quality.as_probabilities(mapped, (0.5, -1.0))
+    scores = mapped[0]['pred_instances']['keypoint_scores']
+    expected = calibrate_scores(torch.tensor([[0, 0.3, 0.7, 1]]), 0.5, -1.0).numpy()
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+    assert np.all(np.diff(scores[0]) > 0)  # increasing: no AUROC can change
+
+
 def test_the_costs_section_says_why_heads_count_different_flops():
     from tools.benchmarks import costs
 

@@ -11,10 +11,11 @@ schedule), the RTMPose rows as the RTMPose study's (``tools.benchmarks.rtmpose``
 each trained on the hard-case faces and
 tested on their hard-case test split with ``FaceLandmarkMetric``. Scores
 are each codec's own: randomized rounding's probability mass of the decoded
-cells (also calibrated: the score's log-odds temperature and bias fitted on
-a separate generated set, ``rr_mmpose.evaluation.calibrate``), MSRA's and
-DARK's heatmap maximum, stock SimCC's logit maximum, the last two clipped to
-[0, 1] so that the metric reports their ECE.
+cells, MSRA's and DARK's heatmap maximum, stock SimCC's logit maximum, the
+last two clipped to [0, 1] so that the metric reports their ECE. Each row's
+scores are also calibrated the same way (``calibrated_figures``: the
+score's log-odds temperature and bias fitted on a separate generated set,
+``rr_mmpose.evaluation.calibrate``), so that ECE compares like with like.
 """
 
 from __future__ import annotations
@@ -87,16 +88,34 @@ def face_metric(loader):
     return metric
 
 
-def figures(predictions, loader, randomized: bool) -> dict:
+def as_probabilities(samples: list[dict], calibration: tuple[float, float] | None = None) -> None:
+    """A peer's scores (a heatmap or logit maximum, not a probability)
+    clipped to [0, 1] in place, so that the metric reports their ECE; then,
+    with ``calibration`` ``(T, b)``, mapped as the randomized rounding codecs
+    map theirs (``calibrate_scores``)."""
+    import torch
+
+    from rr_mmpose.codecs.score_calibration import calibrate_scores
+
+    for sample in samples:
+        instances = sample['pred_instances']
+        scores = np.clip(instances['keypoint_scores'], 0, 1)
+        if calibration is not None:
+            scores = calibrate_scores(torch.as_tensor(scores), *calibration).numpy()
+        instances['keypoint_scores'] = scores
+
+
+def figures(
+    predictions, loader, randomized: bool, calibration: tuple[float, float] | None = None
+) -> dict:
     """FaceLandmarkMetric's figures, plus NME (%) over visible and over
     occluded keypoints, of ``predictions`` (``CachedPredictions`` on
-    ``loader``), decoded by the model's current decoder."""
+    ``loader``), decoded by the model's current decoder; a peer's scores
+    read through ``calibration`` where given (``as_probabilities``)."""
     metric = face_metric(loader)
     samples = predictions.data_samples()
-    if not randomized:  # peers' scores are not probabilities: clip them for ECE
-        for sample in samples:
-            scores = sample['pred_instances']['keypoint_scores']
-            sample['pred_instances']['keypoint_scores'] = np.clip(scores, 0, 1)
+    if not randomized:
+        as_probabilities(samples, calibration)
     metric.process([], samples)
     out = metric.compute_metrics(metric.results)
     errors, mask = metric.keypoint_errors(metric.results)
@@ -104,6 +123,30 @@ def figures(predictions, loader, randomized: bool) -> dict:
     out['NME/visible points'] = 100 * float(errors[mask & ~occluded].mean())
     out['NME/occluded points'] = 100 * float(errors[occluded].mean())
     return out
+
+
+def calibrated_figures(model, predictions, loader, cal_loader, randomized: bool) -> dict:
+    """``figures`` with the scores of the model's current decoder
+    calibrated: ``(T, b)`` fitted on ``cal_loader``'s faces (other faces
+    than the test ones) by ``calibrate``, the same fit for every row. A
+    randomized rounding decoder applies it itself, as a user's would; a
+    peer's clipped scores are mapped by the same function."""
+    from rr_mmpose.evaluation import calibrate, predicted_samples
+
+    samples = predicted_samples(model, cal_loader)
+    if not randomized:
+        as_probabilities(samples)
+    fitted = calibrate(samples, face_metric(cal_loader))
+    fit = (fitted['temperature'], fitted['bias'])
+    if randomized:
+        model.head.decoder.set_score_calibration(*fit)
+        try:
+            out = figures(predictions, loader, True)
+        finally:
+            model.head.decoder.set_score_calibration(1.0, 0.0)
+    else:
+        out = figures(predictions, loader, False, fit)
+    return dict(temperature=fit[0], bias=fit[1], **out)
 
 
 @contextmanager
@@ -125,7 +168,7 @@ def evaluated_weights(runner):
 def run_row(row: Row, seed: int) -> list[dict]:
     from mmengine.runner import Runner
 
-    from rr_mmpose.evaluation import CachedPredictions, calibrate, predicted_samples
+    from rr_mmpose.evaluation import CachedPredictions
     from rr_mmpose.testing import on_generated_faces
 
     data, calibration_faces = hard_faces()
@@ -152,30 +195,23 @@ def run_row(row: Row, seed: int) -> list[dict]:
     if row.arch == 'rtmpose-t':  # part of the run's key (rows.summary_key)
         common['recipe'] = asdict(row.recipe)
     common['provenance'] = study.provenance(rows.own_command('quality', row, seed))
+    cal_cfg = copy.deepcopy(cfg)  # a shallow copy would rewire the test loader
+    on_generated_faces(
+        cal_cfg, calibration_faces, batch_size=rows.BATCH, dataset_type='FlaggedFace300WDataset'
+    )
+    cal_loader = Runner.build_dataloader(cal_cfg.val_dataloader)
+    out = []
     with evaluated_weights(runner) as model:
         predictions = CachedPredictions(model, loader)  # one pass, decoded as often as needed
-        out = [dict(common, row=row.objective, **figures(predictions, loader, randomized))]
-        for name in row.redecoded:  # DARK: the same weights, another decoder
-            plain = model.head.decoder
-            model.head.decoder = KEYPOINT_CODECS.build(rows.redecoder(row, name))
+        plain = model.head.decoder
+        decoders = {row.objective: plain}
+        decoders.update({n: KEYPOINT_CODECS.build(rows.redecoder(row, n)) for n in row.redecoded})
+        for name, decoder in decoders.items():  # DARK: the same weights, another decoder
+            model.head.decoder = decoder
             out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
-            model.head.decoder = plain
-        if randomized:
-            cal_cfg = copy.deepcopy(cfg)  # a shallow copy would rewire the test loader
-            on_generated_faces(
-                cal_cfg,
-                calibration_faces,
-                batch_size=rows.BATCH,
-                dataset_type='FlaggedFace300WDataset',
-            )
-            cal_loader = Runner.build_dataloader(cal_cfg.val_dataloader)
-            fitted = calibrate(predicted_samples(model, cal_loader), face_metric(cal_loader))
-            model.head.decoder.set_score_calibration(fitted['temperature'], fitted['bias'])
-            rescored = figures(predictions, loader, True)
-            model.head.decoder.set_score_calibration(1.0, 0.0)
-            name = row.objective + CALIBRATED
-            fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
-            out.append(dict(common, row=name, **fit, **rescored))
+            rescored = calibrated_figures(model, predictions, loader, cal_loader, randomized)
+            out.append(dict(common, row=name + CALIBRATED, **rescored))
+        model.head.decoder = plain
     return out
 
 
@@ -233,9 +269,7 @@ def goal_lines(summary: list[dict]) -> list[str]:
             ece = f'ECE {rr["ECE"]:.3f} ({met(rr["ECE"] <= GOAL_ECE)})'
             if fitted is not None and fitted['ECE'] is not None:
                 ece += f', calibrated {fitted["ECE"]:.3f} ({met(fitted["ECE"] <= GOAL_ECE)})'
-            raw = min((p['ECE'] for p in theirs if p['ECE'] is not None), default=None)
-            if raw is not None:
-                ece += f"; the peers' raw ECE, best {raw:.3f} (their scores are not calibrated)"
+            ece += peers_ece(by, arch, size, theirs)
             parts = [ece]
             for name in ('AUROC/occluded', 'AUROC/failed'):
                 best = max((p[name] for p in theirs if p[name] is not None), default=None)
@@ -250,6 +284,19 @@ def goal_lines(summary: list[dict]) -> list[str]:
                 parts.append(f'NME on occluded points {rr[name]:.2f} against {best:.2f} ({worse})')
             out.append(f'- {arch} {size} {ours}: ' + '; '.join(parts))
     return out
+
+
+def peers_ece(by: dict, arch: str, size: int, theirs: list[dict]) -> str:
+    """The peers' best ECE, raw and, where their runs were calibrated as
+    randomized rounding's are, calibrated."""
+    raw = min((p['ECE'] for p in theirs if p['ECE'] is not None), default=None)
+    if raw is None:
+        return ''
+    fitted = [by.get((arch, size, p['row'] + CALIBRATED)) for p in theirs]
+    fitted = [p['ECE'] for p in fitted if p is not None and p['ECE'] is not None]
+    if not fitted:  # measured before the peers' scores were calibrated too
+        return f"; the peers' raw ECE, best {raw:.3f} (their scores are not calibrated)"
+    return f"; the peers' ECE, best {raw:.3f}, calibrated the same way {min(fitted):.3f}"
 
 
 def table(summary: list[dict]) -> str:
@@ -285,11 +332,12 @@ def section(result: dict, results: dict) -> str:
             'keypoints; FR@0.1 and AUC@0.1 per face; ECE of the score against "normalised error '
             'below 0.05"; AUROC of (1 - score) for occluded and for failed (error above 0.1) '
             "points; means of the seeds. Scores: randomized rounding's probability mass of the "
-            'decoded cells or window, also calibrated (`, calibrated`: the temperature and bias of '
-            f"the score's log-odds, fitted on {CALIBRATION_FACES} other hard-case faces); "
-            "MSRA's and DARK's "
-            "heatmap maximum and stock SimCC's logit maximum, clipped to [0, 1]. Goal: ECE at most "
-            f"{GOAL_ECE} for randomized rounding, and AUROCs at least every peer's.",
+            "decoded cells or window; MSRA's and DARK's heatmap maximum and stock SimCC's logit "
+            'maximum, clipped to [0, 1]. `, calibrated`: the same scores through the temperature '
+            f'and bias of their log-odds, fitted on {CALIBRATION_FACES} other hard-case faces, '
+            'the same fit for every row (runs stored before the peers were calibrated too have '
+            f'it for randomized rounding only). Goal: ECE at most {GOAL_ECE} for randomized '
+            "rounding, and AUROCs at least every peer's.",
             '',
             table(summarise(result['runs'])),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),
