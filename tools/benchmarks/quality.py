@@ -216,8 +216,10 @@ def run_row(row: Row, seed: int) -> list[dict]:
 
 
 COLUMNS = (
+    ('NME', 'NME', '{:.2f}'),
     ('NME visible', 'NME/visible points', '{:.2f}'),
     ('NME occluded', 'NME/occluded points', '{:.2f}'),
+    ('p99', 'p99', '{:.2f}'),
     ('FR@0.1 %', 'FR@0.1', '{:.2f}'),
     ('AUC@0.1', 'AUC@0.1', '{:.3f}'),
     ('ECE', 'ECE', '{:.3f}'),
@@ -328,8 +330,9 @@ def section(result: dict, results: dict) -> str:
             f'({rtmpose.EPOCHS} CPU epochs of {rtmpose.RECIPE.num_train} faces), '
             f'tested on the {TEST_FACES} hard-case test faces with '
             '`FaceLandmarkMetric` '
-            '(outer eye corners). NME on visible and on occluded points in %, averaged over '
-            'keypoints; FR@0.1 and AUC@0.1 per face; ECE of the score against "normalised error '
+            '(outer eye corners). NME: the mean of the per-face NME, in %; NME on visible and on '
+            'occluded points in %, averaged over keypoints; p99: the 99th percentile of the '
+            'per-face NME; FR@0.1 and AUC@0.1 per face; ECE of the score against "normalised error '
             'below 0.05"; AUROC of (1 - score) for occluded and for failed (error above 0.1) '
             "points; means of the seeds. Scores: randomized rounding's probability mass of the "
             "decoded cells or window; MSRA's and DARK's heatmap maximum and stock SimCC's logit "
