@@ -1,7 +1,7 @@
 """docs/custom_keypoints.md, run as written: every block in order, in an
 empty folder, with this package installed. A block after
-``<!-- file: NAME -->`` is written to NAME; other Python blocks run as
-scripts, bash blocks line by line."""
+``<!-- file: NAME -->`` is written to NAME; other blocks run whole, each
+as one script (bash with ``-euo pipefail``)."""
 
 import os
 import re

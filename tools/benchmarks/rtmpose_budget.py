@@ -163,6 +163,19 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
             r, e = CANDIDATES[name]
             return rows.iterations(e, r.num_train or rows.NUM_TRAIN)
 
+        shorter = [
+            n
+            for n in found
+            if n in CANDIDATES
+            and CANDIDATES[n][0] == recipe
+            and iterations(n) < iterations(chosen[0])
+        ]
+        below = max(shorter, key=iterations, default=None)
+        if below is not None and below not in met:
+            text += (
+                f' The smallest budget meeting both lies between {iterations(below)} iterations '
+                f'({below}, which misses) and {iterations(chosen[0])}; none in between was tried.'
+            )
         longer_ones = [
             n for n in found if n in CANDIDATES and iterations(n) > iterations(chosen[0])
         ]
@@ -187,6 +200,17 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
     return text
 
 
+def ran_on(budget: dict) -> str:
+    """Where the stored candidates ran, where not all on the CPU."""
+    gpu = [r for r in budget['runs'] if 'no GPU' not in r['provenance']['machine']]
+    if not gpu:
+        return ''
+    return (
+        f'"Ran on": {len(gpu)} of the {len(budget["runs"])} candidates ran on a GPU machine, for '
+        'speed, on the Python and torch their provenance names; the others on the CPU. '
+    )
+
+
 def section(result: dict, results: dict) -> str:
     """The RTMPose section's subsection on how its recipe was chosen: the
     search's runs (``result``) against the criteria, and the verdict on the
@@ -207,9 +231,8 @@ def section(result: dict, results: dict) -> str:
             'seed 0, one candidate per row; criteria fixed before the search: a final NME at most '
             f"{GOAL_RATIO:g} times that of MobileNetV2's RR row at {INPUT} trained to its "
             "configs' schedule (`resolution`), and an NME curve that changes by less than "
-            f'{100 * FLAT:g} % over the last fifth of its epochs. "Ran on": most candidates ran '
-            'on a GPU machine, for speed; the rows above ran on the CPU. Bold: a criterion met. '
-            f'Reference: {reference or float("nan"):.2f} % NME.',
+            f'{100 * FLAT:g} % over the last fifth of its epochs. {ran_on(budget)}Bold: a '
+            f'criterion met. Reference: {reference or float("nan"):.2f} % NME.',
             '',
             table(budget, resolution),
             '',

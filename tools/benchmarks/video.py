@@ -6,7 +6,7 @@ steps, slowly turning and scaling, with exact per-frame landmarks.
 Each model is a row at convergence (seed 0, trained on the generated faces:
 the heatmap rows of the ``resolution`` study, the RTMPose rows of the
 ``rtmpose`` study), at 128 and at 64 input:
-randomized rounding (heatmap and SimCC) against MSRA, DARK (the MSRA
+randomized rounding (heatmap and SimCC) against MSRA, MSRA + DARK (the MSRA
 weights, DARK decoding) and stock SimCC. Every frame goes through MMPose's
 ``inference_topdown`` with one box per clip (flip test on, as configured).
 Figures (``rr_mmpose.evaluation.video_metrics``): NME, jitter (RMS of the
