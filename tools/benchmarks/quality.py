@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sys
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -88,34 +89,50 @@ def face_metric(loader):
     return metric
 
 
-def as_probabilities(samples: list[dict], calibration: tuple[float, float] | None = None) -> None:
-    """A peer's scores (a heatmap or logit maximum, not a probability)
-    clipped to [0, 1] in place, so that the metric reports their ECE; then,
-    with ``calibration`` ``(T, b)``, mapped as the randomized rounding codecs
-    map theirs (``calibrate_scores``)."""
-    import torch
+def fit_platt(scores: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
+    """Platt scaling of a score that is not a probability: the ``(a, b)``
+    minimising the binary cross-entropy of ``sigmoid(a * scores + b)``
+    against ``correct`` (both (M,)). A ``ValueError`` where ``correct`` is
+    all true or all false (nothing to fit)."""
+    from scipy.optimize import minimize
 
-    from rr_mmpose.codecs.score_calibration import calibrate_scores
+    scores, correct = np.asarray(scores, np.float64), np.asarray(correct, bool)
+    if correct.all() or not correct.any():
+        raise ValueError(f'cannot fit Platt scaling: all {correct.size} keypoints agree')
+    sign = np.where(correct, 1.0, -1.0)
 
+    def nll(params: np.ndarray) -> float:  # -log sigmoid(sign * z), stably
+        return float(np.mean(np.logaddexp(0.0, -sign * (params[0] * scores + params[1]))))
+
+    fitted = minimize(nll, x0=np.array([1.0, 0.0]), method='Nelder-Mead')
+    return float(fitted.x[0]), float(fitted.x[1])
+
+
+def as_probabilities(samples: list[dict], platt: tuple[float, float] | None = None) -> None:
+    """A peer's scores (a heatmap or logit maximum, not a probability), in
+    place: clipped to [0, 1], so that the metric reports their ECE; or, with
+    ``platt`` ``(a, b)``, mapped to ``sigmoid(a * score + b)`` from the
+    unclipped score, which keeps every score's rank."""
     for sample in samples:
         instances = sample['pred_instances']
-        scores = np.clip(instances['keypoint_scores'], 0, 1)
-        if calibration is not None:
-            scores = calibrate_scores(torch.as_tensor(scores), *calibration).numpy()
-        instances['keypoint_scores'] = scores
+        scores = np.asarray(instances['keypoint_scores'], np.float64)
+        if platt is None:
+            instances['keypoint_scores'] = np.clip(scores, 0, 1)
+        else:
+            instances['keypoint_scores'] = 1 / (1 + np.exp(-(platt[0] * scores + platt[1])))
 
 
 def figures(
-    predictions, loader, randomized: bool, calibration: tuple[float, float] | None = None
+    predictions, loader, randomized: bool, platt: tuple[float, float] | None = None
 ) -> dict:
     """FaceLandmarkMetric's figures, plus NME (%) over visible and over
     occluded keypoints, of ``predictions`` (``CachedPredictions`` on
     ``loader``), decoded by the model's current decoder; a peer's scores
-    read through ``calibration`` where given (``as_probabilities``)."""
+    clipped, or read through ``platt`` where given (``as_probabilities``)."""
     metric = face_metric(loader)
     samples = predictions.data_samples()
     if not randomized:
-        as_probabilities(samples, calibration)
+        as_probabilities(samples, platt)
     metric.process([], samples)
     out = metric.compute_metrics(metric.results)
     errors, mask = metric.keypoint_errors(metric.results)
@@ -125,28 +142,41 @@ def figures(
     return out
 
 
-def calibrated_figures(model, predictions, loader, cal_loader, randomized: bool) -> dict:
+def calibrated_figures(model, predictions, loader, cal_loader, randomized: bool) -> dict | None:
     """``figures`` with the scores of the model's current decoder
-    calibrated: ``(T, b)`` fitted on ``cal_loader``'s faces (other faces
-    than the test ones) by ``calibrate``, the same fit for every row. A
-    randomized rounding decoder applies it itself, as a user's would; a
-    peer's clipped scores are mapped by the same function."""
+    calibrated, fitted per row and seed on ``cal_loader``'s faces (not the
+    test ones) against the metric's "error below its threshold": a
+    randomized rounding decoder's own calibration of its probability's
+    log-odds (``calibrate``), which it applies as a user's would; a peer's
+    Platt scaling of its raw score (``fit_platt``). None, said on stderr,
+    where the calibration faces leave nothing to fit (every keypoint right,
+    or every one wrong)."""
     from rr_mmpose.evaluation import calibrate, predicted_samples
 
     samples = predicted_samples(model, cal_loader)
+    metric = face_metric(cal_loader)
+    try:
+        if randomized:
+            fitted = calibrate(samples, metric)
+            fit = dict(temperature=fitted['temperature'], bias=fitted['bias'])
+        else:
+            metric.process([], samples)
+            errors, mask = metric.keypoint_errors(metric.results)
+            raw = np.concatenate([r['scores'] for r in metric.results])[mask]
+            slope, intercept = fit_platt(raw, errors[mask] < metric.calibration_threshold)
+            fit = dict(platt_slope=slope, platt_intercept=intercept)
+    except ValueError as error:
+        print(f'no calibrated row: {error}', file=sys.stderr, flush=True)
+        return None
     if not randomized:
-        as_probabilities(samples)
-    fitted = calibrate(samples, face_metric(cal_loader))
-    fit = (fitted['temperature'], fitted['bias'])
-    if randomized:
-        model.head.decoder.set_score_calibration(*fit)
-        try:
-            out = figures(predictions, loader, True)
-        finally:
-            model.head.decoder.set_score_calibration(1.0, 0.0)
-    else:
-        out = figures(predictions, loader, False, fit)
-    return dict(temperature=fit[0], bias=fit[1], **out)
+        return dict(fit, **figures(predictions, loader, False, (slope, intercept)))
+    decoder = model.head.decoder
+    before = (decoder.score_temperature, decoder.score_bias)
+    decoder.set_score_calibration(fit['temperature'], fit['bias'])
+    try:
+        return dict(fit, **figures(predictions, loader, True))
+    finally:
+        decoder.set_score_calibration(*before)
 
 
 @contextmanager
@@ -210,7 +240,8 @@ def run_row(row: Row, seed: int) -> list[dict]:
             model.head.decoder = decoder
             out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
             rescored = calibrated_figures(model, predictions, loader, cal_loader, randomized)
-            out.append(dict(common, row=name + CALIBRATED, **rescored))
+            if rescored is not None:
+                out.append(dict(common, row=name + CALIBRATED, **rescored))
         model.head.decoder = plain
     return out
 
@@ -229,6 +260,8 @@ COLUMNS = (
 
 
 def summarise(runs: list[dict]) -> list[dict]:
+    """One entry per row (its seeds' means), in the order of :data:`ROWS`,
+    each decoded row followed by its calibrated twin."""
     out = []
 
     # A run's full key (faces, stride and an RTMPose run's recipe included):
@@ -241,7 +274,17 @@ def summarise(runs: list[dict]) -> list[dict]:
             values = [r[name] for r in cell if name in r]
             entry[name] = float(np.mean(values)) if values else None
         out.append(entry)
-    return out
+    return sorted(out, key=row_rank)
+
+
+def row_rank(entry: dict) -> tuple:
+    """Where a summary entry goes: its row's place in :data:`ROWS` (its
+    decoded rows after it), a calibrated twin right after its row."""
+    row = entry['row'].removesuffix(CALIBRATED)
+    order = [(r.arch, r.input, name) for r in ROWS for name in (r.objective, *r.redecoded)]
+    key = (entry['arch'], entry['input'], row)
+    place = order.index(key) if key in order else len(order)
+    return place, entry['row'].endswith(CALIBRATED)
 
 
 # Randomized rounding's rows, and the stock rows of the same model each is judged against
@@ -273,8 +316,14 @@ def goal_lines(summary: list[dict]) -> list[str]:
                 ece += f', calibrated {fitted["ECE"]:.3f} ({met(fitted["ECE"] <= GOAL_ECE)})'
             ece += peers_ece(by, arch, size, theirs)
             parts = [ece]
+            # a peer's calibrated scores rank without the clipping's ties: its better AUROC
+            ranked = theirs + [
+                by[arch, size, p['row'] + CALIBRATED]
+                for p in theirs
+                if (arch, size, p['row'] + CALIBRATED) in by
+            ]
             for name in ('AUROC/occluded', 'AUROC/failed'):
-                best = max((p[name] for p in theirs if p[name] is not None), default=None)
+                best = max((p[name] for p in ranked if p[name] is not None), default=None)
                 if rr[name] is not None and best is not None:
                     parts.append(
                         f'{name} {rr[name]:.3f} against {best:.3f} ({met(rr[name] >= best)})'
@@ -289,16 +338,23 @@ def goal_lines(summary: list[dict]) -> list[str]:
 
 
 def peers_ece(by: dict, arch: str, size: int, theirs: list[dict]) -> str:
-    """The peers' best ECE, raw and, where their runs were calibrated as
-    randomized rounding's are, calibrated."""
-    raw = min((p['ECE'] for p in theirs if p['ECE'] is not None), default=None)
-    if raw is None:
+    """Each peer's ECE, raw and, where its run was calibrated too,
+    calibrated."""
+    named = []
+    for p in theirs:
+        if p['ECE'] is None:
+            continue
+        fitted = by.get((arch, size, p['row'] + CALIBRATED))
+        calibrated = '-' if fitted is None or fitted['ECE'] is None else f'{fitted["ECE"]:.3f}'
+        named.append((p['row'], p['ECE'], calibrated))
+    if not named:
         return ''
-    fitted = [by.get((arch, size, p['row'] + CALIBRATED)) for p in theirs]
-    fitted = [p['ECE'] for p in fitted if p is not None and p['ECE'] is not None]
-    if not fitted:  # measured before the peers' scores were calibrated too
-        return f"; the peers' raw ECE, best {raw:.3f} (their scores are not calibrated)"
-    return f"; the peers' ECE, best {raw:.3f}, calibrated the same way {min(fitted):.3f}"
+    if all(c == '-' for *_, c in named):  # measured before the peers were calibrated too
+        best = min(raw for _, raw, _ in named)
+        return f"; the peers' raw ECE, best {best:.3f} (their scores are not calibrated)"
+    return "; the peers' ECE, raw / calibrated: " + ', '.join(
+        f'{row} {raw:.3f} / {calibrated}' for row, raw, calibrated in named
+    )
 
 
 def table(summary: list[dict]) -> str:
@@ -309,6 +365,20 @@ def table(summary: list[dict]) -> str:
         name = f'| {s["arch"]} {s["input"]} | {s["row"]} | {s["epochs"]} | {s["seeds"]} | '
         lines.append(name + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
+
+
+def uncalibrated_peers(runs: list[dict]) -> str:
+    """A sentence naming the rows stored without their calibrated twin
+    (measured before the peers were calibrated too), or ''."""
+    stored = {(r['arch'], r['input'], r['row']) for r in runs}
+    missing = sorted(
+        {
+            f'{arch} {size} {row}'
+            for arch, size, row in stored
+            if not row.endswith(CALIBRATED) and (arch, size, row + CALIBRATED) not in stored
+        }
+    )
+    return f'Stored without a calibrated row: {", ".join(missing)}. ' if missing else ''
 
 
 def section(result: dict, results: dict) -> str:
@@ -336,11 +406,13 @@ def section(result: dict, results: dict) -> str:
             'below 0.05"; AUROC of (1 - score) for occluded and for failed (error above 0.1) '
             "points; means of the seeds. Scores: randomized rounding's probability mass of the "
             "decoded cells or window; MSRA's and DARK's heatmap maximum and stock SimCC's logit "
-            'maximum, clipped to [0, 1]. `, calibrated`: the same scores through the temperature '
-            f'and bias of their log-odds, fitted on {CALIBRATION_FACES} other hard-case faces, '
-            'the same fit for every row (runs stored before the peers were calibrated too have '
-            f'it for randomized rounding only). Goal: ECE at most {GOAL_ECE} for randomized '
-            "rounding, and AUROCs at least every peer's.",
+            'maximum, clipped to [0, 1]. `, calibrated`: the scores calibrated against the '
+            f'same event, fitted per row and seed on {CALIBRATION_FACES} other hard-case faces: '
+            "randomized rounding's by the temperature and bias of its probability's log-odds, "
+            "as the codec applies them; a peer's by Platt scaling of its unclipped score "
+            "(sigmoid(a x score + b)), which also ranks it without the clipping's ties. "
+            f'{uncalibrated_peers(result["runs"])}Goal: ECE at most {GOAL_ECE} for randomized '
+            "rounding, and AUROCs at least every peer's (raw or calibrated).",
             '',
             table(summarise(result['runs'])),
             *rows.paragraph(rows.still_to_run(ROWS, result['runs'])),

@@ -17,9 +17,11 @@ flip test on.
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -618,10 +620,17 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
 WORSE_THAN_BEST = 0.05
 
 
-def flatness_line(runs: list[dict], flat: float, which: str) -> str:
-    """The flatness measure (the NME's change over the last fifth of the
-    epochs) on ``which`` runs: the largest, and the runs at or above
-    ``flat``, named."""
+def flatness_line(
+    runs: list[dict],
+    flat: float,
+    which: str,
+    change: Callable[[dict], float] | None = None,
+    measure: str = 'the change over the last fifth of the epochs',
+) -> str:
+    """The flatness measure (``change`` of a run, by default its NME's
+    :func:`last_fifth_change`; ``measure`` says what it is) on ``which``
+    runs: the largest, and the runs at or above ``flat``, named."""
+    change = change or (lambda r: last_fifth_change(r['nme']))
     trained = sorted(
         trainings(runs),
         key=lambda r: (r['arch'], r['input'], r.get('stride', 4), r['row'], r['seed']),
@@ -630,21 +639,38 @@ def flatness_line(runs: list[dict], flat: float, which: str) -> str:
         return ''
     above = [
         f'{row_name(r["arch"], r["input"], r.get("stride", 4), r["row"])}, seed {r["seed"]} '
-        f'({100 * change:.1f} %)'
+        f'({100 * c:.1f} %)'
         for r in trained
-        if (change := last_fifth_change(r['nme'])) >= flat
+        if (c := change(r)) >= flat
     ]
-    largest = max(last_fifth_change(r['nme']) for r in trained)
-    return (
-        f'The flatness measure (the change over the last fifth of the epochs) on {which}: at '
-        f'most {100 * largest:.1f} %; '
-        + (
-            f'at or above {100 * flat:g} %: {"; ".join(above)}. These runs still improve a little '
-            'at the end, so "at convergence" is approximate for them.'
-            if above
-            else f'every run under {100 * flat:g} %.'
-        )
+    largest = max(change(r) for r in trained)
+    return f'The flatness measure ({measure}) on {which}: at most {100 * largest:.1f} %; ' + (
+        f'at or above {100 * flat:g} %: {"; ".join(above)}. These runs still improve a little '
+        'at the end, so "at convergence" is approximate for them.'
+        if above
+        else f'every run under {100 * flat:g} %.'
     )
+
+
+@functools.cache
+def final_rate_start(arch: str, epochs: int) -> int:
+    """The first epoch (0-based) at which a heatmap row of ``arch`` trained
+    for ``epochs`` runs at its final learning rate: its paper config's last
+    MultiStepLR milestone, scaled as ``study.scale_schedule`` scales it."""
+    from mmengine.config import Config
+
+    from rr_mmpose import config_path
+
+    cfg = Config.fromfile(config_path(PAPER_CONFIGS[arch]))
+    steps = [m for s in cfg.param_scheduler if s['type'] == 'MultiStepLR' for m in s['milestones']]
+    return study.scaled_epoch(max(steps), epochs, cfg.train_cfg.max_epochs)
+
+
+def final_rate_change(run: dict) -> float:
+    """Relative change of a heatmap run's NME over its epochs at the final
+    learning rate, after the first of them (whose fall is the step's)."""
+    curve = run['nme']
+    return abs(curve[final_rate_start(run['arch'], run['epochs'])] - curve[-1]) / curve[-1]
 
 
 def best_epoch_line(summary: list[dict]) -> str:

@@ -103,6 +103,17 @@ def reference_last_fifth(stored: dict | None) -> list[float]:
     return [rows.last_fifth_change(r['nme']) for r in runs]
 
 
+def candidate_iterations(name: str) -> int:
+    """The training iterations of candidate ``name``."""
+    recipe, epochs = CANDIDATES[name]
+    return rows.iterations(epochs, recipe.num_train or rows.NUM_TRAIN)
+
+
+def on_gpu(run: dict) -> bool:
+    """Whether a stored run trained on a GPU machine (its provenance says)."""
+    return 'no GPU' not in run['provenance']['machine']
+
+
 def table(budget: dict, resolution: dict | None) -> str:
     """The budget search's runs (``rtmpose_budget``), in its order, each
     against the criteria (the reference from ``resolution``'s result)."""
@@ -113,9 +124,9 @@ def table(budget: dict, resolution: dict | None) -> str:
         '|---|---|---|---|---|---|',
     ]
     found = {r['candidate']: r for r in budget['runs']}
-    for name, (recipe, epochs) in CANDIDATES.items():
+    for name in CANDIDATES:
         r = found.get(name)
-        iterations = rows.iterations(epochs, recipe.num_train or rows.NUM_TRAIN)
+        iterations = candidate_iterations(name)
         if r is None:
             lines.append(f'| {name} | {iterations} | not run yet | - | - | - |')
             continue
@@ -125,7 +136,7 @@ def table(budget: dict, resolution: dict | None) -> str:
         change = f'{100 * r["last_fifth_change"]:.1f} %'
         if r['last_fifth_change'] < FLAT:
             change = f'**{change}**'
-        where = 'GPU' if 'no GPU' not in r['provenance']['machine'] else 'CPU'
+        where = 'GPU' if on_gpu(r) else 'CPU'
         lines.append(
             f'| {name} | {iterations} | {where} | {r["nme"][-1]:.2f} | {ratio} | {change} |'
         )
@@ -159,25 +170,24 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
             f'{100 * a["last_fifth_change"]:.1f} % over its last fifth.'
         )
 
-        def iterations(name: str) -> int:
-            r, e = CANDIDATES[name]
-            return rows.iterations(e, r.num_train or rows.NUM_TRAIN)
-
         shorter = [
             n
             for n in found
             if n in CANDIDATES
             and CANDIDATES[n][0] == recipe
-            and iterations(n) < iterations(chosen[0])
+            and candidate_iterations(n) < candidate_iterations(chosen[0])
         ]
-        below = max(shorter, key=iterations, default=None)
+        below = max(shorter, key=candidate_iterations, default=None)
         if below is not None and below not in met:
             text += (
-                f' The smallest budget meeting both lies between {iterations(below)} iterations '
-                f'({below}, which misses) and {iterations(chosen[0])}; none in between was tried.'
+                f' It is the shortest run of its recipe tried that meets both; the next shorter '
+                f'tried, {below} ({candidate_iterations(below)} iterations against '
+                f'{candidate_iterations(chosen[0])}), misses, and none in between was tried.'
             )
         longer_ones = [
-            n for n in found if n in CANDIDATES and iterations(n) > iterations(chosen[0])
+            n
+            for n in found
+            if n in CANDIDATES and candidate_iterations(n) > candidate_iterations(chosen[0])
         ]
         best = min(longer_ones, key=lambda n: found[n]['nme'][-1], default=None)
         if best is not None and found[best]['nme'][-1] < a['nme'][-1]:
@@ -202,12 +212,14 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
 
 def ran_on(budget: dict) -> str:
     """Where the stored candidates ran, where not all on the CPU."""
-    gpu = [r for r in budget['runs'] if 'no GPU' not in r['provenance']['machine']]
+    gpu = sum(map(on_gpu, budget['runs']))
     if not gpu:
         return ''
+    rest = gpu < len(budget['runs'])
     return (
-        f'"Ran on": {len(gpu)} of the {len(budget["runs"])} candidates ran on a GPU machine, for '
-        'speed, on the Python and torch their provenance names; the others on the CPU. '
+        f'"Ran on": {gpu} of the {len(budget["runs"])} candidates ran on a GPU machine, for '
+        f'speed, on the Python and torch their provenance names'
+        + ('; the others on the CPU. ' if rest else '. ')
     )
 
 

@@ -446,7 +446,7 @@ def scale_schedule(
     total = epochs * iterations_per_epoch
 
     def epoch(e: int) -> int:
-        return round(e * epochs / full_epochs)
+        return scaled_epoch(e, epochs, full_epochs)
 
     scheduled = []
     for s in cfg.param_scheduler:
@@ -469,6 +469,12 @@ def scale_schedule(
             hook.gamma = ema_gamma(hook.get('gamma', EMA_GAMMA), total, full_iterations)
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=1)
     cfg.auto_scale_lr = dict(enable=False)
+
+
+def scaled_epoch(epoch: int, epochs: int, full_epochs: int) -> int:
+    """Epoch ``epoch`` of a ``full_epochs`` schedule in the same schedule
+    shrunk to ``epochs`` (``scale_schedule``): the same share of the run."""
+    return round(epoch * epochs / full_epochs)
 
 
 def ema_gamma(gamma: float, total: int, full_iterations: int) -> float:
