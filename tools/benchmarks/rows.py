@@ -68,6 +68,7 @@ DARK = 'MSRA + DARK'  # the MSRA weights, re-decoded with DARK
 # label softmax), 'RR' RandomizedRoundingSimCC with its loss setting.
 SIMCC_OBJECTIVES = {
     'SimCCLabel s=2': ('SimCCLabel', 2.0),
+    'SimCCLabel s=1': ('SimCCLabel', 1.0),
     'SimCCLabel s=0.5': ('SimCCLabel', 0.5),
     'RR s=2': ('random', 2.0),
     'RR s=1': ('random', 1.0),

@@ -132,13 +132,16 @@ ROWS = [
     row('RR s=1', 128),
     row('RR expected s=1', 128),
     row('RR s=0.5', 64),
+    row('SimCCLabel s=1', 64),  # RR s=1's equal-ratio peer at 64 input
 ]
-# Randomized rounding against stock at equal input (and split ratio, at 128).
+# Randomized rounding against stock at equal input (and split ratio, but for the
+# 64-input headline pair).
 PAIRS = [
     (('RR s=2', 128), ('SimCCLabel s=2', 128)),
     (('RR s=0.5', 128), ('SimCCLabel s=0.5', 128)),
     # at 64 input, each at the split ratio of its headline row (not equal)
     (('RR s=1', 64), ('SimCCLabel s=2', 64)),
+    (('RR s=1', 64), ('SimCCLabel s=1', 64)),
 ]
 
 
