@@ -365,7 +365,8 @@ def flip_test_sentence(results: dict) -> str:
         return ''
     means = flip_test.means(measured['runs'])
     said = [
-        f'{row} {m["flip"]:.2f} with it, {m["plain"]:.2f} without ({m["seeds"]} seeds)'
+        f'{row} {m["flip"]:.2f} with it, {m["plain"]:.2f} without '
+        f'({m["seeds"]} seed{"" if m["seeds"] == 1 else "s"})'
         for (row, size), m in means.items()
         if size == 128
     ]
