@@ -12,10 +12,11 @@ each trained on the hard-case faces and
 tested on their hard-case test split with ``FaceLandmarkMetric``. Scores
 are each codec's own: randomized rounding's probability mass of the decoded
 cells, MSRA's and DARK's heatmap maximum, stock SimCC's logit maximum, the
-last two clipped to [0, 1] so that the metric reports their ECE. Each row's
-scores are also calibrated the same way (``calibrated_figures``: the
-score's log-odds temperature and bias fitted on a separate generated set,
-``rr_mmpose.evaluation.calibrate``), so that ECE compares like with like.
+last two clipped to [0, 1] so that the metric reports their ECE. Every
+row's scores are also calibrated on a separate generated set
+(``calibrated_figures``): randomized rounding's by its codec's log-odds
+temperature and bias (``rr_mmpose.evaluation.calibrate``), a peer's by
+Platt scaling of its unclipped score, so that ECE compares like with like.
 """
 
 from __future__ import annotations
@@ -113,13 +114,15 @@ def as_probabilities(samples: list[dict], platt: tuple[float, float] | None = No
     place: clipped to [0, 1], so that the metric reports their ECE; or, with
     ``platt`` ``(a, b)``, mapped to ``sigmoid(a * score + b)`` from the
     unclipped score, which keeps every score's rank."""
+    from scipy.special import expit
+
     for sample in samples:
         instances = sample['pred_instances']
         scores = np.asarray(instances['keypoint_scores'], np.float64)
         if platt is None:
             instances['keypoint_scores'] = np.clip(scores, 0, 1)
         else:
-            instances['keypoint_scores'] = 1 / (1 + np.exp(-(platt[0] * scores + platt[1])))
+            instances['keypoint_scores'] = expit(platt[0] * scores + platt[1])
 
 
 def figures(
@@ -236,13 +239,15 @@ def run_row(row: Row, seed: int) -> list[dict]:
         plain = model.head.decoder
         decoders = {row.objective: plain}
         decoders.update({n: KEYPOINT_CODECS.build(rows.redecoder(row, n)) for n in row.redecoded})
-        for name, decoder in decoders.items():  # DARK: the same weights, another decoder
-            model.head.decoder = decoder
-            out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
-            rescored = calibrated_figures(model, predictions, loader, cal_loader, randomized)
-            if rescored is not None:
-                out.append(dict(common, row=name + CALIBRATED, **rescored))
-        model.head.decoder = plain
+        try:
+            for name, decoder in decoders.items():  # DARK: the same weights, another decoder
+                model.head.decoder = decoder
+                out.append(dict(common, row=name, **figures(predictions, loader, randomized)))
+                rescored = calibrated_figures(model, predictions, loader, cal_loader, randomized)
+                if rescored is not None:
+                    out.append(dict(common, row=name + CALIBRATED, **rescored))
+        finally:
+            model.head.decoder = plain
     return out
 
 

@@ -638,13 +638,14 @@ def flatness_line(
     )
     if not trained:
         return ''
+    changes = [(r, change(r)) for r in trained]
     above = [
         f'{row_name(r["arch"], r["input"], r.get("stride", 4), r["row"])}, seed {r["seed"]} '
         f'({100 * c:.1f} %)'
-        for r in trained
-        if (c := change(r)) >= flat
+        for r, c in changes
+        if c >= flat
     ]
-    largest = max(change(r) for r in trained)
+    largest = max(c for _, c in changes)
     return f'The flatness measure ({measure}) on {which}: at most {100 * largest:.1f} %; ' + (
         f'at or above {100 * flat:g} %: {"; ".join(above)}. These runs still improve a little '
         'at the end, so "at convergence" is approximate for them.'
