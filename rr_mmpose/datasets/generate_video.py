@@ -7,7 +7,7 @@ landmarks are mapped by exactly the same 2 x 3 matrix, so the per-frame
 ground truth is exact. (The pixels are resampled bilinearly: a dot drawn at
 a landmark and warped lands on the mapped landmark to within a few
 hundredths of a pixel, the resampling's own error.) The motion is slow and
-mostly sub-pixel per frame, the regime where a quantising decoder shows
+mostly sub-pixel per frame, the regime where a quantizing decoder shows
 steps (a "staircase") and a smoothing filter shows lag
 (:mod:`rr_mmpose.evaluation.video_metrics`).
 

@@ -123,7 +123,7 @@ def low_light(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
 def apply_hard_cases(
     rng: np.random.Generator, image: np.ndarray, keypoints: np.ndarray, cases: HardCases
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Occluders, blur and low light on a drawn face.
+    """Occluders, blur and low light on a generated face.
 
     Returns:
         tuple:

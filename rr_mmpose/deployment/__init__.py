@@ -1,5 +1,5 @@
 """Deployment: ONNX export with the decoding in the graph, INT8
-quantisation (``python -m rr_mmpose.deployment.onnx_export``), and a
+quantization (``python -m rr_mmpose.deployment.onnx_export``), and a
 runtime without torch (:mod:`rr_mmpose.deployment.runtime`, a file that
 works on its own: :func:`runtime_path`).
 

@@ -1,4 +1,4 @@
-"""INT8: static quantisation of an exported model with onnxruntime, its
+"""INT8: static quantization of an exported model with onnxruntime, its
 decoding (and the head's last layer) left in float, and the quantization
 crops it needs."""
 
@@ -84,13 +84,13 @@ def float_nodes(
 
 
 def _crops_array(crops: np.ndarray | str | Path, input_shape: tuple[int, int, int]) -> np.ndarray:
-    """Check the quantisation crops (N, 3, h, w) float32 (or read them from a
+    """Check the quantization crops (N, 3, h, w) float32 (or read them from a
     ``.npy`` file)."""
     if isinstance(crops, (str, Path)):
         try:
             crops = np.load(crops, allow_pickle=False)
         except (OSError, ValueError) as error:
-            raise ValueError(f'could not read quantisation crops from {crops}: {error}') from error
+            raise ValueError(f'could not read quantization crops from {crops}: {error}') from error
     if not isinstance(crops, np.ndarray):
         raise TypeError(
             'crops must be a numpy array (N, 3, h, w) of preprocessed crops '
@@ -98,18 +98,18 @@ def _crops_array(crops: np.ndarray | str | Path, input_shape: tuple[int, int, in
         )
     if crops.dtype != np.float32:
         raise TypeError(
-            'quantisation crops must be float32, preprocessed as the model input, '
+            'quantization crops must be float32, preprocessed as the model input, '
             f'not {crops.dtype}'
         )
     if crops.ndim != 4 or tuple(crops.shape[1:]) != input_shape:
         raise ValueError(
-            f'quantisation crops must have shape (N, {", ".join(map(str, input_shape))}) '
+            f'quantization crops must have shape (N, {", ".join(map(str, input_shape))}) '
             f'(the model input), got {crops.shape}'
         )
     if len(crops) < 1:
-        raise ValueError('quantisation needs at least one crop (N >= 1), got none')
+        raise ValueError('quantization needs at least one crop (N >= 1), got none')
     if not np.isfinite(crops).all():
-        raise ValueError('quantisation crops hold non-finite values')
+        raise ValueError('quantization crops hold non-finite values')
     return crops
 
 
@@ -157,7 +157,7 @@ def quantize_int8(
     float_head_output: bool = True,
     decode_in_graph: bool = True,
 ) -> Path:
-    """Quantise a graph written by :func:`export_onnx` to INT8 (static, QDQ
+    """Quantize a graph written by :func:`export_onnx` to INT8 (static, QDQ
     format) with onnxruntime, the decoding left in float.
 
     onnxruntime's ``quant_pre_process`` first (ONNX shape inference and
@@ -198,7 +198,7 @@ def quantize_int8(
         ValueError, TypeError: a file that is not an ONNX model written by
             :func:`export_onnx`, or crops that cannot be read or
             are not (N >= 1, 3, h, w) float32
-        RuntimeError: onnxruntime could not quantise the model
+        RuntimeError: onnxruntime could not quantize the model
     """
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
@@ -223,7 +223,7 @@ def quantize_int8(
             quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         except Exception as error:
             raise RuntimeError(
-                f'onnxruntime could not prepare {fp32_path} for quantisation: {error}'
+                f'onnxruntime could not prepare {fp32_path} for quantization: {error}'
             ) from error
         keep = float_nodes(onnx.load(str(prepared)), float_head_output, decode_in_graph)
         with atomic_output(out_path, '.onnx') as tmp:
@@ -242,7 +242,7 @@ def quantize_int8(
                 )
             except Exception as error:
                 raise RuntimeError(
-                    f'onnxruntime could not quantise {fp32_path}: {error}'
+                    f'onnxruntime could not quantize {fp32_path}: {error}'
                 ) from error
             set_metadata(tmp, {**metadata, PRECISION_KEY: 'int8', INT8_FORMAT_KEY: int8_format})
     return out_path
@@ -324,13 +324,13 @@ def quantization_crops(
     from mmpose.registry import DATASETS
 
     if num < 1:
-        raise ValueError(f'quantisation needs at least one crop, got {num}')
+        raise ValueError(f'quantization needs at least one crop, got {num}')
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     dataset_cfg = cfg.val_dataloader.dataset.copy()
     root = Path(dataset_cfg.get('data_root', ''))
     if str(root) not in ('', '.') and not root.is_dir():
         raise FileNotFoundError(
-            f"could not read the quantisation crops: the config's val_dataloader data_root "
+            f"could not read the quantization crops: the config's val_dataloader data_root "
             f'{str(root)!r} does not exist (the generated faces are made by `make demo` or '
             '`python -m rr_mmpose.datasets.generate_faces`)'
         )
@@ -338,7 +338,7 @@ def quantization_crops(
         dataset = DATASETS.build(dataset_cfg)
         if num > len(dataset):
             raise ValueError(
-                f'{num} quantisation crops asked for; the validation set holds {len(dataset)} only'
+                f'{num} quantization crops asked for; the validation set holds {len(dataset)} only'
             )
         indices = np.unique(np.linspace(0, len(dataset) - 1, num).round().astype(int))
         crops = []
@@ -350,7 +350,7 @@ def quantization_crops(
     except Exception as error:
         kind = FileNotFoundError if isinstance(error, OSError) else ValueError
         raise kind(
-            f"could not read the quantisation crops (the config's val_dataloader, data_root "
+            f"could not read the quantization crops (the config's val_dataloader, data_root "
             f'{str(root)!r}): {error}'
         ) from error
     return np.concatenate(crops)

@@ -1,5 +1,5 @@
 """Export a top-down randomized rounding model, decoding included, to ONNX,
-and quantise it to INT8.
+and quantize it to INT8.
 
 python -m rr_mmpose.deployment.onnx_export CONFIG [CHECKPOINT] --out model.onnx \
     [--int8 [--int8-crops N] [--int8-format u8s7]]
@@ -41,7 +41,7 @@ EXPORT_NOISE = (
 )
 
 # The decoding's ONNX nodes are named '/decode/...' (the head's per-keypoint
-# log-softmax included): INT8 quantisation leaves exactly these in float.
+# log-softmax included): INT8 quantization leaves exactly these in float.
 DECODE_SCOPE = 'decode'
 
 

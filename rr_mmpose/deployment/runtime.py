@@ -54,7 +54,7 @@ DEFAULT_MEAN = (123.675, 116.28, 103.53)
 DEFAULT_STD = (58.395, 57.12, 57.375)
 DEFAULT_PADDING = 1.25
 
-# The metadata_props keys of a model's precision ('int8' where quantised)
+# The metadata_props keys of a model's precision ('int8' where quantized)
 # and of an INT8 model's format; quantize_int8 writes both.
 PRECISION_KEY = 'rr_mmpose.precision'
 INT8_FORMAT_KEY = 'rr_mmpose.int8_format'

@@ -2,7 +2,7 @@
 
 Per-frame NME says how far each frame's landmarks are from the truth; on
 video what shows is how the error changes from frame to frame. A decoder
-that quantises to heatmap cells holds a landmark still while the face
+that quantizes to heatmap cells holds a landmark still while the face
 moves slowly, then jumps (a *staircase*); a smoothing filter removes the
 jitter but makes the landmarks trail the face (*lag*). Each function takes
 predicted and true landmarks of one face over T consecutive frames,
@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 # 300W's outer eye corners (0-based): MMPose's NME normalisation for 300W.
 OUTER_EYE_CORNERS = tuple(NME.DEFAULT_KEYPOINT_INDICES['300w'])
 # A prediction "stands still" when it moves less than this, in pixels: a
-# hundredth of a pixel. A decoder that quantises returns exactly the same
+# hundredth of a pixel. A decoder that quantizes returns exactly the same
 # value (a move of 0) while a landmark stays in one cell; a continuous one
 # moves by more than this whenever the face moves by a tenth of a pixel.
 STILL = 0.01

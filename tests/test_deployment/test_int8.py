@@ -1,4 +1,4 @@
-"""INT8 quantisation of the exported graph (static, QDQ), the decoding left
+"""INT8 quantization of the exported graph (static, QDQ), the decoding left
 in float, checked with onnxruntime."""
 
 import platform
@@ -40,7 +40,7 @@ def session(path):
 
 
 def decode_stays_float(model: onnx.ModelProto) -> None:
-    """No decode node reads a dequantised tensor or feeds a quantiser, and
+    """No decode node reads a dequantized tensor or feeds a quantizer, and
     the TopK / ArgMax inputs are float tensors computed in float back to the
     head's last (float) layer."""
     producer = {out: node for node in model.graph.node for out in node.output}
@@ -95,7 +95,7 @@ def test_float_nodes_are_the_decoding_and_the_head_output(fp32_path):
     assert [ops[name] for name in head_output] == ['Conv']  # the head's last 1x1 conv
 
 
-def test_int8_graph_is_quantised_and_keeps_the_decoding_in_float(int8_path):
+def test_int8_graph_is_quantized_and_keeps_the_decoding_in_float(int8_path):
     model = onnx.load(str(int8_path))
     ops = [n.op_type for n in model.graph.node]
     assert ops.count('QuantizeLinear') > 20 and ops.count('DequantizeLinear') > 20
@@ -138,7 +138,7 @@ def test_int8_kernels_compute_what_the_graph_says(int8_path):
     optimisations on: QDQ pairs fused into QLinearConv and friends) against
     the same graph with its QuantizeLinear / DequantizeLinear nodes run one
     by one in float (optimisations off), on this CPU. Without saturation the
-    two differ only where a requantised value falls within float rounding
+    two differ only where a requantized value falls within float rounding
     of a half step (one 8-bit step, here and there), which moves keypoints
     by hundredths of a crop pixel and, on a near tie of two cells, a
     top-k cell: measured median 0.02 px, p90 0.09 px on AVX-512 VNNI and on
@@ -198,8 +198,8 @@ def test_int8_of_a_trained_model_keeps_its_accuracy(paper_model, tmp_path):
     assert np.median(err) < 0.5 and nme[0] < 1.05 * nme[1]
 
 
-def test_rtmpose_with_randomized_rounding_quantises(tmp_path):
-    """RTMCCHead + RandomizedRoundingSimCC: exports, quantises (its last
+def test_rtmpose_with_randomized_rounding_quantizes(tmp_path):
+    """RTMCCHead + RandomizedRoundingSimCC: exports, quantizes (its last
     MatMuls and the windowed decoding in float) and runs."""
     fp32 = export_onnx(random_rtmpose_model(), tmp_path / 'rtmpose.onnx')
     int8 = quantize_int8(fp32, tmp_path / 'rtmpose.int8.onnx', face_crops(0, 4))
@@ -210,7 +210,7 @@ def test_rtmpose_with_randomized_rounding_quantises(tmp_path):
     assert kpts.shape == (2, 68, 2) and scores.shape == (2, 68) and np.isfinite(kpts).all()
 
 
-def unquantisable_model(path: Path) -> Path:
+def unquantizable_model(path: Path) -> Path:
     """A graph with a named decoding that onnxruntime cannot load (an
     operator of an unknown domain)."""
     helper = onnx.helper
@@ -236,7 +236,7 @@ def test_bad_inputs_raise_clear_errors_and_leave_no_file(fp32_path, tmp_path):
     for node in no_decode.graph.node:
         node.name = node.name.replace(f'/{DECODE_SCOPE}/', '/other/')
     onnx.save(no_decode, str(tmp_path / 'no_decode.onnx'))
-    mystery = unquantisable_model(tmp_path / 'mystery.onnx')
+    mystery = unquantizable_model(tmp_path / 'mystery.onnx')
     cases = [
         (tmp_path / 'missing.onnx', crops, {}, FileNotFoundError, 'no ONNX model'),
         (tmp_path / 'junk.onnx', crops, {}, ValueError, 'is not an ONNX model'),
@@ -246,11 +246,11 @@ def test_bad_inputs_raise_clear_errors_and_leave_no_file(fp32_path, tmp_path):
         (fp32_path, crops[:0], {}, ValueError, 'at least one crop'),
         (fp32_path, crops.tolist(), {}, TypeError, 'numpy array'),
         (fp32_path, crops * np.float32('nan'), {}, ValueError, 'non-finite'),
-        (fp32_path, tmp_path / 'junk.npy', {}, ValueError, 'could not read quantisation crops'),
-        (fp32_path, tmp_path / 'missing.npy', {}, ValueError, 'could not read quantisation crops'),
+        (fp32_path, tmp_path / 'junk.npy', {}, ValueError, 'could not read quantization crops'),
+        (fp32_path, tmp_path / 'missing.npy', {}, ValueError, 'could not read quantization crops'),
         (fp32_path, crops, dict(int8_format='u8s4'), ValueError, 'int8_format must be one of'),
         (tmp_path / 'no_decode.onnx', crops, {}, ValueError, 'no nodes named /decode/'),
-        (mystery, face_crops(0, 1)[:, :, :8, :8], {}, RuntimeError, 'could not quantise .*mystery'),
+        (mystery, face_crops(0, 1)[:, :, :8, :8], {}, RuntimeError, 'could not quantize .*mystery'),
     ]
     before = set(tmp_path.iterdir())
     out = tmp_path / 'out' / 'int8.onnx'
@@ -312,7 +312,7 @@ def test_cli_takes_its_quantization_crops_from_the_config_val_loader(tiny_faces,
     with pytest.raises(ValueError, match='holds 8 only'):
         quantization_crops(net, cfg, 9)
     on_generated_faces(cfg, tmp_path / 'nowhere', batch_size=4)
-    with pytest.raises(FileNotFoundError, match='could not read the quantisation crops'):
+    with pytest.raises(FileNotFoundError, match='could not read the quantization crops'):
         quantization_crops(net, cfg, 2)
     with pytest.raises(SystemExit):
         main([str(config), '--out', str(tmp_path / 'x.onnx'), '--int8', '--calib', '0'])

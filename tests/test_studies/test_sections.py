@@ -3,7 +3,7 @@ tables, paired differences, expectations and provenance say what the runs
 say."""
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, astuple
 
 import numpy as np
 import pytest
@@ -236,6 +236,34 @@ def test_the_budget_verdict_brackets_the_smallest_budget_by_the_shorter_run_that
         f'({iterations} iterations against {2 * iterations}), misses, and none in between was '
         'tried.'
     ) in text
+
+
+def test_the_rate_deviation_quotes_the_candidates_that_differ_in_their_rate_only(monkeypatch):
+    """The RTMPose section's reason for its learning rate is read from the
+    stored search, not typed: only candidates equal to the rate search's
+    recipe but for their rate, at its epochs, are quoted, lowest first."""
+    from tools.benchmarks import rtmpose_budget
+
+    base, epochs = rtmpose_budget.RATE_SEARCH
+    found = {
+        'fast': (rows.RTMPoseRecipe(4e-3, *astuple(base)[1:]), epochs),
+        'slow': (rows.RTMPoseRecipe(1e-3, *astuple(base)[1:]), epochs),
+        'slow, longer': (rows.RTMPoseRecipe(1e-3, *astuple(base)[1:]), 2 * epochs),
+        'slow, fewer faces': (
+            rows.RTMPoseRecipe(1e-3, base.warmup_share, base.pipeline, 240),
+            epochs,
+        ),
+        'not run': (rows.RTMPoseRecipe(2e-3, *astuple(base)[1:]), epochs),
+    }
+    monkeypatch.setattr(rtmpose_budget, 'CANDIDATES', found)
+    budget = dict(
+        runs=[budget_run(name, final, 0.1) for name, final in zip(found, (3.4, 1.6, 1.2, 3.0))]
+    )
+    assert rtmpose_budget.rate_comparison(budget) == '0.001 1.60 %, 0.004 3.40 %'
+    assert rtmpose_budget.rate_comparison(None) == ''
+    table = '\n'.join(rtmpose.deviations_table(budget))
+    assert 'final NME by rate: 0.001 1.60 %, 0.004 3.40 %; the study keeps 0.001;' in table
+    assert 'final NME by rate: not run yet;' in '\n'.join(rtmpose.deviations_table(None))
 
 
 def quality_run(row: rows.Row, seed: int, objective: str | None = None, **figures) -> dict:

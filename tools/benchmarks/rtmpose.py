@@ -49,8 +49,9 @@ DEVIATIONS = [
         '4e-3, stated for the batch of 512 (`auto_scale_lr`, which MMPose applies only with '
         '`--auto-scale-lr`: without it, 4e-3 at any batch)',
         'chosen by the search: scaled linearly (4e-3 x 16 / 512) it learns too slowly from '
-        "scratch; at the final faces and pipeline, 2e-3 ends close to 1e-3 and MMPose's "
-        'unscaled 4e-3 well above it; the study keeps 1e-3; see the search',
+        'scratch; at the final faces and pipeline, '
+        f'{rtmpose_budget.RATE_SEARCH[1]} epochs, final NME by rate: {{rates}}; '
+        f'the study keeps {RECIPE.lr:g}; see the search',
     ),
     (
         'warm-up',
@@ -310,6 +311,17 @@ def criteria_line(runs: list[dict], resolution: dict | None) -> str:
     )
 
 
+def deviations_table(budget: dict | None) -> list[str]:
+    """``DEVIATIONS`` as a table, the learning rate's reason quoting the
+    budget search's stored rate candidates (``budget``)."""
+    rates = rtmpose_budget.rate_comparison(budget) or 'not run yet'
+    return [
+        '| what | this study | MMPose | why |',
+        '|---|---|---|---|',
+        *(f'| {a} | {b} | {c} | {d.format(rates=rates)} |' for a, b, c, d in DEVIATIONS),
+    ]
+
+
 def section(result: dict, results: dict) -> str:
     summary = summarise(result['runs'])
     budget, costs = results.get('rtmpose_budget'), results.get('costs')
@@ -327,9 +339,7 @@ def section(result: dict, results: dict) -> str:
         "MMPose's RTMPose face recipe where training from scratch at batch "
         f'{rows.BATCH} on a CPU needs it:',
         '',
-        '| what | this study | MMPose | why |',
-        '|---|---|---|---|',
-        *(f'| {a} | {b} | {c} | {d} |' for a, b, c, d in DEVIATIONS),
+        *deviations_table(budget),
         '',
         "Architecture, `RTMCCHead`, the codecs and the losses are MMPose's and this "
         "project's as shipped. The shipped configs keep MMPose's recipe, for users with the "

@@ -16,6 +16,7 @@ stopped search resumes with the runs it lacks.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from . import rows, study
@@ -74,6 +75,9 @@ CANDIDATES = {
         90,
     ),
 }
+# The rate search: the candidates equal to this recipe but for their
+# learning rate, at these epochs (the final faces and pipeline).
+RATE_SEARCH = (RTMPoseRecipe(None, 0.05, 'stage2', 960), 60)
 RESULTS = 'rtmpose_budget'
 COMMAND = 'python -m tools.benchmarks.rtmpose_budget --rerun'
 
@@ -107,6 +111,20 @@ def candidate_iterations(name: str) -> int:
     """The training iterations of candidate ``name``."""
     recipe, epochs = CANDIDATES[name]
     return rows.iterations(epochs, recipe.num_train or rows.NUM_TRAIN)
+
+
+def rate_comparison(budget: dict | None) -> str:
+    """The final NME of each stored candidate of the rate search
+    (``RATE_SEARCH``: the candidates that differ in their learning rate
+    only), lowest rate first, e.g. ``'0.001 1.57 %, 0.002 1.62 %'``."""
+    base, at = RATE_SEARCH
+    found = {r['candidate']: r for r in (budget or {}).get('runs', [])}
+    rates = sorted(
+        (recipe.lr, found[name]['nme'][-1])
+        for name, (recipe, epochs) in CANDIDATES.items()
+        if name in found and epochs == at and dataclasses.replace(recipe, lr=None) == base
+    )
+    return ', '.join(f'{lr:g} {nme:.2f} %' for lr, nme in rates)
 
 
 def on_gpu(run: dict) -> bool:

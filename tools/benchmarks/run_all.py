@@ -1,9 +1,11 @@
 """Measure the studies, then render every generated page from their results.
 
-    python -m tools.benchmarks.run_all                  # measure everything (hours on 2 cores)
+    python -m tools.benchmarks.run_all                  # every study (hours on 2 cores)
     python -m tools.benchmarks.run_all --only quantization codec_speed
     python -m tools.benchmarks.run_all --render         # measure nothing, render the stored results
 
+A training study trains only the runs it has not stored (its ``--rerun``
+trains them again), so a second ``run_all`` resumes rather than repeats.
 Each study stores its result in ``docs/benchmarks/<name>.json``, tagged with
 its provenance (the training studies tag each run); ``tools.benchmarks.render``
 writes docs/benchmarks.md, its figures, the README's generated blocks and

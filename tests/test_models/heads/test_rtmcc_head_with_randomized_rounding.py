@@ -65,7 +65,7 @@ def smooth_stock_logits(keypoints: np.ndarray, split: float) -> tuple[torch.Tens
 def test_stock_simcc_flip_test_is_biased(rng, split):
     """Stock SimCCLabel (u = x * s) through the same RTMCCHead flip test: its
     flipped branch is off by 1 - 1/s px, so the average shifts x by about
-    (1 - 1/s) / 2 px, which the argmax quantises; RandomizedRoundingSimCC,
+    (1 - 1/s) / 2 px, which the argmax quantizes; RandomizedRoundingSimCC,
     on its own optimum for the same points, stays exact."""
     keypoints, flip_indices = draw_points(rng)
     simcc = dict(type='SimCCLabel', input_size=(SIZE, SIZE), sigma=6.0, simcc_split_ratio=split)
@@ -94,7 +94,7 @@ def test_stock_simcc_flip_test_is_biased(rng, split):
         assert abs(dy) < 0.1  # y is not flipped
         if not flip_test:
             assert abs(dx) < 0.1
-    # Smooth logits: the predicted shift, quantised by the argmax.
+    # Smooth logits: the predicted shift, quantized by the argmax.
     assert abs(error['smooth', True][0] - predicted) < 0.1
     if split == 0.5:
         # Its own labels: plain and flipped peaks one bin apart tie exactly,
