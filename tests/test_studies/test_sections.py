@@ -113,7 +113,7 @@ def test_the_resolution_flops_expectation_needs_both_halves(stored):
 def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
     text = rtmpose.section(stored['rtmpose'], stored)
     assert '- Rerun: `python -m tools.benchmarks.rtmpose --rerun`' in text
-    assert '| learning rate | AdamW 0.001 |' in text and '| batch | 16, one process |' in text
+    assert '| learning rate | AdamW 1e-3 |' in text and '| batch | 16, one process |' in text
     assert '- RR s=2 minus SimCCLabel s=2 at 128 input: -0.30 ± 0.10 points' in text
     assert (
         'at least as good as stock at s = 2 (128 input): **holds on the means, not yet decided '
@@ -259,10 +259,15 @@ def test_the_rate_deviation_quotes_the_candidates_that_differ_in_their_rate_only
     budget = dict(
         runs=[budget_run(name, final, 0.1) for name, final in zip(found, (3.4, 1.6, 1.2, 3.0))]
     )
-    assert rtmpose_budget.rate_comparison(budget) == '0.001 1.60 %, 0.004 3.40 %'
+    assert rtmpose_budget.rate_comparison(budget) == '1e-3: 1.60 %, 4e-3: 3.40 %'
+    assert [rtmpose_budget.rate_name(r) for r in (1e-3, 2.5e-4, 4e-3 * 16 / 512)] == [
+        '1e-3',
+        '2.5e-4',
+        '1.25e-4',
+    ]
     assert rtmpose_budget.rate_comparison(None) == ''
     table = '\n'.join(rtmpose.deviations_table(budget))
-    assert 'final NME by rate: 0.001 1.60 %, 0.004 3.40 %; the study keeps 0.001;' in table
+    assert 'final NME by rate: 1e-3: 1.60 %, 4e-3: 3.40 %; the study keeps 1e-3;' in table
     assert 'final NME by rate: not run yet;' in '\n'.join(rtmpose.deviations_table(None))
 
 

@@ -45,13 +45,13 @@ DEVIATIONS = [
     ),
     (
         'learning rate',
-        f'AdamW {RECIPE.lr:g}',
+        f'AdamW {rtmpose_budget.rate_name(RECIPE.lr)}',
         '4e-3, stated for the batch of 512 (`auto_scale_lr`, which MMPose applies only with '
         '`--auto-scale-lr`: without it, 4e-3 at any batch)',
         'chosen by the search: scaled linearly (4e-3 x 16 / 512) it learns too slowly from '
         'scratch; at the final faces and pipeline, '
         f'{rtmpose_budget.RATE_SEARCH[1]} epochs, final NME by rate: {{rates}}; '
-        f'the study keeps {RECIPE.lr:g}; see the search',
+        f'the study keeps {rtmpose_budget.rate_name(RECIPE.lr)}; see the search',
     ),
     (
         'warm-up',

@@ -113,10 +113,16 @@ def candidate_iterations(name: str) -> int:
     return rows.iterations(epochs, recipe.num_train or rows.NUM_TRAIN)
 
 
+def rate_name(lr: float) -> str:
+    """A learning rate as the candidates name it: ``1e-3``, ``2.5e-4``."""
+    mantissa, exponent = f'{lr:e}'.split('e')
+    return f'{float(mantissa):g}e{int(exponent)}'
+
+
 def rate_comparison(budget: dict | None) -> str:
     """The final NME of each stored candidate of the rate search
     (``RATE_SEARCH``: the candidates that differ in their learning rate
-    only), lowest rate first, e.g. ``'0.001 1.57 %, 0.002 1.62 %'``."""
+    only), lowest rate first, e.g. ``'1e-3: 1.57 %, 2e-3: 1.62 %'``."""
     base, at = RATE_SEARCH
     found = {r['candidate']: r for r in (budget or {}).get('runs', [])}
     rates = sorted(
@@ -124,7 +130,7 @@ def rate_comparison(budget: dict | None) -> str:
         for name, (recipe, epochs) in CANDIDATES.items()
         if name in found and epochs == at and dataclasses.replace(recipe, lr=None) == base
     )
-    return ', '.join(f'{lr:g} {nme:.2f} %' for lr, nme in rates)
+    return ', '.join(f'{rate_name(lr)}: {nme:.2f} %' for lr, nme in rates)
 
 
 def on_gpu(run: dict) -> bool:
