@@ -47,9 +47,9 @@ def test_every_figure_in_the_readme_is_quoted_from_a_generated_file():
 
 def test_no_figure_is_typed_by_hand_in_the_readme_or_the_docs():
     """Outside the README's generated blocks and docs/benchmarks.md, no
-    measured figure is written at all: the pages link the figure instead,
-    so no typed number can agree with the results by coincidence and then
-    go stale."""
+    decimal figure with a unit (``FIGURE``) is written at all: the pages
+    link the figure instead, so no typed number can agree with the results
+    by coincidence and then go stale."""
     assert len(GENERATED_BLOCK.findall(README)) == 2
     by_hand = {'README.md': figures(GENERATED_BLOCK.sub('', README))}
     for doc in sorted((REPO / 'docs').glob('*.md')):

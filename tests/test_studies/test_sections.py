@@ -241,33 +241,45 @@ def test_the_budget_verdict_brackets_the_smallest_budget_by_the_shorter_run_that
 def test_the_rate_deviation_quotes_the_candidates_that_differ_in_their_rate_only(monkeypatch):
     """The RTMPose section's reason for its learning rate is read from the
     stored search, not typed: only candidates equal to the rate search's
-    recipe but for their rate, at its epochs, are quoted, lowest first."""
+    recipe but for their rate, at its epochs and seed, are quoted, lowest
+    rate first, with where the kept rate stands."""
     from tools.benchmarks import rtmpose_budget
 
     base, epochs = rtmpose_budget.RATE_SEARCH
     found = {
         'fast': (rows.RTMPoseRecipe(4e-3, *astuple(base)[1:]), epochs),
+        'middle': (rows.RTMPoseRecipe(2e-3, *astuple(base)[1:]), epochs),
         'slow': (rows.RTMPoseRecipe(1e-3, *astuple(base)[1:]), epochs),
         'slow, longer': (rows.RTMPoseRecipe(1e-3, *astuple(base)[1:]), 2 * epochs),
         'slow, fewer faces': (
             rows.RTMPoseRecipe(1e-3, base.warmup_share, base.pipeline, 240),
             epochs,
         ),
-        'not run': (rows.RTMPoseRecipe(2e-3, *astuple(base)[1:]), epochs),
+        'not run': (rows.RTMPoseRecipe(5e-4, *astuple(base)[1:]), epochs),
     }
     monkeypatch.setattr(rtmpose_budget, 'CANDIDATES', found)
-    budget = dict(
-        runs=[budget_run(name, final, 0.1) for name, final in zip(found, (3.4, 1.6, 1.2, 3.0))]
+    finals = {'fast': 3.4, 'middle': 1.55, 'slow': 1.6, 'slow, longer': 1.2, 'slow, fewer faces': 3}
+    runs = [dict(budget_run(n, final, 0.1), seed=0) for n, final in finals.items()]
+    runs.append(dict(budget_run('middle', 9.9, 0.1), seed=1))  # not the search's seed
+    budget = dict(runs=runs)
+    assert rtmpose_budget.rate_comparison(budget, 1e-3) == (
+        '1e-3: 1.60 %, 2e-3: 1.55 %, 4e-3: 3.40 % (seed 0): 1e-3 ends 0.05 points above the '
+        'best, 2e-3'
     )
-    assert rtmpose_budget.rate_comparison(budget) == '1e-3: 1.60 %, 4e-3: 3.40 %'
-    assert [rtmpose_budget.rate_name(r) for r in (1e-3, 2.5e-4, 4e-3 * 16 / 512)] == [
+    assert rtmpose_budget.rate_comparison(budget, 2e-3).endswith(': 2e-3 ends lowest')
+    assert rtmpose_budget.rate_comparison(budget, 5e-4).endswith(': 5e-4 not run')
+    assert rtmpose_budget.rate_comparison(None, 1e-3) == 'not run yet'
+    assert [rtmpose_budget.rate_name(r) for r in (1e-3, 2.5e-4, 4e-3 * 16 / 512, 1e-4)] == [
         '1e-3',
         '2.5e-4',
         '1.25e-4',
+        '1e-4',
     ]
-    assert rtmpose_budget.rate_comparison(None) == ''
     table = '\n'.join(rtmpose.deviations_table(budget))
-    assert 'final NME by rate: 1e-3: 1.60 %, 4e-3: 3.40 %; the study keeps 1e-3;' in table
+    assert (
+        'final NME by rate: 1e-3: 1.60 %, 2e-3: 1.55 %, 4e-3: 3.40 % (seed 0): 1e-3 ends' in table
+    )
+    assert '{rates}' not in table
     assert 'final NME by rate: not run yet;' in '\n'.join(rtmpose.deviations_table(None))
 
 

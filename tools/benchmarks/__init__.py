@@ -10,10 +10,11 @@ all of them through ``python -m tools.benchmarks.run_all``.
   ``int8_keypoints`` (the edge study's numpy-only runner, for an emulated
   CPU).
 - The one renderer, ``render``: docs/benchmarks.md, its figures, the
-  README's blocks (composed from the studies' own tables and summaries:
-  the README shows a subset of their sections), the results pages and metafiles (entries from
-  ``model_index``), all from the stored files; ``run_all`` measures, then
-  calls it (``run_all --render`` only renders).
+  README's blocks (the results block from the studies' summaries, the
+  quality block from the quality and video studies' tables), the results
+  pages and metafiles (entries from ``model_index``), all from the stored
+  files; ``run_all`` measures, then calls it (``run_all --render`` only
+  renders).
 """
 
 # First, before any study imports MMPose: registers the plugin and silences

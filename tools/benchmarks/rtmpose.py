@@ -50,8 +50,9 @@ DEVIATIONS = [
         '`--auto-scale-lr`: without it, 4e-3 at any batch)',
         'chosen by the search: scaled linearly (4e-3 x 16 / 512) it learns too slowly from '
         'scratch; at the final faces and pipeline, '
-        f'{rtmpose_budget.RATE_SEARCH[1]} epochs, final NME by rate: {{rates}}; '
-        f'the study keeps {rtmpose_budget.rate_name(RECIPE.lr)}; see the search',
+        f'{rtmpose_budget.RATE_SEARCH[1]} epochs, final NME by rate: {{rates}}; the study keeps '
+        f'{rtmpose_budget.rate_name(RECIPE.lr)}, the rate the later candidates (length, decay) '
+        'build on; see the search',
     ),
     (
         'warm-up',
@@ -314,11 +315,11 @@ def criteria_line(runs: list[dict], resolution: dict | None) -> str:
 def deviations_table(budget: dict | None) -> list[str]:
     """``DEVIATIONS`` as a table, the learning rate's reason quoting the
     budget search's stored rate candidates (``budget``)."""
-    rates = rtmpose_budget.rate_comparison(budget) or 'not run yet'
+    rates = rtmpose_budget.rate_comparison(budget, RECIPE.lr)
     return [
         '| what | this study | MMPose | why |',
         '|---|---|---|---|',
-        *(f'| {a} | {b} | {c} | {d.format(rates=rates)} |' for a, b, c, d in DEVIATIONS),
+        *(f'| {a} | {b} | {c} | {d.replace("{rates}", rates)} |' for a, b, c, d in DEVIATIONS),
     ]
 
 

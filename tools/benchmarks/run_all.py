@@ -5,7 +5,8 @@
     python -m tools.benchmarks.run_all --render         # measure nothing, render the stored results
 
 A training study trains only the runs it has not stored (its ``--rerun``
-trains them again), so a second ``run_all`` resumes rather than repeats.
+trains them again), so a second ``run_all`` resumes the training; every
+other study measures again.
 Each study stores its result in ``docs/benchmarks/<name>.json``, tagged with
 its provenance (the training studies tag each run); ``tools.benchmarks.render``
 writes docs/benchmarks.md, its figures, the README's generated blocks and
