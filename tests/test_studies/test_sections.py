@@ -269,6 +269,7 @@ def test_the_rate_deviation_quotes_the_candidates_that_differ_in_their_rate_only
     assert rtmpose_budget.rate_comparison(budget, 2e-3).endswith(': 2e-3 ends lowest')
     assert rtmpose_budget.rate_comparison(budget, 5e-4).endswith(': 5e-4 not run')
     assert rtmpose_budget.rate_comparison(None, 1e-3) == 'not run yet'
+    assert rtmpose_budget.rate_search_iterations() == rtmpose_budget.candidate_iterations('fast')
     assert [rtmpose_budget.rate_name(r) for r in (1e-3, 2.5e-4, 4e-3 * 16 / 512, 1e-4)] == [
         '1e-3',
         '2.5e-4',

@@ -60,7 +60,6 @@ ROWS = [
 
 # The RTMPose budget search's candidates the section quotes on scaling the
 # rate: the linearly scaled rate, and the same budget at the study's rate
-UNSCALED = 'lr 4e-3, warm-up 5 %, stage2, 960 faces, 60 ep'
 LINEAR = 'linear lr, warm-up 5 %, stage2, 240 faces, 60 ep'
 LINEAR_PEER = 'lr 1e-3, warm-up 5 %, stage2, 240 faces, 60 ep'
 
@@ -351,7 +350,7 @@ def rate_search_sentence(budget: dict | None) -> str:
         return ''
     return (
         '(The RTMPose study chose its rate by a search instead, on shorter budgets than its '
-        f'final one: at {candidate_iterations(UNSCALED)} iterations, final NME by rate '
+        f'final one: at {rtmpose_budget.rate_search_iterations()} iterations, final NME by rate '
         f'{rtmpose_budget.rate_comparison(budget, rtmpose.RECIPE.lr)}; at '
         f'{candidate_iterations(LINEAR)}, the linearly scaled '
         f'{rtmpose_budget.rate_name(rtmpose_budget.LINEAR_LR)} ended at {linear:.2f} % against '

@@ -120,6 +120,12 @@ def rate_name(lr: float) -> str:
     return f'{float(mantissa):g}e{int(exponent)}'
 
 
+def rate_search_iterations() -> int:
+    """The training iterations of every candidate of the rate search."""
+    recipe, epochs = RATE_SEARCH
+    return rows.iterations(epochs, recipe.num_train)
+
+
 def final_nme(budget: dict | None, name: str) -> float | None:
     """Candidate ``name``'s final NME at the search's seed, if stored."""
     runs = (budget or {}).get('runs', [])
