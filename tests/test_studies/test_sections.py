@@ -192,8 +192,24 @@ def candidates(monkeypatch):
     return a, b
 
 
-def budget_run(candidate: str, final: float, change: float) -> dict:
-    return dict(candidate=candidate, nme=[final], last_fifth_change=change)
+def budget_run(candidate: str, final: float, change: float, seed: int = 0) -> dict:
+    return dict(
+        candidate=candidate, seed=seed, nme=[final], last_fifth_change=change, provenance=tag(seed)
+    )
+
+
+def test_the_budget_search_reads_its_own_seed_only(stored, candidates):
+    """A candidate rerun at another seed is stored beside the search's run
+    but never replaces it in the table, the verdict or the final NMEs."""
+    from tools.benchmarks import rtmpose_budget
+
+    budget = dict(runs=[budget_run('B', 2.0, 0.04), budget_run('B', 9.0, 0.5, seed=1)])
+    assert rtmpose_budget.final_nme(budget, 'B') == 2.0
+    table = rtmpose_budget.table(budget, stored['resolution'])
+    assert '| 2.00 |' in table
+    assert '9.00' not in table
+    text = rtmpose_budget.verdict(budget, candidates[1], rtmpose.EPOCHS, stored['resolution'])
+    assert text.startswith('Candidates meeting both criteria: B. The study recipe is B: 2.00 %')
 
 
 def test_the_budget_verdict_says_when_no_candidate_meets_both_criteria(stored, candidates):
@@ -259,8 +275,8 @@ def test_the_rate_deviation_quotes_the_candidates_that_differ_in_their_rate_only
     }
     monkeypatch.setattr(rtmpose_budget, 'CANDIDATES', found)
     finals = {'fast': 3.4, 'middle': 1.55, 'slow': 1.6, 'slow, longer': 1.2, 'slow, fewer faces': 3}
-    runs = [dict(budget_run(n, final, 0.1), seed=0) for n, final in finals.items()]
-    runs.append(dict(budget_run('middle', 9.9, 0.1), seed=1))  # not the search's seed
+    runs = [budget_run(n, final, 0.1) for n, final in finals.items()]
+    runs.append(budget_run('middle', 9.9, 0.1, seed=1))  # not the search's seed
     budget = dict(runs=runs)
     assert rtmpose_budget.rate_comparison(budget, 1e-3) == (
         '1e-3: 1.60 %, 2e-3: 1.55 %, 4e-3: 3.40 % (seed 0): 1e-3 ends 0.05 points above the '
@@ -743,3 +759,66 @@ def test_costs_measure_the_stock_row_of_every_backbone_input_and_stride():
     assert ('hrnetv2-w18', 256, 4, 'MSRA') in measured
     for arch, size, stride, _ in measured:
         assert (arch, size, stride, costs.STOCK[arch]) in measured
+
+
+def test_the_deviations_quote_the_linear_rate_and_the_longer_run_from_the_search():
+    """The learning rate's and the schedule's reasons read the search's
+    stored figures: how the linearly scaled rate ended, and whether a longer
+    candidate ended lower than the study recipe."""
+    from tools.benchmarks import rtmpose_budget
+
+    chosen = next(
+        n for n, c in rtmpose_budget.CANDIDATES.items() if c == (rtmpose.RECIPE, rtmpose.EPOCHS)
+    )
+    longer = max(rtmpose_budget.CANDIDATES, key=rtmpose_budget.candidate_iterations)
+    runs = [
+        budget_run(rtmpose_budget.LINEAR, 5.3, 0.1),
+        budget_run(rtmpose_budget.LINEAR_PEER, 3.27, 0.1),
+        budget_run(chosen, 1.44, 0.02),
+        budget_run(longer, 1.5, 0.02),
+    ]
+    table = '\n'.join(rtmpose.deviations_table(dict(runs=runs)))
+    iterations = rtmpose_budget.candidate_iterations(rtmpose_budget.LINEAR)
+    assert f'(at {iterations} iterations, 1.25e-4 ended at 5.30 % against 3.27 % at 1e-3)' in table
+    assert '(no longer run of the search ends lower)' in table
+    runs[-1] = budget_run(longer, 1.3, 0.02)
+    table = '\n'.join(rtmpose.deviations_table(dict(runs=runs)))
+    assert (
+        f"in the search, {longer} ends at 1.30 % against the study recipe's 1.44 % there" in table
+    )
+    empty = '\n'.join(rtmpose.deviations_table(None))
+    assert '(not run yet)' in empty
+    assert '(the search not run yet)' in empty
+    assert '{' not in empty
+
+
+def test_a_pair_undecided_at_the_most_seeds_says_so_everywhere(stored):
+    """Once both rows hold rows.MAX_SEEDS seeds and the pair is still not
+    decisive, the expectation and the paired line say it stays undecided,
+    not that it waits for seeds."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    runs = runs_of(stock, {0: 2.0, 1: 2.4, 2: 2.2, 3: 2.1, 4: 2.3}) + runs_of(
+        rr, {0: 2.1, 1: 2.2, 2: 2.1, 3: 2.3, 4: 2.2}
+    )
+    (line, *_) = rtmpose.expectations(rtmpose.summarise(runs), runs)
+    assert '**holds on the means, not decided by 5 paired seeds**' in line
+    assert 'seeds 0, 1, 2, 3, 4): not decisive over 5 seeds' in '\n'.join(
+        rtmpose.paired_lines(runs)
+    )
+
+
+def test_a_paired_difference_prints_an_error_under_a_hundredth_to_three_decimals():
+    """0.005 printed to 2 decimals would read as no error at all; identical
+    runs (mean 0, error 0) decide nothing."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+
+    def paired(ours: dict[int, float], theirs: dict[int, float]) -> dict:
+        runs = runs_of(rr, ours) + runs_of(stock, theirs)
+        return rtmpose.paired(runs, rr.objective, stock.objective, 128)
+
+    d = paired({0: 1.0, 1: 1.01, 2: 1.0}, {0: 1.66, 1: 1.66, 2: 1.67})
+    assert rows.paired_figures(d) == ('-0.660', '0.006')
+    assert rows.paired_figures(dict(mean=-0.3, sem=0.03)) == ('-0.30', '0.03')
+    same = paired({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})
+    assert (same['mean'], same['sem'], same['decisive']) == (0.0, 0.0, False)
+    assert rows.paired_verdict(same) == 'not decisive yet'

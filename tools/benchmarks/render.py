@@ -216,16 +216,10 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
             d = rtmpose.paired(rtmpose_runs, simcc, 'SimCCLabel s=2', size)
             pair = ''
             if d is not None:
-                verdict = (
-                    'decisive'
-                    if d['decisive']
-                    else f'not decisive over {rows.MAX_SEEDS} seeds'
-                    if len(d['seeds']) >= rows.MAX_SEEDS
-                    else 'not decisive yet'
-                )
+                mean, sem = rows.paired_figures(d)
                 pair = (
-                    f' (paired over {len(d["seeds"])} seeds: {d["mean"]:+.2f} points, standard '
-                    f'error {d["sem"]:.2f}, {verdict})'
+                    f' (paired over {len(d["seeds"])} seeds: {mean} points, standard '
+                    f'error {sem}, {rows.paired_verdict(d)})'
                 )
             said.append(
                 f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '

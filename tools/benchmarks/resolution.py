@@ -27,7 +27,7 @@ import numpy as np
 
 from . import rows, rtmpose, rtmpose_budget, study
 from .rows import DARK, Row
-from .rtmpose_budget import FLAT, candidate_iterations
+from .rtmpose_budget import FLAT
 
 TITLE = 'Accuracy per FLOP at convergence'  # of its section
 
@@ -56,12 +56,6 @@ ROWS = [
     # the issue's HRNet-W18 256 peer is DARK, trained as MMPose's DARK configs train
     *(hrnet(o, 256, (0,)) for o in (RR, 'DARK')),
 ]
-
-
-# The RTMPose budget search's candidates the section quotes on scaling the
-# rate: the linearly scaled rate, and the same budget at the study's rate
-LINEAR = 'linear lr, warm-up 5 %, stage2, 240 faces, 60 ep'
-LINEAR_PEER = 'lr 1e-3, warm-up 5 %, stage2, 240 faces, 60 ep'
 
 
 def named(name: str) -> rows.Trained:
@@ -345,16 +339,14 @@ def flatness(runs: list[dict]) -> str:
 def rate_search_sentence(budget: dict | None) -> str:
     """How the RTMPose study chose its rate instead, from its search's
     stored candidates (``budget``)."""
-    linear, peer = (rtmpose_budget.final_nme(budget, n) for n in (LINEAR, LINEAR_PEER))
-    if linear is None or peer is None:
+    linear = rtmpose_budget.linear_rate_comparison(budget)
+    if linear is None:
         return ''
     return (
         '(The RTMPose study chose its rate by a search instead, on shorter budgets than its '
         f'final one: at {rtmpose_budget.rate_search_iterations()} iterations, final NME by rate '
-        f'{rtmpose_budget.rate_comparison(budget, rtmpose.RECIPE.lr)}; at '
-        f'{candidate_iterations(LINEAR)}, the linearly scaled '
-        f'{rtmpose_budget.rate_name(rtmpose_budget.LINEAR_LR)} ended at {linear:.2f} % against '
-        f'{peer:.2f} % at {rtmpose_budget.rate_name(rtmpose.RECIPE.lr)}.)'
+        f'{rtmpose_budget.rate_comparison(budget, rtmpose.RECIPE.lr)}; linearly scaled, '
+        f'{linear}.)'
     )
 
 
@@ -365,7 +357,7 @@ def section(result: dict, results: dict) -> str:
     diffs = [
         f'- {d["arch"]} {d["input"]}'
         + (f' stride {d["stride"]}' if d['stride'] != 4 else '')
-        + f': RR minus {d["peer"]} {d["mean"]:+.2f} ± {d["sem"]:.2f} points (seeds '
+        + ': RR minus {} {} ± {} points (seeds '.format(d['peer'], *rows.paired_figures(d))
         + ', '.join(map(str, d['seeds']))
         + f'): {"decisive" if d["decisive"] else "not decisive"}'
         for d in paired_differences(result['runs'])

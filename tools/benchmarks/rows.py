@@ -823,7 +823,26 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
     d = np.array([a[s] - b[s] for s in seeds])
     mean, sem = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
     bar = float(t.ppf(1 - SIGNIFICANCE / 2, len(d) - 1))
-    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) >= bar * sem)
+    # strictly beyond the bar: identical runs (mean 0, error 0) decide nothing
+    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) > bar * sem)
+
+
+def paired_figures(d: dict) -> tuple[str, str]:
+    """A paired difference ``d`` (:func:`paired_difference`): its mean
+    (signed) and standard error as text, to 2 decimals, or to 3 where the
+    error is under 0.01, which 2 would print as none."""
+    digits = 3 if d['sem'] < 0.01 else 2
+    return f'{d["mean"]:+.{digits}f}', f'{d["sem"]:.{digits}f}'
+
+
+def paired_verdict(d: dict) -> str:
+    """Whether the paired difference ``d`` is decisive; an undecided pair
+    says whether it holds the most seeds a pair trains (:data:`MAX_SEEDS`)."""
+    if d['decisive']:
+        return 'decisive'
+    if len(d['seeds']) >= MAX_SEEDS:
+        return f'not decisive over {len(d["seeds"])} seeds'
+    return 'not decisive yet'
 
 
 def cost_key(entry: dict) -> tuple:
