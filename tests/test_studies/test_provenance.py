@@ -85,3 +85,24 @@ def test_the_check_has_teeth(monkeypatch):
         )
     with pytest.raises(AssertionError):
         accepts('python -m tools.benchmarks.run_all --only edge', 'convergence', monkeypatch)
+
+
+def test_a_run_through_uncommitted_code_is_tagged_dirty(tmp_path, monkeypatch):
+    """A new module not yet committed under the code makes the commit
+    ``-dirty``, as an edited one does; files outside the code do not."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(['git', *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / 'tools').mkdir()
+    (tmp_path / 'tools' / 'study.py').write_text('x = 1\n')
+    git('init', '-q')
+    git('add', '.')
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'code')
+    monkeypatch.chdir(tmp_path)
+    assert not study.commit().endswith('-dirty')
+    (tmp_path / 'queue.log').write_text('a log beside the code\n')
+    assert not study.commit().endswith('-dirty')
+    (tmp_path / 'tools' / 'new_study.py').write_text('y = 2\n')
+    assert study.commit().endswith('-dirty')

@@ -76,8 +76,9 @@ CODE = ('rr_mmpose', 'tools', ':(glob)configs/**/*.py', 'requirements', 'setup.p
 
 
 def commit() -> str:
-    """The repository's commit, with ``-dirty`` where tracked code or
-    configs differ from it ('unknown' outside a git checkout)."""
+    """The repository's commit, with ``-dirty`` where its code or configs
+    differ from it or new ones lie beside it uncommitted ('unknown' outside
+    a git checkout)."""
     import subprocess
 
     def git(*args: str) -> str:
@@ -87,7 +88,8 @@ def commit() -> str:
 
     try:
         head = git('rev-parse', '--short', 'HEAD')
-        dirty = git('status', '--porcelain', '--untracked-files=no', '--', *CODE)
+        # untracked too: a run through a new module not yet committed is not the commit's
+        dirty = git('status', '--porcelain', '--untracked-files=normal', '--', *CODE)
         return head + ('-dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError):
         return 'unknown'
