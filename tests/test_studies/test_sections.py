@@ -108,6 +108,8 @@ def test_the_resolution_flops_expectation_needs_both_halves(stored):
     assert '0.24x the FLOPs, a quarter: yes' in resolution.expectations(summary, costs(0.24))[0]
     above = resolution.expectations(summary, costs(0.27))[0]
     assert '**fails on one seed' in above and '0.27x the FLOPs, a quarter: no' in above
+    # the accuracy half is said whichever way the cost half goes
+    assert '; at least as good: yes; 0.27x' in above
 
 
 def test_the_rtmpose_section_pairs_seeds_and_judges_its_expectations(stored):
@@ -549,6 +551,34 @@ def test_the_compute_table_names_the_cheapest_rr_row_at_each_peers_best_and_its_
     )
 
 
+def test_the_pareto_front_is_named_and_rows_without_costs_are_listed_not_dropped(stored):
+    """The section names the rows on the front, least compute first, and
+    every converged row the plot leaves out for want of its costs."""
+    summary = resolution.summarise(stored['resolution']['runs'])
+    assert resolution.front_line([]) == ''
+    missing = resolution.unplotted_line(summary, stored)  # the fixture stores no costs
+    assert missing.startswith(
+        'Not plotted yet, their costs not measured (`python -m tools.benchmarks.costs`): '
+    )
+    assert 'mobilenetv2 128 two-class spatial' in missing and 'rtmpose-t 128 RR s=2' in missing
+    costs = [
+        dict(arch='mobilenetv2', input=size, stride=4, row=row, gflops=g)
+        for size, row, g in [
+            (128, 'two-class spatial', 0.12),
+            (128, 'MSRA', 0.11),
+            (64, 'two-class spatial', 0.03),
+        ]
+    ]
+    with_costs = dict(stored, costs=dict(rows=costs))
+    points = resolution.converged_points(summary, with_costs)
+    assert resolution.front_line(points) == (
+        'On the Pareto front, least compute first: mobilenetv2 64 two-class spatial (0.030 '
+        'GFLOPs, 2.80 %), mobilenetv2 128 two-class spatial (0.120 GFLOPs, 2.10 %).'
+    )
+    missing = resolution.unplotted_line(summary, with_costs)
+    assert 'mobilenetv2 128 MSRA' not in missing and 'mobilenetv2 256 MSRA' in missing
+
+
 def test_a_paired_difference_is_decisive_by_a_t_test_not_by_two_standard_errors():
     """Two seeds differing by -0.5 and -0.6: the mean lies 11 standard
     errors from 0, past two but short of Student's 12.7 at one degree of
@@ -822,3 +852,19 @@ def test_a_paired_difference_prints_an_error_under_a_hundredth_to_three_decimals
     same = paired({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})
     assert (same['mean'], same['sem'], same['decisive']) == (0.0, 0.0, False)
     assert rows.paired_verdict(same) == 'not decisive yet'
+    assert same['across_cpus'] == [] and rows.across_cpus_note(same) == ''
+
+
+def test_a_seed_paired_across_cpu_kinds_is_named():
+    """One config and seed repeats exactly on one CPU kind only: a seed
+    whose two runs trained on different kinds is named in the paired line."""
+    stock, rr = rtmpose.ROWS[0], rtmpose.ROWS[1]
+    runs = runs_of(rr, {0: 1.4, 1: 1.5, 2: 1.45}) + runs_of(stock, {0: 1.5, 1: 1.6, 2: 1.5})
+    other = 'Intel(R) Xeon(R) Processor (x86_64 AVX-512 VNNI AMX), 2 cores, no GPU'
+    runs[1]['provenance'] = dict(runs[1]['provenance'], machine=other)
+    d = rtmpose.paired(runs, rr.objective, stock.objective, 128)
+    assert d['across_cpus'] == [1]
+    assert rows.across_cpus_note(d) == '; seed 1 paired across CPU kinds'
+    assert 'seeds 0, 1, 2; seed 1 paired across CPU kinds): ' in '\n'.join(
+        rtmpose.paired_lines(runs)
+    )

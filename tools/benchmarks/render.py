@@ -198,6 +198,7 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
         peers = [
             f'{name} {found[key]["final_mean"]:.2f} %'
             for name, key in (
+                ('MSRA', ('resolution', 'mobilenetv2', size, 'MSRA')),
                 (rows.DARK, ('resolution', 'mobilenetv2', size, rows.DARK)),
                 ('DARK', ('resolution', 'mobilenetv2', size, 'DARK')),
                 ('UDP', ('resolution', 'mobilenetv2', size, 'UDP')),

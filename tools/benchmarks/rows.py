@@ -815,16 +815,38 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
     (:data:`DECISIVE`); None without two."""
     from scipy.stats import t
 
-    a = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_a}
-    b = {r['seed']: r['nme'][-1] for r in runs if summary_key(r) == key_b}
+    a = {r['seed']: r for r in runs if summary_key(r) == key_a}
+    b = {r['seed']: r for r in runs if summary_key(r) == key_b}
     seeds = sorted(a.keys() & b.keys())
     if len(seeds) < 2:
         return None
-    d = np.array([a[s] - b[s] for s in seeds])
+    d = np.array([a[s]['nme'][-1] - b[s]['nme'][-1] for s in seeds])
     mean, sem = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
     bar = float(t.ppf(1 - SIGNIFICANCE / 2, len(d) - 1))
-    # strictly beyond the bar: identical runs (mean 0, error 0) decide nothing
-    return dict(mean=mean, sem=sem, seeds=seeds, decisive=abs(mean) > bar * sem)
+    return dict(
+        mean=mean,
+        sem=sem,
+        seeds=seeds,
+        # strictly beyond the bar: identical runs (mean 0, error 0) decide nothing
+        decisive=abs(mean) > bar * sem,
+        across_cpus=[s for s in seeds if cpu_kind(a[s]) != cpu_kind(b[s])],
+    )
+
+
+def cpu_kind(run: dict) -> str:
+    """The CPU a stored run trained on, with its instruction sets: the
+    first field of its provenance's machine."""
+    return run['provenance']['machine'].split(',')[0]
+
+
+def across_cpus_note(d: dict) -> str:
+    """'' or, where some seeds of the paired difference ``d`` paired runs
+    of two CPU kinds, which ones (:data:`DECISIVE` says why it matters)."""
+    seeds = d['across_cpus']
+    if not seeds:
+        return ''
+    listed = ', '.join(map(str, seeds))
+    return f'; seed{"s" if len(seeds) > 1 else ""} {listed} paired across CPU kinds'
 
 
 def paired_figures(d: dict) -> tuple[str, str]:

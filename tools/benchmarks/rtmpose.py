@@ -278,7 +278,8 @@ def paired_lines(runs: list[dict]) -> list[str]:
             mean, sem = rows.paired_figures(d)
             out.append(
                 f'- {ours} minus {theirs} at {size} input: {mean} ± {sem} points (standard '
-                f'error, seeds {", ".join(map(str, d["seeds"]))}): {rows.paired_verdict(d)}'
+                f'error, seeds {", ".join(map(str, d["seeds"]))}{rows.across_cpus_note(d)}): '
+                f'{rows.paired_verdict(d)}'
             )
     if out:
         out += ['', rows.DECISIVE]
