@@ -32,6 +32,7 @@ def run(arch='mobilenetv2', row='two-class spatial', seed=0, nme=(9.0, 5.0, 4.0)
     [
         Row('mobilenetv2', 'two-class spatial', 64, (0,), 1, stride=8),
         Row('mobilenetv2', 'MSRA', 64, (0,), 1, stride=16),
+        Row('mobilenetv2', 'DARK', 64, (0,), 1, stride=8),
         Row('mobilenetv2', 'UDP', 64, (0,), 1),
     ],
     ids=lambda r: r.name,
