@@ -1,8 +1,9 @@
-"""The shipped RTMPose configs keep MMPose's recipe (the one each names in
-its header) for users with the pretrained backbone: optimizer, schedule,
-epochs, EMA, the pipeline switch and both pipelines, and the batch. Only the
-input size and the codec differ; the RTMPose study's from-scratch recipe
-lives in the study, not here."""
+"""The shipped RTMPose configs keep MMPose's training recipe (the config
+each names first in its header comment) for users with the pretrained
+backbone: optimizer, schedule, epochs, EMA, the pipeline switch, both train
+pipelines but for their input size and codec, and the batch. The model and
+the data are not compared here (each config's header says what it changes);
+the RTMPose study's from-scratch recipe lives in the study, not here."""
 
 import re
 from pathlib import Path
@@ -19,8 +20,11 @@ RECIPE = re.compile(r'face_2d_keypoint/rtmpose/\S+\.py')
 
 
 def recipe_of(config: Path) -> Config:
-    """The MMPose config that ``config``'s header names first: its recipe."""
-    header = ' '.join(line.lstrip('# ') for line in config.read_text().splitlines()[:12])
+    """The MMPose config that ``config``'s header comment names first: its
+    recipe."""
+    lines = config.read_text().splitlines()
+    comment = lines[: next(i for i, line in enumerate(lines) if not line.startswith('#'))]
+    header = ' '.join(line.lstrip('# ') for line in comment)
     found = RECIPE.search(header)
     assert found, f'{config.name} names no MMPose recipe in its header'
     return Config.fromfile(str(MMPOSE_CONFIGS / found.group()))

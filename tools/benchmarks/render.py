@@ -220,7 +220,7 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
                 mean, sem = rows.paired_figures(d)
                 pair = (
                     f' (paired over {len(d["seeds"])} seeds: {mean} points, standard '
-                    f'error {sem}, {rows.paired_verdict(d)})'
+                    f'error {sem}, {rows.paired_verdict(d)}{rows.across_cpus_note(d)})'
                 )
             said.append(
                 f'RTMPose-t at {size} input {ours["final_mean"]:.2f} % with randomized rounding '

@@ -120,7 +120,6 @@ def plot(entries: list[dict], path: Path) -> None:
         'SimCC': ('D', 'tab:gray'),
     }
     front = pareto([(e['gflops'], e['nme']) for e in entries])
-    named = set()
     for e, on_front in zip(entries, front):
         marker, colour = styles.get(e['family'], ('x', 'k'))
         ax.scatter(
@@ -130,9 +129,10 @@ def plot(entries: list[dict], path: Path) -> None:
             color=colour,
             edgecolors='k' if on_front else 'none',
             s=40,
-            label=None if e['family'] in named else e['family'],
         )
-        named.add(e['family'])
+    for family in dict.fromkeys(e['family'] for e in entries):  # unringed legend entries
+        marker, colour = styles.get(family, ('x', 'k'))
+        ax.scatter([], [], marker=marker, color=colour, s=40, label=family)
         ax.annotate(
             e['label'],
             (e['gflops'], e['nme']),
@@ -214,19 +214,20 @@ def front_line(points: list[dict]) -> str:
     return f'On the Pareto front, least compute first: {said}.' if on else ''
 
 
-def unplotted_line(summary: list[dict], results: dict) -> str:
-    """The converged rows left out of the plot and the compute table
-    because their costs are not measured yet ('' when none)."""
+def unplotted_line(summary: list[dict], results: dict, points: list[dict]) -> str:
+    """The converged rows (``summary`` and the RTMPose study's in
+    ``results``) that ``points`` leave out because their costs are not
+    measured yet ('' when none)."""
     from . import rtmpose
 
     stored = results.get('rtmpose')
     simcc = rtmpose.summarise(stored['runs']) if stored else []
-    plotted = {p['label'] for p in converged_points(summary, results)}
+    plotted = {p['label'] for p in points}
     missing = [label for s in [*summary, *simcc] if (label := point_label(s)) not in plotted]
     if not missing:
         return ''
     return (
-        'Not plotted yet, their costs not measured '
+        f'Not plotted yet, {"its" if len(missing) == 1 else "their"} costs not measured '
         f'(`{study.rerun_command("costs")}`): {", ".join(missing)}.'
     )
 
@@ -365,14 +366,22 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
 
 
 def settled(runs: list[dict]) -> str:
-    """Whether every stored run is flat at its final rate (:func:`flatness`
-    measures it): the premise of keeping the paper configs' rate."""
-    trained = rows.trainings(runs)
-    if not trained:
-        return 'and these rows train at 2e-3'
-    if all(rows.final_rate_change(r) < FLAT for r in trained):
-        return 'and every run here settles at 2e-3 (the flatness measure below)'
-    return 'and most runs here settle at 2e-3 (the flatness measure below names those that do not)'
+    """How many stored runs end flat at their schedule's final rate
+    (:func:`flatness` measures it): the premise of keeping the paper
+    configs' rate."""
+    changes = rows.run_changes(runs, rows.final_rate_change)
+    if not changes:
+        return 'and these rows train at it'
+    flat = sum(c < FLAT for _, c in changes)
+    which = (
+        'every run here ends'
+        if flat == len(changes)
+        else f'{flat} of the {len(changes)} runs here end'
+    )
+    return (
+        f'and {which} flat at the last rate of their schedule, after both steps down '
+        '(the flatness measure below)'
+    )
 
 
 def flatness(runs: list[dict]) -> str:
@@ -415,7 +424,7 @@ def section(result: dict, results: dict) -> str:
         + ': RR minus {} {} ± {} points (seeds '.format(d['peer'], *rows.paired_figures(d))
         + ', '.join(map(str, d['seeds']))
         + rows.across_cpus_note(d)
-        + f'): {"decisive" if d["decisive"] else "not decisive"}'
+        + f'): {rows.paired_verdict(d, more_seeds=False)}'
         for d in paired_differences(result['runs'])
     ]
     return '\n'.join(
@@ -472,8 +481,6 @@ def section(result: dict, results: dict) -> str:
             *(['', rows.DECISIVE] if diffs else []),
             '',
             '![NME against GFLOPs](benchmarks/resolution.png)',
-            *rows.paragraph(front_line(points)),
-            *rows.paragraph(unplotted_line(summary, results)),
             '',
             'With the RTMPose rows of [rtmpose](#rtmpose), which train '
             f'{rtmpose.ITERATIONS} iterations from scratch '
@@ -484,6 +491,8 @@ def section(result: dict, results: dict) -> str:
             'backbone and training budget:',
             '',
             compute_table(points),
+            *rows.paragraph(front_line(points)),
+            *rows.paragraph(unplotted_line(summary, results, points)),
             '',
             'Expectations:',
             '',

@@ -621,6 +621,20 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
 WORSE_THAN_BEST = 0.05
 
 
+def run_changes(
+    runs: list[dict], change: Callable[[dict], float] | None = None
+) -> list[tuple[dict, float]]:
+    """Each trained run (:func:`trainings`) in row order with its flatness
+    measure: ``change`` of the run, by default its NME's
+    :func:`last_fifth_change`."""
+    change = change or (lambda r: last_fifth_change(r['nme']))
+    trained = sorted(
+        trainings(runs),
+        key=lambda r: (r['arch'], r['input'], r.get('stride', 4), r['row'], r['seed']),
+    )
+    return [(r, change(r)) for r in trained]
+
+
 def flatness_line(
     runs: list[dict],
     flat: float,
@@ -631,14 +645,9 @@ def flatness_line(
     """The flatness measure (``change`` of a run, by default its NME's
     :func:`last_fifth_change`; ``measure`` says what it is) on ``which``
     runs: the largest, and the runs at or above ``flat``, named."""
-    change = change or (lambda r: last_fifth_change(r['nme']))
-    trained = sorted(
-        trainings(runs),
-        key=lambda r: (r['arch'], r['input'], r.get('stride', 4), r['row'], r['seed']),
-    )
-    if not trained:
+    changes = run_changes(runs, change)
+    if not changes:
         return ''
-    changes = [(r, change(r)) for r in trained]
     above = [
         f'{row_name(r["arch"], r["input"], r.get("stride", 4), r["row"])}, seed {r["seed"]} '
         f'({100 * c:.1f} %)'
@@ -778,7 +787,7 @@ MAX_SEEDS = 5
 SIGNIFICANCE = 0.05
 DECISIVE = (
     'Decisive: a two-sided paired t-test over the seeds rejects a zero difference at the '
-    f'{100 * SIGNIFICANCE:g} % level (the mean at least t({1 - SIGNIFICANCE / 2:g}, seeds - 1) '
+    f'{100 * SIGNIFICANCE:g} % level (the mean more than t({1 - SIGNIFICANCE / 2:g}, seeds - 1) '
     "standard errors from 0; standard error: the seeds' differences' standard deviation over "
     'the root of their number). Each pair is tested on its own, uncorrected for the number '
     'of pairs, and an undecided RTMPose pair trains more seeds: a pair decided near its bar '
@@ -811,8 +820,9 @@ def seeds_to_decide(
 
 def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
     """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
-    both hold: mean, standard error, the seeds, and whether it is decisive
-    (:data:`DECISIVE`); None without two."""
+    both hold: mean, standard error, the seeds, whether it is decisive
+    (:data:`DECISIVE`), and the seeds whose two runs trained on different
+    machine kinds (``across_cpus``); None without two."""
     from scipy.stats import t
 
     a = {r['seed']: r for r in runs if summary_key(r) == key_a}
@@ -834,9 +844,11 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
 
 
 def cpu_kind(run: dict) -> str:
-    """The CPU a stored run trained on, with its instruction sets: the
-    first field of its provenance's machine."""
-    return run['provenance']['machine'].split(',')[0]
+    """The processors a stored run trained on, from its provenance's
+    machine: the CPU with its instruction sets, and the GPU or 'no GPU'
+    (not the core count, Python or torch)."""
+    fields = [f.strip() for f in run['provenance']['machine'].split(',')]
+    return ', '.join(f for f in fields if f == fields[0] or 'GPU' in f)
 
 
 def across_cpus_note(d: dict) -> str:
@@ -857,11 +869,14 @@ def paired_figures(d: dict) -> tuple[str, str]:
     return f'{d["mean"]:+.{digits}f}', f'{d["sem"]:.{digits}f}'
 
 
-def paired_verdict(d: dict) -> str:
-    """Whether the paired difference ``d`` is decisive; an undecided pair
-    says whether it holds the most seeds a pair trains (:data:`MAX_SEEDS`)."""
+def paired_verdict(d: dict, more_seeds: bool = True) -> str:
+    """Whether the paired difference ``d`` is decisive. In a study whose
+    undecided pairs train more seeds (``more_seeds``), an undecided pair
+    says whether it holds the most it trains (:data:`MAX_SEEDS`)."""
     if d['decisive']:
         return 'decisive'
+    if not more_seeds:
+        return 'not decisive'
     if len(d['seeds']) >= MAX_SEEDS:
         return f'not decisive over {len(d["seeds"])} seeds'
     return 'not decisive yet'

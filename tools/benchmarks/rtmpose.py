@@ -48,8 +48,8 @@ DEVIATIONS = [
         f'AdamW {rtmpose_budget.rate_name(RECIPE.lr)}',
         '4e-3, stated for the batch of 512 (`auto_scale_lr`, which MMPose applies only with '
         '`--auto-scale-lr`: without it, 4e-3 at any batch)',
-        'chosen by the search: scaled linearly (4e-3 x 16 / 512) it learns too slowly from '
-        'scratch ({linear}); at the final faces and pipeline, '
+        'chosen by the search: scaled linearly (4e-3 x 16 / 512), {linear}; at the final '
+        'faces and pipeline, '
         f'{rtmpose_budget.RATE_SEARCH[1]} epochs, final NME by rate: {{rates}}; the study keeps '
         f'{rtmpose_budget.rate_name(RECIPE.lr)}, the rate the later candidates (length, decay) '
         'build on; see the search',
@@ -187,11 +187,9 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         if pair is None:  # a comparison of ratios of means: no paired test
             return ' on the means of the seeds'
         d = paired(runs, *pair, size)
-        if d is not None and d['decisive']:
-            return ''
-        if d is not None and len(d['seeds']) >= rows.MAX_SEEDS:
-            return f' on the means, not decided by {len(d["seeds"])} paired seeds'
-        return ' on the means, not yet decided by the paired seeds'
+        if d is None:
+            return ' on the means, not yet decided by the paired seeds'
+        return '' if d['decisive'] else f' on the means, paired seeds {rows.paired_verdict(d)}'
 
     rr2, stock2 = final.get(('RR s=2', 128)), final.get(('SimCCLabel s=2', 128))
     say(
@@ -310,20 +308,39 @@ def criteria_line(runs: list[dict], resolution: dict | None) -> str:
     )
 
 
+def linear_clause(budget: dict | None) -> str:
+    """What the search found of the linearly scaled rate, from its stored
+    candidates (``budget``)."""
+    finals = rtmpose_budget.linear_rate_finals(budget)
+    if finals is None:
+        return 'not run yet'
+    linear, peer = finals
+    judged = 'it learns too slowly from scratch' if linear > peer else 'it learns as well'
+    return f'{judged} ({rtmpose_budget.linear_rate_comparison(budget)})'
+
+
+def longer_clause(budget: dict | None) -> str:
+    """Whether a longer candidate of the search ends below the study
+    recipe's run there, from the stored candidates (``budget``)."""
+    if rtmpose_budget.final_nme(budget, rtmpose_budget.candidate_of(RECIPE, EPOCHS)) is None:
+        return "the search's run of this recipe not stored yet"
+    lower = rtmpose_budget.lower_longer_run(budget, RECIPE, EPOCHS)
+    if lower is None:
+        return 'no longer run of the search ends lower'
+    name, nme, own = lower
+    return (
+        'the rows are converged at this schedule, not at the lowest NME RTMPose-t can reach: '
+        f"in the search, {name} ends at {nme:.2f} % against the study recipe's {own:.2f} % there"
+    )
+
+
 def deviations_table(budget: dict | None) -> list[str]:
     """``DEVIATIONS`` as a table, the learning rate's reason quoting the
     budget search's stored rate candidates (``budget``)."""
-    lower = rtmpose_budget.lower_longer_run(budget, RECIPE, EPOCHS)
     quoted = {
         '{rates}': rtmpose_budget.rate_comparison(budget, RECIPE.lr),
-        '{linear}': rtmpose_budget.linear_rate_comparison(budget) or 'not run yet',
-        '{longer}': 'the search not run yet'
-        if not rtmpose_budget.search_runs(budget)
-        else 'no longer run of the search ends lower'
-        if lower is None
-        else 'the rows are converged at this schedule, not at the lowest NME RTMPose-t can '
-        f'reach: in the search, {lower[0]} ends at {lower[1]:.2f} % against the study '
-        f"recipe's {lower[2]:.2f} % there",
+        '{linear}': linear_clause(budget),
+        '{longer}': longer_clause(budget),
     }
 
     def why(text: str) -> str:

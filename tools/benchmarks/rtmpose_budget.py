@@ -112,6 +112,11 @@ def reference_last_fifth(stored: dict | None) -> list[float]:
     return [rows.last_fifth_change(r['nme']) for r in runs]
 
 
+def candidate_of(recipe: RTMPoseRecipe, epochs: int) -> str | None:
+    """The candidate that trains ``recipe`` for ``epochs``, if searched."""
+    return next((n for n, c in CANDIDATES.items() if c == (recipe, epochs)), None)
+
+
 def candidate_iterations(name: str) -> int:
     """The training iterations of candidate ``name``."""
     recipe, epochs = CANDIDATES[name]
@@ -141,7 +146,7 @@ def search_runs(budget: dict | None) -> dict[str, dict]:
     }
 
 
-def final_nme(budget: dict | None, name: str) -> float | None:
+def final_nme(budget: dict | None, name: str | None) -> float | None:
     """Candidate ``name``'s final NME at the search's seed, if stored."""
     run = search_runs(budget).get(name)
     return None if run is None else run['nme'][-1]
@@ -160,13 +165,21 @@ def rate_finals(budget: dict | None) -> dict[float, float]:
     return {lr: nme for lr, nme in finals.items() if nme is not None}
 
 
+def linear_rate_finals(budget: dict | None) -> tuple[float, float] | None:
+    """The final NMEs of the linearly scaled rate and of its peer
+    (``LINEAR``, ``LINEAR_PEER``); None until both are stored."""
+    linear, peer = final_nme(budget, LINEAR), final_nme(budget, LINEAR_PEER)
+    return None if linear is None or peer is None else (linear, peer)
+
+
 def linear_rate_comparison(budget: dict | None) -> str | None:
     """How the linearly scaled rate ended against its peer (``LINEAR``
     against ``LINEAR_PEER``), e.g. ``'at 900 iterations, 1.25e-4 ended at
     5.30 % against 3.27 % at 1e-3'``; None until both are stored."""
-    linear, peer = final_nme(budget, LINEAR), final_nme(budget, LINEAR_PEER)
-    if linear is None or peer is None:
+    finals = linear_rate_finals(budget)
+    if finals is None:
         return None
+    linear, peer = finals
     return (
         f'at {candidate_iterations(LINEAR)} iterations, {rate_name(LINEAR_LR)} ended at '
         f'{linear:.2f} % against {peer:.2f} % at {rate_name(CANDIDATES[LINEAR_PEER][0].lr)}'
@@ -241,17 +254,17 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
         and r['nme'][-1] / reference <= GOAL_RATIO
         and r['last_fifth_change'] < FLAT
     ]
-    chosen = [n for n, candidate in CANDIDATES.items() if candidate == (recipe, epochs)]
+    chosen = candidate_of(recipe, epochs)
     longer = [n for n, (r, e) in CANDIDATES.items() if r == recipe and e > epochs and n in found]
     text = (
         f'Candidates meeting both criteria: {", ".join(met)}.'
         if met
         else 'No candidate meets both criteria.'
     )
-    if chosen and chosen[0] in met:
-        a = found[chosen[0]]
+    if chosen in met:
+        a = found[chosen]
         text += (
-            f' The study recipe is {chosen[0]}: {a["nme"][-1]:.2f} %, its curve changing '
+            f' The study recipe is {chosen}: {a["nme"][-1]:.2f} %, its curve changing '
             f'{100 * a["last_fifth_change"]:.1f} % over its last fifth.'
         )
 
@@ -260,14 +273,14 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
             for n in found
             if n in CANDIDATES
             and CANDIDATES[n][0] == recipe
-            and candidate_iterations(n) < candidate_iterations(chosen[0])
+            and candidate_iterations(n) < candidate_iterations(chosen)
         ]
         below = max(shorter, key=candidate_iterations, default=None)
         if below is not None and below not in met:
             text += (
                 f' It is the shortest run of its recipe tried that meets both; the next shorter '
                 f'tried, {below} ({candidate_iterations(below)} iterations against '
-                f'{candidate_iterations(chosen[0])}), misses, and none in between was tried.'
+                f'{candidate_iterations(chosen)}), misses, and none in between was tried.'
             )
         lower = lower_longer_run(budget, recipe, epochs)
         if lower is not None:
@@ -276,11 +289,11 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
                 'are converged at their schedule, as the heatmap rows are at theirs, not at the '
                 'lowest NME RTMPose-t can reach.'
             )
-    elif chosen and chosen[0] in found and longer:
-        a, b = found[chosen[0]], found[longer[-1]]
+    elif chosen in found and longer:
+        a, b = found[chosen], found[longer[-1]]
         yardstick = ', '.join(f'{100 * c:.0f} %' for c in reference_last_fifth(resolution))
         text += (
-            f' The study recipe ({chosen[0]}) reaches {a["nme"][-1]:.2f} %; the same recipe '
+            f' The study recipe ({chosen}) reaches {a["nme"][-1]:.2f} %; the same recipe '
             f'twice as long ({longer[-1]}) {b["nme"][-1]:.2f} %, its curve still changing '
             f'{100 * b["last_fifth_change"]:.0f} % over its last fifth (the reference row: '
             f'{yardstick or "-"}). RTMPose-t '
@@ -298,14 +311,14 @@ def lower_longer_run(
     its final NME and that one's (None otherwise, or until both are
     stored)."""
     found = search_runs(budget)
-    chosen = [n for n, candidate in CANDIDATES.items() if candidate == (recipe, epochs)]
-    if not chosen or chosen[0] not in found:
+    chosen = candidate_of(recipe, epochs)
+    if chosen not in found:
         return None
-    longer = [n for n in found if candidate_iterations(n) > candidate_iterations(chosen[0])]
+    longer = [n for n in found if candidate_iterations(n) > candidate_iterations(chosen)]
     best = min(longer, key=lambda n: found[n]['nme'][-1], default=None)
-    if best is None or found[best]['nme'][-1] >= found[chosen[0]]['nme'][-1]:
+    if best is None or found[best]['nme'][-1] >= found[chosen]['nme'][-1]:
         return None
-    return best, found[best]['nme'][-1], found[chosen[0]]['nme'][-1]
+    return best, found[best]['nme'][-1], found[chosen]['nme'][-1]
 
 
 def ran_on(budget: dict) -> str:

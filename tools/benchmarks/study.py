@@ -77,8 +77,8 @@ CODE = ('rr_mmpose', 'tools', ':(glob)configs/**/*.py', 'requirements', 'setup.p
 
 def commit() -> str:
     """The repository's commit, with ``-dirty`` where its code or configs
-    differ from it or new ones lie beside it uncommitted ('unknown' outside
-    a git checkout)."""
+    differ from it or any new file lies among them uncommitted ('unknown'
+    outside a git checkout)."""
     import subprocess
 
     def git(*args: str) -> str:
