@@ -886,3 +886,32 @@ def test_the_kept_rate_premise_counts_the_runs_that_end_flat():
     assert resolution.settled([]) == 'and these rows train at it'
     assert resolution.settled(flat).startswith('and every run here ends flat')
     assert resolution.settled(flat + moving).startswith('and 2 of the 3 runs here end')
+
+
+def test_the_plot_labels_every_point_and_names_each_family_once(tmp_path, monkeypatch):
+    """Each point gets its label; the legend holds each family once, and
+    the front."""
+    import matplotlib.axes
+
+    labelled = []
+    original = matplotlib.axes.Axes.annotate
+
+    def record(self, text, *args, **kwargs):
+        labelled.append(text)
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, 'annotate', record)
+    points = [
+        dict(label='a', gflops=0.1, nme=2.0, family='MSRA'),
+        dict(label='b', gflops=0.2, nme=1.0, family='randomized rounding'),
+        dict(label='c', gflops=0.3, nme=1.5, family='randomized rounding'),
+    ]
+    legends = []
+    monkeypatch.setattr(
+        matplotlib.axes.Axes,
+        'legend',
+        lambda self, **kw: legends.append(self.get_legend_handles_labels()[1]),
+    )
+    resolution.plot(points, tmp_path / 'plot.png')
+    assert labelled == ['a', 'b', 'c']
+    assert legends == [['MSRA', 'randomized rounding', 'Pareto front']]

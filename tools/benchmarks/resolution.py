@@ -130,9 +130,6 @@ def plot(entries: list[dict], path: Path) -> None:
             edgecolors='k' if on_front else 'none',
             s=40,
         )
-    for family in dict.fromkeys(e['family'] for e in entries):  # unringed legend entries
-        marker, colour = styles.get(family, ('x', 'k'))
-        ax.scatter([], [], marker=marker, color=colour, s=40, label=family)
         ax.annotate(
             e['label'],
             (e['gflops'], e['nme']),
@@ -140,6 +137,9 @@ def plot(entries: list[dict], path: Path) -> None:
             xytext=(3, 3),
             textcoords='offset points',
         )
+    for family in dict.fromkeys(e['family'] for e in entries):  # unringed legend entries
+        marker, colour = styles.get(family, ('x', 'k'))
+        ax.scatter([], [], marker=marker, color=colour, s=40, label=family)
     best = sorted((e for e, f in zip(entries, front) if f), key=lambda e: e['gflops'])
     ax.plot(
         [e['gflops'] for e in best], [e['nme'] for e in best], 'k--', lw=0.8, label='Pareto front'
@@ -176,8 +176,6 @@ def converged_points(summary: list[dict], results: dict) -> list[dict]:
     """Every converged row with its GFLOPs (``results``: the stored results,
     by study): this study's and the RTMPose study's, for the plot and the
     compute table."""
-    from . import rtmpose
-
     cost = {rows.cost_key(c): c for c in (results.get('costs') or {}).get('rows', [])}
     stored = results.get('rtmpose')
     simcc = rtmpose.summarise(stored['runs']) if stored else []
@@ -218,8 +216,6 @@ def unplotted_line(summary: list[dict], results: dict, points: list[dict]) -> st
     """The converged rows (``summary`` and the RTMPose study's in
     ``results``) that ``points`` leave out because their costs are not
     measured yet ('' when none)."""
-    from . import rtmpose
-
     stored = results.get('rtmpose')
     simcc = rtmpose.summarise(stored['runs']) if stored else []
     plotted = {p['label'] for p in points}

@@ -271,9 +271,7 @@ def verdict(budget: dict, recipe: RTMPoseRecipe, epochs: int, resolution: dict |
         shorter = [
             n
             for n in found
-            if n in CANDIDATES
-            and CANDIDATES[n][0] == recipe
-            and candidate_iterations(n) < candidate_iterations(chosen)
+            if CANDIDATES[n][0] == recipe and candidate_iterations(n) < candidate_iterations(chosen)
         ]
         below = max(shorter, key=candidate_iterations, default=None)
         if below is not None and below not in met:
