@@ -25,6 +25,28 @@ fi
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 t0=$SECONDS
 
+# A new stack takes about 6 GiB, most of it torch's PyPI wheel with its CUDA
+# libraries (PyPI's torch is that one, even on a CPU machine), and pip unpacks
+# through the temp folder. Say so up front instead of letting pip stop halfway
+# with "No space left on device".
+NEED_GIB="${RR_MMPOSE_NEED_GIB:-8}"
+free_gib() { # free GiB on the file system holding $1 (or its nearest parent)
+    local dir="$1"
+    while [[ ! -d "$dir" ]]; do dir="$(dirname "$dir")"; done
+    df -Pk "$dir" | awk 'NR == 2 { print int($4 / 1048576) }'
+}
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
+    for where in "$VENV" "${TMPDIR:-/tmp}"; do
+        have="$(free_gib "$where")"
+        if ((have < NEED_GIB)); then
+            echo "setup_env.sh: installing the stack needs about $NEED_GIB GiB free;" \
+                "the file system of $where has $have GiB. Free some space (or set" \
+                "RR_MMPOSE_VENV / TMPDIR to a larger disk) and run it again." >&2
+            exit 1
+        fi
+    done
+fi
+
 if [[ ! -x "$VENV/bin/python" ]]; then
     log "creating $VENV"
     "$PYTHON" -m venv "$VENV"
