@@ -7,11 +7,12 @@ import os
 import runpy
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from rr_mmpose.utils import mmpose_tool
+from rr_mmpose.utils import config_path, mmpose_tool
 
 # What MMEngine 0.10.7 needs to train across CPU processes: a gloo backend
 # and DDP without device ids (it passes [LOCAL_RANK], which CPU modules refuse).
@@ -46,10 +47,34 @@ def cpu_distributed_argv(argv: Sequence[str]) -> list[str]:
     return argv + ['--cfg-options', *CPU_DISTRIBUTED_OPTIONS]
 
 
+def shipped_config_argv(argv: Sequence[str]) -> list[str]:
+    """Let the config argument (the first) name a shipped config from any
+    folder, as the README's commands do: a path that does not exist here is
+    looked up among the installed package's configs, with or without the
+    checkout's leading ``configs/``. Returns ``argv`` with it made absolute,
+    or unchanged when the path exists here.
+
+    Raises:
+        SystemExit: No such file here and no such shipped config; the
+            message lists the nearest shipped names.
+    """
+    argv = list(argv)
+    if not argv or argv[0].startswith('-') or '::' in argv[0] or Path(argv[0]).exists():
+        return argv  # an option first, another package's scope, or a file here
+    parts = Path(argv[0]).parts
+    name = Path(*parts[1:]).as_posix() if parts[:1] == ('configs',) and parts[1:] else argv[0]
+    try:
+        argv[0] = config_path(name)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f'{argv[0]}: no such config file here; {error}') from None
+    return argv
+
+
 def run_mmpose_tool(name: str, argv: Sequence[str]) -> None:
-    """Run MMPose's tool in this process, as ``python tools/<name> argv``."""
+    """Run MMPose's tool in this process, as ``python tools/<name> argv``,
+    with a shipped config found by name (:func:`shipped_config_argv`)."""
     path = mmpose_tool(name)
-    sys.argv = [str(path), *cpu_distributed_argv(argv)]
+    sys.argv = [str(path), *cpu_distributed_argv(shipped_config_argv(argv))]
     runpy.run_path(str(path), run_name='__main__')
 
 
