@@ -360,11 +360,21 @@ def main(argv: list[str] | None = None) -> None:
         '--hard-cases', action='store_true', help='occluders (flagged), blur and low light'
     )
     args = parser.parse_args(argv)
-    paths = generate_dataset(
-        args.out_dir, args.num_train, args.num_test, args.image_size, args.seed, args.hard_cases
-    )
-    for split, path in paths.items():
-        print(f'{split}: {path}')
+    # Written once and then reused: a folder made with other options (the
+    # demo's, say, under the default folder) is refused, not overwritten.
+    try:
+        out_dir = generated_faces(
+            args.out_dir,
+            num_train=args.num_train,
+            num_test=args.num_test,
+            image_size=args.image_size,
+            seed=args.seed,
+            hard_cases=args.hard_cases,
+        )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    for split in SPLITS:
+        print(f'{split}: {annotation_path(out_dir, split)}')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,13 @@
 """Fit the score calibration of a randomized rounding model on the
 config's validation set, and write the config with it.
 
-    python -m rr_mmpose.tools.calibrate CONFIG CHECKPOINT --out CALIBRATED_CONFIG.py
+    python -m rr_mmpose.tools.calibrate CONFIG CHECKPOINT --out CALIBRATED_CONFIG.py \
+        [--cfg-options val_dataloader.dataset.ann_file=HELD_OUT.json] [--device cpu]
+
+MMPose's face configs, and the ones shipped here, validate on the test
+split: fit on a held-out split instead (``--cfg-options``, as MMPose's
+tools take it), or the scores are calibrated on the faces they are then
+tested on.
 
 The written config is the given one with ``score_temperature`` and
 ``score_bias`` set in the head's decoder (``sigmoid(logit(s) / T + b)``,
@@ -55,6 +61,8 @@ def metric_of(cfg: Config) -> FaceLandmarkMetric:
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
+    from mmengine.config import DictAction
+
     import rr_mmpose  # noqa: F401  (registers the codecs, heads, metric)
 
     parser = argparse.ArgumentParser(
@@ -63,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> dict:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out', type=Path, required=True, help='the calibrated config to write')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help="override settings as MMPose's tools do, e.g. "
+        'val_dataloader.dataset.ann_file=HELD_OUT.json; the written config keeps them',
+    )
+    parser.add_argument('--device', default='cpu', help='where the model runs (default: cpu)')
     args = parser.parse_args(argv)
 
     from mmengine.config import Config
@@ -73,11 +89,13 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from rr_mmpose.utils.atomic_write import atomic_output
 
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     check_calibrates(cfg)
     metric = metric_of(cfg)
     # Fitted on raw scores, so a calibrated config is calibrated afresh.
     cfg.model.head.decoder.update(score_temperature=1.0, score_bias=0.0)
-    model = init_model(cfg, args.checkpoint, device='cpu')
+    model = init_model(cfg, args.checkpoint, device=args.device)
     loader = Runner.build_dataloader(cfg.val_dataloader)
     metric.dataset_meta = loader.dataset.metainfo
     result = calibrate(predicted_samples(model, loader), metric)

@@ -4,6 +4,7 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 
 from rr_mmpose.datasets import generate_dataset, generated_faces, render_face
 from rr_mmpose.datasets.face_template import FLIP_INDICES, Expression, face_points_3d
+from rr_mmpose.datasets.generate_faces import main as generate_main
 from rr_mmpose.datasets.hard_cases import HardCases
 
 from ..helpers import read_json
@@ -89,4 +90,19 @@ def test_generated_faces_refuse_other_hard_case_settings(tmp_path):
         named = r'asked: False' if other is False else r"asked: \{.*'blur_prob': 0\.9"
         with pytest.raises(ValueError, match=f'made with other options: hard_cases .*{named}'):
             generated_faces(root, **options, hard_cases=other)
+    assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*')) == before
+
+
+def test_the_command_reuses_its_folder_and_refuses_other_options_clearly(tmp_path, capsys):
+    """``python -m rr_mmpose.datasets.generate_faces``: a second run with the
+    same options leaves the folder alone; other options (hard cases into the
+    demo's folder, say) stop with what differs, and nothing is rewritten."""
+    root = tmp_path / 'faces'
+    size = ['--num-train', '2', '--num-test', '2', '--image-size', '64']
+    generate_main([str(root), *size])
+    assert capsys.readouterr().out.splitlines()[-1].endswith('face_landmarks_300w_test.json')
+    before = sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*'))
+    generate_main([str(root), *size])
+    with pytest.raises(SystemExit, match='made with other options: hard_cases False'):
+        generate_main([str(root), *size, '--hard-cases'])
     assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob('*')) == before

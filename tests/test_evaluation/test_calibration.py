@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 from mmpose.apis import init_model
 
 from rr_mmpose.evaluation import fit_score_calibration
+from rr_mmpose.testing.generated_faces import SPLIT_FILES
 from rr_mmpose.tools.calibrate import main as calibrate_main
 
 from ..helpers import DEMO_CONFIG, tiny_run_config
@@ -66,6 +67,17 @@ def test_the_tool_writes_a_config_that_calibrates_scores_only(tiny_faces, tmp_pa
     torch.testing.assert_close(outputs[0][0], outputs[1][0])  # the same keypoints
     assert not torch.allclose(outputs[0][1], outputs[1][1])  # other scores
     assert ((outputs[1][1] >= 0) & (outputs[1][1] <= 1)).all()
+
+    # Fitted on a held-out split, as --cfg-options names it (here the 16
+    # training faces, against the 8 test faces the config validates on).
+    held_out = f'val_dataloader.dataset.ann_file={SPLIT_FILES["train_dataloader"]}'
+    args = [str(config), str(checkpoint), '--out', str(tmp_path / 'held.py')]
+    refit = calibrate_main([*args, '--cfg-options', held_out])
+    assert (result['keypoints'], refit['keypoints']) == (8 * 68, 16 * 68)
+    assert refit['temperature'] != pytest.approx(result['temperature'])
+    held = Config.fromfile(tmp_path / 'held.py')
+    assert held.val_dataloader.dataset.ann_file.endswith('300w_train.json')
+    assert held.model.head.decoder.score_temperature == pytest.approx(refit['temperature'])
 
 
 @pytest.mark.parametrize(
