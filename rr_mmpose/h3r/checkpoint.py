@@ -19,6 +19,7 @@ H3R's input size, stride, top-k, flip test and flip order equal the config's.
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -60,6 +61,11 @@ def _mobilenet_blocks() -> dict[int, tuple[str, int | None]]:
 
 _MBV2_BLOCKS = _mobilenet_blocks()
 _MBV2_FEATURES = {block: index for index, block in _MBV2_BLOCKS.items()}
+
+
+# The first bytes of a Git LFS pointer file, which a clone without LFS holds
+# in place of each released model.pth.
+LFS_POINTER = b'version https://git-lfs.github.com/spec/'
 
 
 class CheckpointConversionError(ValueError):
@@ -230,7 +236,17 @@ def convert_h3r_checkpoint(
     weights = model_dir / 'model.pth'
     if not weights.is_file():
         raise FileNotFoundError(f'{weights}: missing H3R weights')
-    state = torch.load(weights, map_location='cpu', weights_only=True)
+    with weights.open('rb') as file:
+        if file.read(len(LFS_POINTER)) == LFS_POINTER:
+            raise CheckpointConversionError(
+                f'{weights}: a Git LFS pointer, not the weights (a plain git clone of H3R '
+                'holds only these): run `git lfs pull` in the clone, or take the models '
+                "from the Google Drive archive H3R's README links"
+            )
+    try:
+        state = torch.load(weights, map_location='cpu', weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        raise CheckpointConversionError(f'{weights}: not a readable torch file ({error})') from None
     state = state.get('state_dict', state) if isinstance(state, dict) else state
     if not isinstance(state, dict):
         raise CheckpointConversionError(f'{weights}: expected a state dict, got {type(state)}')

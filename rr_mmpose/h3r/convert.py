@@ -52,8 +52,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="also write the config as an inference config with H3R's crop and decoder",
     )
     args = parser.parse_args(argv)
-    checkpoint = convert_h3r_checkpoint(args.model_dir, args.out, args.config)
-    print(checkpoint)
+    try:
+        checkpoint = convert_h3r_checkpoint(args.model_dir, args.out, args.config)
+    except (FileNotFoundError, ValueError) as error:  # refused before anything is written
+        raise SystemExit(f'error: {error}; nothing written') from None
+    config = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']['config']
+    print(f'{checkpoint} (for {config}: the config to test, export or infer it with)')
     if args.inference_config:
         print(write_inference_config(checkpoint, args.inference_config))
 

@@ -12,6 +12,7 @@ from rr_mmpose.datasets.converters import (
     convert_lapa,
     convert_wflw,
 )
+from rr_mmpose.datasets.converters.lapa import main as lapa_main
 from rr_mmpose.datasets.converters.wflw import ATTRIBUTES
 
 from ..helpers import read_json
@@ -132,6 +133,30 @@ def test_lapa_p2_uses_box_files_and_falls_back(lapa):
     assert p1['annotations'][1]['bbox'] == p2['annotations'][1]['bbox']  # fallback = P1
 
 
+def test_the_command_prints_what_it_wrote_or_one_clear_line(lapa, capsys):
+    """The command line: each file written, or, for a wrong folder, the
+    error's one line instead of a traceback, and nothing written."""
+    root, out = lapa
+    lapa_main([str(root), str(out)])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == str(out / 'annotations' / 'p2' / 'lapa_test.json')
+    assert 'P2 box from file for 1, landmark box for 1' in printed[0]
+    wrong = root.parent / 'LaPa_typo'
+    with pytest.raises(SystemExit, match='missing LaPa image folder; nothing written') as stop:
+        lapa_main([str(wrong), str(root.parent / 'out2')])
+    assert str(stop.value).startswith(f'error: {wrong}/train/images')
+    assert not (root.parent / 'out2').exists()
+
+
+def test_lapa_p2_takes_the_first_box_of_a_file_as_h3r_does(lapa):
+    """H3R's test_lapa.py: ``load_from_txt(bbox_file, 0)[0]``, the first line."""
+    root, out = lapa
+    (root / 'test' / 'bbox' / 'a.txt').write_text('3 4 30 44\n1 2 50 40\n')
+    convert_lapa(root, out)
+    p2 = read_json(out / 'annotations/p2/lapa_test.json')
+    assert p2['annotations'][0]['bbox'] == [3, 4, 27, 40]
+
+
 @pytest.mark.parametrize(
     'content, match',
     [
@@ -187,10 +212,8 @@ def w300(tmp_path, rng):
 
 def test_300w_splits_and_one_based_coordinates(w300):
     root, private, out = w300
-    boxes = out.parent / 'boxes.txt'
-    boxes.write_text('ibug/img1.png 3 4 40 44\n')
     (root / 'ibug' / 'img1.pts').write_text(pts_text([[1.0, 1.0]] * 67 + [[11.5, 21.25]]))
-    convert_300w(root, out, private_root=private, box_file=boxes)
+    convert_300w(root, out, private_root=private)
     sizes = {
         s: len(read_json(out / f'annotations/p1/face_landmarks_300w_{s}.json')['images'])
         for s in ('train', 'test_common', 'test_challenging', 'test_full', 'test_private')
@@ -200,7 +223,13 @@ def test_300w_splits_and_one_based_coordinates(w300):
     kpts = np.array(ibug['annotations'][0]['keypoints']).reshape(68, 3)
     np.testing.assert_allclose(kpts[0, :2], [0, 0])  # 1-based -> 0-based
     np.testing.assert_allclose(kpts[67, :2], [10.5, 20.25])
-    assert ibug['annotations'][0]['bbox'] == [3, 4, 37, 40]  # detector box
+    # H3R's examples/test_300w.py (52a8bde): P1 is the box of `landmark - 1`,
+    # P2 `torch.cat([landmark.min(0)[0], landmark.max(0)[0]])` of the
+    # file's values, as they are: (1, 1) to (11.5, 21.25) here.
+    assert ibug['annotations'][0]['bbox'] == [1, 1, 10.5, 20.25]
+    p1 = read_json(out / 'annotations/p1/face_landmarks_300w_test_challenging.json')
+    assert p1['annotations'][0]['bbox'] == [0, 0, 10.5, 20.25]
+    assert ibug['info']['p2_fallbacks'] == 0
     private_doc = read_json(out / 'annotations/p1/face_landmarks_300w_test_private.json')
     assert private_doc['images'][0]['file_name'] == '300W_private/01_Indoor/p_001.png'
 

@@ -125,6 +125,18 @@ def test_model_directory_problems(tmp_path):
     (tmp_path / 'no_weights' / 'config.yaml').write_text(fixture(MOBILENET).read_text())
     with pytest.raises(FileNotFoundError, match='model.pth: missing H3R weights'):
         convert_h3r_checkpoint(tmp_path / 'no_weights', tmp_path / 'x.pth')
+    # What a plain clone of H3R holds for each model.pth: its Git LFS pointer
+    # (H3R's models/300w/hrnet18_256x256_p1/model.pth at 52a8bde, 133 bytes).
+    (tmp_path / 'no_weights' / 'model.pth').write_text(
+        'version https://git-lfs.github.com/spec/v1\n'
+        'oid sha256:84d74c5a65b6e338e522f1af18f9548944c4c1c2e09347092bdb76537b63fbfc\n'
+        'size 39205592\n'
+    )
+    with pytest.raises(CheckpointConversionError, match='a Git LFS pointer, not the weights'):
+        convert_h3r_checkpoint(tmp_path / 'no_weights', tmp_path / 'x.pth')
+    (tmp_path / 'no_weights' / 'model.pth').write_bytes(b'not a torch file')
+    with pytest.raises(CheckpointConversionError, match='model.pth: not a readable torch file'):
+        convert_h3r_checkpoint(tmp_path / 'no_weights', tmp_path / 'x.pth')
     assert not (tmp_path / 'x.pth').exists()
 
 
@@ -134,14 +146,19 @@ def test_installed_module_cli_writes_checkpoint_and_inference_config(mobilenet_s
     --config; the flag's old name, --h3r-pipeline-config, is refused."""
     model_dir = write_h3r_model_dir(tmp_path / 'm', mobilenet_state, fixture(MOBILENET))
     out = tmp_path / 'out'
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, '-m', 'rr_mmpose.h3r.convert', str(model_dir), str(out / 'h3r.pth')]
         + ['--inference-config', str(out / 'h3r.py')],
         cwd=tmp_path,
         check=True,
         capture_output=True,
+        text=True,
     )
     assert sorted(p.name for p in out.iterdir()) == ['h3r.pth', 'h3r.py']
+    # It names the shipped config it matched: the one to test or export with.
+    matched = torch.load(out / 'h3r.pth', weights_only=True)['meta']['config']
+    assert matched.endswith('wflw/td-hm_mobilenetv2_rr-8xb64-60e_wflw-p2-128x128.py')
+    assert f'(for {matched}: the config to test' in done.stdout
     dumped = (out / 'h3r.py').read_text()
     assert "type='H3RCropResize'" in dumped and "decode_scores='logits'" in dumped
     assert "type='H3RDataPreprocessor'" in dumped
@@ -149,7 +166,7 @@ def test_installed_module_cli_writes_checkpoint_and_inference_config(mobilenet_s
     with pytest.raises(SystemExit):
         main([str(model_dir), str(old / 'h3r.pth'), '--h3r-pipeline-config', str(old / 'h3r.py')])
     assert not old.exists()
-    with pytest.raises(FileNotFoundError, match='config.yaml'):
+    with pytest.raises(SystemExit, match=r'^error: .*config.yaml.*; nothing written$'):
         main([str(tmp_path / 'none'), str(tmp_path / 'x.pth'), '--inference-config', 'x.py'])
     assert not (tmp_path / 'x.pth').exists() and not (tmp_path / 'x.py').exists()
 

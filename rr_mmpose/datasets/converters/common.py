@@ -3,7 +3,7 @@ line, image sizes, and writing all outputs only after everything parsed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,18 @@ class ConversionError(ValueError):
     def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
         where = f'{path}:{line}' if line is not None else f'{path}'
         super().__init__(f'{where}: {message}')
+
+
+def report_written(convert: Callable[[], list[Path]]) -> None:
+    """A converter's command line: run ``convert``, print each file written,
+    and stop on malformed input with the error's one line (file, line and
+    what is wrong) instead of a traceback; nothing was written then."""
+    try:
+        written = convert()
+    except ConversionError as error:
+        raise SystemExit(f'error: {error}; nothing written') from None
+    for path in written:
+        print(path)
 
 
 def parse_floats(values: Sequence[str], path: Path, line: int) -> np.ndarray:

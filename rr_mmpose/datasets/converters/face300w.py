@@ -12,9 +12,11 @@ Splits, from the 300W distribution's folders:
 - test_private: ``01_Indoor`` and ``02_Outdoor`` of the 300W test set (600),
   when ``private_root`` is given
 
-P2 boxes come from an optional text file, one ``<image path relative to the
-root> x_min y_min x_max y_max`` a line (e.g. exported from 300W's detector
-``bounding_boxes_*.mat``); images without a box fall back to P1.
+P1 is the tight box of the 0-based points, as H3R's ``examples/test_300w.py``
+builds it. P2 is that script's other box, the one its P2 models were tested
+with: the tight box of the points as the file gives them, 1-based, so P1
+moved by one pixel right and down. (Not 300W's detector boxes: H3R's
+published P2 figures never used them.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
+from ..coco_face_json import tight_box
+from .common import (
+    ConversionError,
+    SplitWriter,
+    image_size,
+    parse_floats,
+    report_written,
+    write_outputs,
+)
 
 NUM_KEYPOINTS = 68
 SPLIT_FOLDERS = {
@@ -62,24 +72,13 @@ def read_pts(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.ndarray:
     return np.stack(points) - 1.0
 
 
-def read_box_list(path: Path) -> dict[str, np.ndarray]:
-    boxes = {}
-    for line_no, line in enumerate(Path(path).read_text().splitlines(), start=1):
-        cols = line.split()
-        if not cols:
-            continue
-        if len(cols) != 5:
-            raise ConversionError(path, 'expected "<image> x_min y_min x_max y_max"', line_no)
-        box = parse_floats(cols[1:], path, line_no)
-        if box[2] <= box[0] or box[3] <= box[1]:
-            raise ConversionError(path, f'empty box {box.tolist()}', line_no)
-        boxes[cols[0]] = box
-    return boxes
+def h3r_p2_box(keypoints: np.ndarray) -> np.ndarray:
+    """H3R's 300W P2 box (x_min, y_min, x_max, y_max) of 0-based (K, 2)
+    ``keypoints``: the tight box of the file's 1-based points."""
+    return tight_box(keypoints + 1.0)
 
 
-def _convert_folders(
-    root: Path, folders: Iterable[str], prefix: str, boxes: dict[str, np.ndarray]
-) -> SplitWriter:
+def _convert_folders(root: Path, folders: Iterable[str], prefix: str) -> SplitWriter:
     writer = SplitWriter()
     for folder in folders:
         directory = root / folder
@@ -91,26 +90,24 @@ def _convert_folders(
             if not pts.is_file():
                 raise ConversionError(pts, f'missing landmarks for {image.name}')
             file_name = prefix + str(image.relative_to(root))
-            writer.add(file_name, image_size(image, pts), read_pts(pts), boxes.get(file_name))
+            keypoints = read_pts(pts)
+            writer.add(file_name, image_size(image, pts), keypoints, h3r_p2_box(keypoints))
     return writer
 
 
-def convert_300w(
-    root: Path, out_dir: Path, private_root: Path | None = None, box_file: Path | None = None
-) -> list[Path]:
+def convert_300w(root: Path, out_dir: Path, private_root: Path | None = None) -> list[Path]:
     """Write ``annotations/{p1,p2}/face_landmarks_300w_<split>.json``.
 
     Image paths are relative to ``root`` (private images get the prefix
     ``300W_private/``: link the test set there), so configs read
     ``data_root/images/<path>``.
     """
-    boxes = read_box_list(box_file) if box_file else {}
     outputs = {}
     sources = dict((s, (Path(root), f, '')) for s, f in SPLIT_FOLDERS.items())
     if private_root is not None:
         sources['test_private'] = (Path(private_root), PRIVATE_FOLDERS, '300W_private/')
     for split, (base, folders, prefix) in sources.items():
-        writer = _convert_folders(base, folders, prefix, boxes)
+        writer = _convert_folders(base, folders, prefix)
         outputs[f'face_landmarks_300w_{split}'] = writer.documents(dataset='300w', split=split)
     return write_outputs(outputs, out_dir)
 
@@ -123,10 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('root', help='folder holding lfpw/, helen/, afw/ and ibug/')
     parser.add_argument('out_dir', nargs='?', default='data/300w')
     parser.add_argument('--private-root', help='300W test set (01_Indoor/, 02_Outdoor/)')
-    parser.add_argument('--boxes', help='"<image> x_min y_min x_max y_max" lines for P2')
     args = parser.parse_args(argv)
-    for path in convert_300w(args.root, args.out_dir, args.private_root, args.boxes):
-        print(path)
+    report_written(lambda: convert_300w(args.root, args.out_dir, args.private_root))
 
 
 if __name__ == '__main__':

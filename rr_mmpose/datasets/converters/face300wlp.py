@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..coco_face_json import tight_box
-from .common import ConversionError, SplitWriter, image_size, write_outputs
+from .common import ConversionError, SplitWriter, image_size, report_written, write_outputs
 
 NUM_KEYPOINTS = 68
 SUBSETS_300WLP = ('AFW', 'HELEN', 'IBUG', 'LFPW')
@@ -187,8 +187,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         '--key', default='pts_3d', help="300W-LP landmarks: pts_3d (default, H3R's) or pts_2d"
     )
     args = parser.parse_args(argv)
-    for path in convert_300wlp(args.root, args.out_dir, args.aflw2000, args.ls3dw, args.key):
-        print(path)
+    report_written(
+        lambda: convert_300wlp(args.root, args.out_dir, args.aflw2000, args.ls3dw, args.key)
+    )
 
 
 if __name__ == '__main__':

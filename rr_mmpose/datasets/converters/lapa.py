@@ -1,9 +1,11 @@
 """LaPa (106 points) from ``{train,val,test}/images/*.jpg`` and
 ``landmarks/*.txt`` (first line: the point count, then one ``x y`` a line).
 
-P2 uses per-image box files ``bbox/<name>.txt`` (``x_min y_min x_max
-y_max``) where present and falls back to the landmark box otherwise; the
-output's ``info.p2_fallbacks`` says how many images fell back.
+P2 is the box H3R's ``examples/test_lapa.py`` tested its P2 models with:
+the first line, ``x_min y_min x_max y_max``, of ``<split>/bbox/<name>.txt``.
+LaPa's release has no such folder (H3R made its own and did not publish
+it): where a file is missing P2 falls back to the landmark box, and the
+command and the output's ``info.p2_fallbacks`` say how many did.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
+from .common import (
+    ConversionError,
+    SplitWriter,
+    image_size,
+    parse_floats,
+    report_written,
+    write_outputs,
+)
 
 NUM_KEYPOINTS = 106
 SPLITS = ('train', 'val', 'test')
@@ -43,9 +52,13 @@ def read_landmark_file(path: Path, num_keypoints: int = NUM_KEYPOINTS) -> np.nda
 
 
 def read_box_file(path: Path) -> np.ndarray | None:
+    """The box ``x_min y_min x_max y_max`` on the first line of a box file, as
+    H3R's ``examples/test_lapa.py`` reads ``<split>/bbox/<name>.txt`` (a file
+    of several boxes, one per line, gives its first); None without the file."""
     if not path.is_file():
         return None
-    cols = path.read_text().split()
+    lines = path.read_text().splitlines()
+    cols = lines[0].split() if lines else []
     if len(cols) != 4:
         raise ConversionError(path, f'expected x_min y_min x_max y_max, got {len(cols)} values', 1)
     box = parse_floats(cols, path, 1)
@@ -90,8 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('lapa_root', help='folder holding train/, val/ and test/')
     parser.add_argument('out_dir', nargs='?', default='data/lapa')
     args = parser.parse_args(argv)
-    for path in convert_lapa(args.lapa_root, args.out_dir):
-        print(path)
+    report_written(lambda: convert_lapa(args.lapa_root, args.out_dir))
 
 
 if __name__ == '__main__':

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import ConversionError, SplitWriter, image_size, parse_floats, write_outputs
+from .common import (
+    ConversionError,
+    SplitWriter,
+    image_size,
+    parse_floats,
+    report_written,
+    write_outputs,
+)
 
 NUM_KEYPOINTS = 98
 ATTRIBUTES = ('pose', 'expression', 'illumination', 'makeup', 'occlusion', 'blur')
@@ -77,8 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument('image_root', help='the WFLW_images folder')
     parser.add_argument('out_dir', nargs='?', default='data/wflw')
     args = parser.parse_args(argv)
-    for path in convert_wflw(args.annotation_dir, args.image_root, args.out_dir):
-        print(path)
+    report_written(lambda: convert_wflw(args.annotation_dir, args.image_root, args.out_dir))
 
 
 if __name__ == '__main__':

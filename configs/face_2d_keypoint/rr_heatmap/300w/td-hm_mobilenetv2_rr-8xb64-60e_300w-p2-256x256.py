@@ -1,5 +1,5 @@
 # H3R (randomized rounding) MobileNetV2 on 300W (68 points),
-# P2 boxes (the dataset's own boxes),
+# P2 boxes (H3R's test_300w.py: the box of the .pts file's 1-based points),
 # 256x256 input, 64x64 heatmaps.
 # Paper NME (inter-ocular, points 36-45): in metafile.yml beside this config.
 #

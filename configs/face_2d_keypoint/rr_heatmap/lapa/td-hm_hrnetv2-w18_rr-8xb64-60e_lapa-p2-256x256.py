@@ -1,5 +1,5 @@
 # H3R (randomized rounding) HRNet-W18 on LaPa (106 points),
-# P2 boxes (the dataset's own boxes),
+# P2 boxes (H3R's bbox/<name>.txt, which LaPa does not ship: docs/datasets.md),
 # 256x256 input, 64x64 heatmaps.
 # Paper NME (inter-ocular, points 66-79): in metafile.yml beside this config.
 #
