@@ -64,9 +64,9 @@ def image_size(path: Path, source: Path, line: int | None = None) -> tuple:
 class SplitWriter:
     """Collects one split's faces, then writes a P1 and a P2 file.
 
-    P1 is the tight landmark box; P2 is the dataset's own box (or the
-    landmark box when a dataset has none for an image: counted in
-    ``p2_fallbacks`` and recorded in the file's ``info``).
+    P1 is the tight landmark box; P2 is the box H3R's test script of the
+    dataset uses (or the landmark box when the dataset has none for an
+    image: counted in ``p2_fallbacks`` and recorded in the file's ``info``).
     """
 
     def __init__(self) -> None:
