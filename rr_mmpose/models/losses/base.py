@@ -109,3 +109,16 @@ def check_target(output_shape: torch.Size, target: Tensor, logits_per_keypoint: 
             f'{logits_per_keypoint} per keypoint for the {target.shape[1]} keypoints '
             f'of target {tuple(target.shape)}'
         )
+    # A Gaussian codec's target has the right shape too, and a cross-entropy
+    # would train on it without a word: a config that inherits MMPose's
+    # pipelines through _base_ keeps MSRAHeatmap there unless restated.
+    mass = target.detach().flatten(2).sum(-1)
+    if target.numel() and (target.min() < 0 or target.max() > 1 or mass.max() > 1 + 1e-4):
+        raise ValueError(
+            'target maps must each be a distribution over the cells (values in [0, 1], '
+            f'summing to at most 1), as RandomizedRoundingHeatmap encodes them; got one '
+            f'summing to {mass.max().item():.3g} with values in [{target.min().item():.3g}, '
+            f"{target.max().item():.3g}]: a Gaussian codec's target (MSRAHeatmap, "
+            'UDPHeatmap)? Check that every GenerateTarget the train loader runs '
+            '(train_dataloader.dataset.pipeline) encodes with the randomized rounding codec'
+        )

@@ -170,3 +170,33 @@ def test_two_class_spatial_softmax_optimum_with_pixelwise_term_is_stationary(rng
 def test_two_class_spatial_softmax_rejects_a_negative_pixelwise_weight():
     with pytest.raises(ValueError, match='pixelwise_weight must be >= 0'):
         MODELS.build(dict(type='TwoClassSpatialSoftmaxCELoss', pixelwise_weight=-1))
+
+
+@pytest.mark.parametrize('loss_type', LOSSES)
+def test_loss_refuses_a_gaussian_target_clearly(loss_type):
+    """MMPose's MSRAHeatmap target, the right shape but no distribution (what
+    a config inheriting MMPose's pipelines through _base_ feeds it)."""
+    gaussian = KEYPOINT_CODECS.build(
+        dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
+    )
+    keypoints = np.array([[[100.3, 80.7], [30.2, 200.9]]])
+    target = torch.from_numpy(gaussian.encode(keypoints)['heatmaps'])[None]
+    loss = MODELS.build(dict(type=loss_type))
+    output = torch.zeros(1, 2 * loss.logits_per_keypoint, 64, 64)
+    with pytest.raises(
+        ValueError, match=r'a distribution over the cells .*summing to 25.1.*\(MSRAHeatmap'
+    ):
+        loss(output, target)
+    # The randomized rounding codec's targets, drawn and expected, pass.
+    for mode in ('random', 'expected'):
+        codec = KEYPOINT_CODECS.build(
+            dict(
+                type='RandomizedRoundingHeatmap',
+                input_size=(256, 256),
+                heatmap_size=(64, 64),
+                target_mode=mode,
+            )
+        )
+        assert torch.isfinite(
+            loss(output, torch.from_numpy(codec.encode(keypoints)['heatmaps'])[None])
+        )

@@ -119,13 +119,18 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_mode=data_mode,
-        ann_file='annotations/p2/lapa_test.json',
+        ann_file='annotations/p2/lapa_val.json',
         data_prefix=dict(img='images/'),
         test_mode=True,
         pipeline=val_pipeline,
     ),
 )
-test_dataloader = val_dataloader
+# Checkpoints are chosen on LaPa's val split and reported on its test
+# split, as MMPose's LaPa recipe (rtmpose/lapa) does.
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], ann_file='annotations/p2/lapa_test.json'),
+)
 
 # evaluators: NME normalised by the outer eye corners, as H3R's test scripts
 val_evaluator = [

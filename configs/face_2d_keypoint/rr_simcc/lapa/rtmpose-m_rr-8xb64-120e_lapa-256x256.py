@@ -30,8 +30,8 @@
 #   evaluators (normalised by the outer eye corners, points 66 and 79) are this
 #   repository's P2 heatmap configs'
 #   (configs/face_2d_keypoint/rr_heatmap/lapa/td-hm_hrnetv2-w18_rr-8xb64-60e_lapa-p2-256x256.py),
-#   since our converters write those files. Validation and test both read
-#   lapa_test.json, as there; MMPose's recipe validates on lapa_val.json.
+#   since our converters write those files. Validation reads lapa_val.json
+#   and test lapa_test.json, as in MMPose's recipe.
 #
 # Kept as MMPose has them: the pretrained backbone (init_cfg, downloaded on
 # first use), norm_cfg=dict(type='SyncBN') (MMEngine's Runner reverts it to
@@ -239,13 +239,18 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_mode=data_mode,
-        ann_file='annotations/p2/lapa_test.json',
+        ann_file='annotations/p2/lapa_val.json',
         data_prefix=dict(img='images/'),
         test_mode=True,
         pipeline=val_pipeline,
     ),
 )
-test_dataloader = val_dataloader
+# Checkpoints are chosen on LaPa's val split and reported on its test
+# split, as MMPose's LaPa recipe (rtmpose/lapa) does.
+test_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], ann_file='annotations/p2/lapa_test.json'),
+)
 
 # hooks
 default_hooks = dict(checkpoint=dict(save_best='NME', rule='less', max_keep_ckpts=1, interval=1))
