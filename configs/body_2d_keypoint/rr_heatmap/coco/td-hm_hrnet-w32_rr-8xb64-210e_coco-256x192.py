@@ -2,7 +2,9 @@
 # (td-hm_hrnet-w32_8xb64-210e_coco-256x192): HRNet-W32, 256x192 input, 64x48
 # heatmaps. MMPose's config is written out here unchanged (schedule, model,
 # augmentation, data, COCO metric) except the codec, the head and its
-# test_cfg.
+# test_cfg. The head is RandomizedRoundingHead: H3R's 1x1 conv, BN and ReLU
+# (32 channels) before the final 1x1 conv, where MMPose's HeatmapHead here
+# is that final 1x1 conv alone.
 #
 # Loss: the spatial softmax cross-entropy over one logit map per keypoint
 # (SpatialSoftmaxCELoss, K channels as MMPose's HeatmapHead): a new model,
