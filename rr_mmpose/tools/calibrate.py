@@ -4,10 +4,11 @@ config's validation set, and write the config with it.
     python -m rr_mmpose.tools.calibrate CONFIG CHECKPOINT --out CALIBRATED_CONFIG.py \
         [--cfg-options val_dataloader.dataset.ann_file=HELD_OUT.json] [--device cpu]
 
-MMPose's face configs, and the ones shipped here, validate on the test
-split: fit on a held-out split instead (``--cfg-options``, as MMPose's
-tools take it), or the scores are calibrated on the faces they are then
-tested on.
+The WFLW and 300W face configs (MMPose's and the ones shipped here)
+validate on the test split: fit on a held-out split instead
+(``--cfg-options``, as MMPose's tools take it), or the scores are
+calibrated on the faces they are then tested on. LaPa's validate on its
+val split already.
 
 The written config is the given one with ``score_temperature`` and
 ``score_bias`` set in the head's decoder (``sigmoid(logit(s) / T + b)``,
