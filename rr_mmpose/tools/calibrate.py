@@ -4,7 +4,7 @@ config's validation set, and write the config with it.
     python -m rr_mmpose.tools.calibrate CONFIG CHECKPOINT --out CALIBRATED_CONFIG.py \
         [--cfg-options val_dataloader.dataset.ann_file=HELD_OUT.json] [--device cpu]
 
-The WFLW and 300W face configs (MMPose's and the ones shipped here)
+The WFLW, 300W and 300W-LP face configs (MMPose's and the ones shipped here)
 validate on the test split: fit on a held-out split instead
 (``--cfg-options``, as MMPose's tools take it), or the scores are
 calibrated on the faces they are then tested on. LaPa's validate on its
