@@ -91,6 +91,22 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
     ) in resolution.section(dict(runs=stored['resolution']['runs'] + dark), stored)
 
 
+def test_the_resolution_growth_expectation_says_rrs_half_before_the_peers(stored):
+    """RR at 64 and 256 measured, a peer at 256 not: the verdict waits, but
+    RR's own half (at most 1.5x) is said with its figures."""
+    runs = [r for r in stored['resolution']['runs'] if (r['input'], r['row']) != (256, 'UDP')]
+    lines = resolution.expectations(resolution.summarise(runs))
+    assert lines[1] == (
+        "- RR's NME at 64 within 1.5x its NME at 256, while MSRA's and UDP's grow more: "
+        "**not measured yet**; RR's own half so far: **holds on one seed, not yet "
+        'repeated** (RR 64 2.80, RR 256 1.90 %; 1.47x)'
+    )
+    without_rr = [r for r in runs if (r['input'], r['row']) != (256, resolution.RR)]
+    assert resolution.expectations(resolution.summarise(without_rr))[1].endswith(
+        '**not measured yet**'
+    )
+
+
 def test_the_resolution_flops_expectation_needs_both_halves(stored):
     """RR at 128 beats MSRA at 256 on NME; the verdict also needs the FLOPs
     ratio at most a quarter, judged as stated."""

@@ -318,12 +318,12 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
     final = {(s['arch'], s['input'], s['stride'], s['row']): s for s in summary}
     out = []
 
-    def say(text: str, keys: list[tuple[int, str]], holds, extra=None) -> None:
-        # holds, extra: of the rows' means in the order of ``keys``
+    def judged(keys: list[tuple[int, str]], holds, extra=None) -> str | None:
+        """'**verdict caveat** (figures)' of the rows' means in the order of
+        ``keys`` (``holds`` and ``extra`` take them); None if one is missing."""
         found = [final.get(('mobilenetv2', size, 4, row)) for size, row in keys]
-        if None in found or holds is None:  # a row, or the FLOPs, not measured
-            out.append(f'- {text}: **not measured yet**')
-            return
+        if None in found:
+            return None
         values = [s['final_mean'] for s in found]
         seeds = min(len(s['seeds']) for s in found)
         # rows of other inputs train apart: their seeds do not pair, only their means compare
@@ -332,9 +332,16 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
             f'{"RR" if row == RR else row} {size} {v:.2f}' for (size, row), v in zip(keys, values)
         )
         verdict = 'holds' if holds(*values) else 'fails'
-        out.append(
-            f'- {text}: **{verdict}{caveat}** ({figures} %{extra(*values) if extra else ""})'
-        )
+        return f'**{verdict}{caveat}** ({figures} %{extra(*values) if extra else ""})'
+
+    def say(text: str, keys: list[tuple[int, str]], holds, extra=None, part=None) -> None:
+        # part: (what, keys, holds, extra) of a half judged while the rest is unmeasured
+        verdict = judged(keys, holds, extra) if holds is not None else None
+        if verdict is None:  # a row, or the FLOPs, not measured
+            half = judged(*part[1:]) if part else None
+            out.append(f'- {text}: **not measured yet**' + (f'; {part[0]}: {half}' if half else ''))
+            return
+        out.append(f'- {text}: {verdict}')
 
     ratio = rows.flops_ratio(costs, ('mobilenetv2', 128, 4, RR), ('mobilenetv2', 256, 4, 'MSRA'))
     say(
@@ -352,6 +359,12 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
         "RR's NME at 64 within 1.5x its NME at 256, while MSRA's and UDP's grow more",
         [(64, RR), (256, RR), (64, 'MSRA'), (256, 'MSRA'), (64, 'UDP'), (256, 'UDP')],
         lambda a, b, c, d, e, f: a <= 1.5 * b and c / d > a / b and e / f > a / b,
+        part=(
+            "RR's own half so far",
+            [(64, RR), (256, RR)],
+            lambda a, b: a <= 1.5 * b,
+            lambda a, b: f'; {a / b:.2f}x',
+        ),
     )
     say(
         f"RR at 128 matches DARK at 256 (its mean at most {MATCH:g}x DARK's)",
