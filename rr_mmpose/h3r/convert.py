@@ -29,10 +29,9 @@ from .checkpoint import checkpoint_config, convert_h3r_checkpoint
 from .inference_config import h3r_inference_config
 
 
-def write_inference_config(checkpoint: str | Path, out: str | Path) -> Path:
-    """Dump the converted checkpoint's config, turned into H3R's inference
-    config (with the model's own ``INPUT.SCALE``), to ``out``."""
-    meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
+def write_inference_config(meta: dict, out: str | Path) -> Path:
+    """Dump the config a converted checkpoint's ``meta`` names, turned into
+    H3R's inference config (with the model's own ``INPUT.SCALE``), to ``out``."""
     cfg = h3r_inference_config(checkpoint_config(meta), scale=meta['h3r_config']['INPUT']['SCALE'])
     with atomic_output(out, suffix='.py') as tmp:
         cfg.dump(tmp)
@@ -56,10 +55,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         checkpoint = convert_h3r_checkpoint(args.model_dir, args.out, args.config)
     except (FileNotFoundError, ValueError) as error:  # refused before anything is written
         raise SystemExit(f'error: {error}; nothing written') from None
-    config = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']['config']
-    print(f'{checkpoint} (for {config}: the config to test, export or infer it with)')
+    meta = torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']
+    print(f'{checkpoint} (for {meta["config"]}: the config to test, export or infer it with)')
     if args.inference_config:
-        print(write_inference_config(checkpoint, args.inference_config))
+        print(write_inference_config(meta, args.inference_config))
 
 
 if __name__ == '__main__':

@@ -26,6 +26,10 @@ class RandomizedRoundingLoss(nn.Module):
         super().__init__()
         self.use_target_weight = use_target_weight
         self.loss_weight = loss_weight
+        # Which codec encodes the targets is fixed by the config, so their
+        # values are checked on the first batch only: the check reads them
+        # on the host, a device sync that later steps need not pay.
+        self._target_values_checked = False
 
     def log_probs(self, output: Tensor) -> Tensor:
         """(N, K, H, W) per-cell log-probabilities of the keypoint."""
@@ -43,7 +47,10 @@ class RandomizedRoundingLoss(nn.Module):
     def forward(
         self, output: Tensor, target: Tensor, target_weights: Tensor | None = None
     ) -> Tensor:
-        check_target(output.shape, target, self.logits_per_keypoint)
+        check_target_shape(output.shape, target, self.logits_per_keypoint)
+        if not self._target_values_checked:
+            check_target_values(target)
+            self._target_values_checked = True
         per_keypoint = self.per_keypoint_loss(output, target)
         weights = target_weights if self.use_target_weight else None
         return weighted_keypoint_mean(per_keypoint, weights) * self.loss_weight
@@ -97,7 +104,9 @@ def weighted_keypoint_mean(per_keypoint: Tensor, weights: Tensor | None) -> Tens
     return (per_keypoint * weights).sum() / weights.sum().clamp_min(1e-6)
 
 
-def check_target(output_shape: torch.Size, target: Tensor, logits_per_keypoint: int) -> None:
+def check_target_shape(output_shape: torch.Size, target: Tensor, logits_per_keypoint: int) -> None:
+    """Refuse a target that does not fit the (N, logits_per_keypoint * K, H,
+    W) output: (N, K, H, W) is expected."""
     n, c, h, w = output_shape
     if target.ndim != 4 or target.shape[0] != n or tuple(target.shape[2:]) != (h, w):
         raise ValueError(
@@ -109,6 +118,11 @@ def check_target(output_shape: torch.Size, target: Tensor, logits_per_keypoint: 
             f'{logits_per_keypoint} per keypoint for the {target.shape[1]} keypoints '
             f'of target {tuple(target.shape)}'
         )
+
+
+def check_target_values(target: Tensor) -> None:
+    """Refuse (N, K, H, W) target maps that are not each a distribution over
+    the cells."""
     # A Gaussian codec's target has the right shape too, and a cross-entropy
     # would train on it without a word: a config that inherits MMPose's
     # pipelines through _base_ keeps MSRAHeatmap there unless restated.
