@@ -54,8 +54,8 @@ def test_the_section_says_whether_it_reproduced_the_stored_nme():
 
 def test_the_rtmpose_section_quotes_the_flip_test():
     sentence = rtmpose.flip_test_sentence({'flip_test': dict(runs=RUNS)})
-    assert 'RR s=0.5 1.30 with it, 1.40 without (2 seeds)' in sentence
-    assert 'SimCCLabel s=0.5 2.10 with it, 1.95 without (2 seeds)' in sentence
+    assert 'RR s=0.5 1.30 with it, 1.40 without (seeds 0, 1)' in sentence
+    assert 'SimCCLabel s=0.5 2.10 with it, 1.95 without (seeds 0, 1)' in sentence
     assert (
         'RR s=0.5 minus SimCCLabel s=0.5, paired over their seeds: -0.55 points without flip '
         'test, -0.80 with it.'

@@ -121,6 +121,32 @@ def test_paired_differences_need_two_common_seeds():
     assert rows.paired_difference(runs[:1] + runs[3:4], ours, theirs) is None
 
 
+def test_a_pair_starts_from_the_same_weights_only_where_its_models_match(tmp_path):
+    """What the pages' paired-seed note says: RTMPose's RR and stock rows at
+    equal s build the same initial weights from one seed; the heatmap rows'
+    heads differ in shape, which moves the backbone's initialisation too."""
+    import torch
+    from mmengine.runner import set_random_seed
+    from mmpose.registry import MODELS
+
+    from tools.benchmarks import rtmpose
+
+    def initial(study_module, name: str) -> dict:
+        row = next(r for r in study_module.ROWS if r.name == name)
+        cfg = rows.row_config(row, 0, tmp_path / 'faces', tmp_path / 'work')
+        set_random_seed(0)
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        return model.state_dict()
+
+    a = initial(rtmpose, 'rtmpose-t 128 SimCCLabel s=2')
+    b = initial(rtmpose, 'rtmpose-t 128 RR s=2')
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    c = initial(resolution, 'mobilenetv2 128 two-class spatial')
+    d = initial(resolution, 'mobilenetv2 128 MSRA')
+    assert not all(torch.equal(c[k], d[k]) for k in c if k.startswith('backbone.') and k in d)
+
+
 def test_the_pareto_front_keeps_what_nothing_beats():
     points = [(1.0, 5.0), (2.0, 3.0), (2.0, 4.0), (4.0, 3.0), (8.0, 1.0)]
     assert resolution.pareto(points) == [True, True, False, False, True]

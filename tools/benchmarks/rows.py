@@ -791,10 +791,16 @@ DECISIVE = (
     "standard errors from 0; standard error: the seeds' differences' standard deviation over "
     'the root of their number). Each pair is tested on its own, uncorrected for the number '
     'of pairs, and an undecided RTMPose pair trains more seeds: a pair decided near its bar '
-    'is weak evidence. A pair shares its seed: the same initial weights, data order and '
-    'augmentation draws. Its two runs may come from different commits and CPU kinds, each '
-    'named in the run file; one config and seed repeats exactly on one CPU kind, not '
-    'necessarily across kinds.'
+    'is weak evidence. A pair shares its seed, and with it its data order. It starts from '
+    "the same weights only where the two rows' models have the same shapes (RTMPose's "
+    'pairs at equal s, checked): otherwise building the head draws a different amount '
+    "from torch's generator before the backbone is initialised (the heatmap rows: H3R's "
+    "two-class head against MMPose's), so the backbones start apart too. Nor does a pair "
+    'share all its augmentation draws: the randomized rounding codecs draw their rounding '
+    "from numpy's global generator, which MMPose's random transforms draw from too, so "
+    'after the first sample the two runs augment differently. Its two runs may come from '
+    'different commits and CPU kinds, each named in the run file; one config and seed '
+    'repeats exactly on one CPU kind, not necessarily across kinds.'
 )
 
 
