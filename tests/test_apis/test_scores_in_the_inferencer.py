@@ -27,9 +27,10 @@ def test_kpt_thr_and_the_visualizer_work_with_the_scores(tmp_path):
     use_face_boxes(inferencer, FixedFaceBoxes(tight_box(landmarks)[None]))
 
     # MMPose hides a landmark whose score is below kpt_thr, and a score may
-    # reach exactly 1.0 in float32 (a peaked map's top-9 mass): 1.01 hides all.
+    # reach exactly 1.0 in float32 (a peaked map's top-9 mass).
+    above_every_score = 1.01
     drawn = {}
-    for threshold in (0.0, 1.01):
+    for threshold in (0.0, above_every_score):
         result = next(inferencer(image.copy(), kpt_thr=threshold, return_vis=True))
         (face,) = result['predictions'][0]
         scores = np.array(face['keypoint_scores'])
@@ -37,6 +38,6 @@ def test_kpt_thr_and_the_visualizer_work_with_the_scores(tmp_path):
         drawn[threshold] = result['visualization'][0]
     # kpt_thr above every score hides every landmark: the image as it was
     # (the visualisation is RGB); kpt_thr=0 draws them.
-    np.testing.assert_array_equal(drawn[1.01], image[..., ::-1])
-    assert np.abs(drawn[0.0].astype(int) - drawn[1.01].astype(int)).sum() > 0
+    np.testing.assert_array_equal(drawn[above_every_score], image[..., ::-1])
+    assert np.abs(drawn[0.0].astype(int) - drawn[above_every_score].astype(int)).sum() > 0
     assert 0 < np.median(scores) < 1

@@ -6,10 +6,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.runner import Runner, set_random_seed
+from mmpose.registry import MODELS
 
-from tools.benchmarks import resolution, rows, study
+from tools.benchmarks import resolution, rows, rtmpose, study
 from tools.benchmarks.rows import Row
 
 
@@ -125,11 +127,6 @@ def test_a_pair_starts_from_the_same_weights_only_where_its_models_match(tmp_pat
     """What the pages' paired-seed note says: RTMPose's RR and stock rows at
     equal s build the same initial weights from one seed; the heatmap rows'
     heads differ in shape, which moves the backbone's initialisation too."""
-    import torch
-    from mmengine.runner import set_random_seed
-    from mmpose.registry import MODELS
-
-    from tools.benchmarks import rtmpose
 
     def initial(study_module, name: str) -> dict:
         row = next(r for r in study_module.ROWS if r.name == name)
