@@ -116,7 +116,7 @@ def run(names=NAMES, seeds=SEEDS) -> dict:
 
 def means(runs: list[dict]) -> dict[tuple[str, int], dict]:
     """Per (row, input): mean NME with (``flip``) and without (``plain``)
-    flip test, their mean paired difference and the number of seeds."""
+    flip test, their mean paired difference and the seeds."""
     groups: dict[tuple[str, int], list[dict]] = {}
     for r in sorted(runs, key=lambda r: (r['input'], r['row'], r['seed'])):
         groups.setdefault((r['row'], r['input']), []).append(r)
@@ -128,8 +128,7 @@ def means(runs: list[dict]) -> dict[tuple[str, int], dict]:
             flip=flip.mean(),
             plain=plain.mean(),
             difference=(flip - plain).mean(),
-            seeds=len(entries),
-            seed_list=[e['seed'] for e in entries],
+            seeds=[e['seed'] for e in entries],
         )
     return out
 
@@ -142,7 +141,7 @@ def table(runs: list[dict]) -> str:
     ]
     for (row, size), m in means(runs).items():
         lines.append(
-            f'| {row} | {size} | {", ".join(map(str, m["seed_list"]))} | {m["flip"]:.3f} | '
+            f'| {row} | {size} | {", ".join(map(str, m["seeds"]))} | {m["flip"]:.3f} | '
             f'{m["plain"]:.3f} | {m["difference"]:+.3f} |'
         )
     return '\n'.join(lines)

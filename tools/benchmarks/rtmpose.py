@@ -409,7 +409,7 @@ def flip_test_sentence(results: dict) -> str:
     means = flip_test.means(measured['runs'])
     said = [
         f'{row} {m["flip"]:.2f} with it, {m["plain"]:.2f} without '
-        f'(seed{"" if m["seeds"] == 1 else "s"} {", ".join(map(str, m["seed_list"]))})'
+        f'(seed{"" if len(m["seeds"]) == 1 else "s"} {", ".join(map(str, m["seeds"]))})'
         for (row, size), m in means.items()
         if size == 128
     ]
