@@ -31,7 +31,11 @@ from . import convergence, resolution, rows, rtmpose, study
 TITLE = 'Costs of the trained rows'  # of its section
 
 THREADS, BATCH, REPEATS = 2, 16, 5
+LATENCY_RUNS = 10  # onnxruntime calls per row in each of the REPEATS rounds
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
+# Rows that run one network: MMPose's HeatmapHead, K channels; only the
+# codec, decoded on the host, differs. Their graph times differ by noise alone.
+SAME_GRAPH = ('MSRA', rows.DARK, 'DARK', 'UDP')
 
 
 def stock_rows() -> str:
@@ -60,16 +64,17 @@ def build(cfg):
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
-def latency_ms(cfg, decoder: dict) -> dict:
-    """Median onnxruntime latency at batch 1, and the host decode added."""
+def latency_step(cfg, decoder: dict, path: Path):
+    """A callable timing one round: (median onnxruntime ms at batch 1, median
+    ms of the host decode added) over :data:`LATENCY_RUNS` calls. The model
+    is exported to ``path`` and its session kept for the rounds."""
     from rr_mmpose.deployment import cpu_session
 
     w, h = cfg.codec['input_size']
     crop = torch.randn(1, 3, h, w)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = study.export_for_onnxruntime(build(cfg), decoder, Path(tmp) / 'm.onnx', crop)
-        graph, host = study.onnxruntime_ms(cpu_session(path, THREADS), crop.numpy(), decoder, 20)
-    return dict(onnxruntime_ms=graph, host_decode_ms=host)
+    study.export_for_onnxruntime(build(cfg), decoder, path, crop)
+    session = cpu_session(path, THREADS)
+    return lambda: study.onnxruntime_ms(session, crop.numpy(), decoder, LATENCY_RUNS, warmup=1)
 
 
 def throughput_steps(cfg, decoder: dict):
@@ -118,22 +123,26 @@ def measure() -> dict:
 
     torch.set_num_threads(THREADS)
     measured, steps = [], {}
-    for row in models():
-        for objective, cfg, decoder in row_models(row):
-            count = model_complexity(cfg, (row.input, row.input))
-            entry = dict(arch=row.arch, input=row.input, stride=row.stride, row=objective)
-            entry.update(params_m=count.params_m, gflops=count.gflops)
-            entry.update(latency_ms(cfg, decoder))
-            measured.append(entry)
-            steps[rows.cost_key(entry)] = throughput_steps(cfg, decoder)
-            print(entry, flush=True)
-    times = {key: ([], []) for key in steps}
-    for _ in range(REPEATS):  # in turn, so that a busy moment hits every row
-        for key, (train, infer) in steps.items():
-            times[key][0].append(study.median_seconds(train, 1, warmup=0))
-            times[key][1].append(study.median_seconds(infer, 1, warmup=0))
+    with tempfile.TemporaryDirectory() as tmp:
+        for row in models():
+            for objective, cfg, decoder in row_models(row):
+                count = model_complexity(cfg, (row.input, row.input))
+                entry = dict(arch=row.arch, input=row.input, stride=row.stride, row=objective)
+                entry.update(params_m=count.params_m, gflops=count.gflops)
+                measured.append(entry)
+                latency = latency_step(cfg, decoder, Path(tmp) / f'{len(measured)}.onnx')
+                steps[rows.cost_key(entry)] = (latency, *throughput_steps(cfg, decoder))
+                print(entry, flush=True)
+        times = {key: ([], [], []) for key in steps}
+        for _ in range(REPEATS):  # in turn, so that a busy moment hits every row
+            for key, (latency, train, infer) in steps.items():
+                times[key][0].append(latency())
+                times[key][1].append(study.median_seconds(train, 1, warmup=0))
+                times[key][2].append(study.median_seconds(infer, 1, warmup=0))
     for entry in measured:
-        train_s, infer_s = times[rows.cost_key(entry)]
+        latency, train_s, infer_s = times[rows.cost_key(entry)]
+        graph, host = np.median(latency, axis=0)
+        entry.update(onnxruntime_ms=float(graph), host_decode_ms=float(host))
         entry['train_img_s'] = BATCH / float(np.median(train_s))
         entry['infer_img_s'] = BATCH / float(np.median(infer_s))
     by_key = {rows.cost_key(r): r for r in measured}
@@ -141,7 +150,9 @@ def measure() -> dict:
         stock = by_key[(*rows.cost_key(entry)[:3], STOCK[entry['arch']])]
         entry['train_vs_stock'] = entry['train_img_s'] / stock['train_img_s']
         entry['infer_vs_stock'] = entry['infer_img_s'] / stock['infer_img_s']
-    return dict(threads=THREADS, batch=BATCH, repeats=REPEATS, rows=measured)
+    return dict(
+        threads=THREADS, batch=BATCH, repeats=REPEATS, latency_runs=LATENCY_RUNS, rows=measured
+    )
 
 
 def section(result: dict, results: dict) -> str:
@@ -153,13 +164,18 @@ def section(result: dict, results: dict) -> str:
             'The params, GFLOPs, latency and throughput columns of the [resolution](#resolution), '
             '[RTMPose](#rtmpose) and [learning-speed](#convergence) tables. Params and GFLOPs as '
             "MMPose counts them, at the row's input. Latency: batch 1, "
-            f'{result["threads"]} onnxruntime threads, medians; randomized rounding rows carry '
-            'their decode in the graph (host decode 0), the others decode on the host with their '
+            f'{result["threads"]} onnxruntime threads; randomized rounding rows carry their '
+            'decode in the graph (host decode 0), the others decode on the host with their '
             "MMPose codec, as MMPose's heads do. Throughput: training is the train pipeline of a "
             f'batch of {result["batch"]} generated faces (loading, augmentation, targets) plus '
             f'one optimiser step, inference is `test_step` with flip test on {result["batch"]} '
-            f'crops; rows timed in turn over {result["repeats"]} rounds, medians, as ratios '
-            f'against the stock row of the same backbone and input ({stock_rows()}).',
+            'crops, as ratios against the stock row of the same backbone and input '
+            f'({stock_rows()}). Timing: {result["repeats"]} rounds, each of which times every '
+            'row in turn, so that a busy moment of the machine hits them all: per row and round, '
+            f'the median of {result["latency_runs"]} onnxruntime runs (and of as many host '
+            'decodes), one training and one inference step; the tables give the medians over '
+            'the rounds.',
+            *rows.paragraph(latency_noise_sentence(result)),
             *rows.paragraph(noise_sentence(result)),
             *rows.paragraph(head_flops_sentence(result)),
         ]
@@ -180,6 +196,31 @@ def head_flops_sentence(result: dict) -> str:
     return (
         f"GFLOPs of MobileNetV2 at 128 input, by head: {said}. The two-class heads (H3R's, as "
         'shipped) output two logits per pixel per keypoint, 2K channels; the others K.'
+    )
+
+
+def latency_noise_sentence(result: dict) -> str:
+    """The latency column's noise: the :data:`SAME_GRAPH` rows of one
+    backbone, input and stride run one network, so the spread of their
+    onnxruntime times is noise alone."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in result['rows']:
+        if r['row'] in SAME_GRAPH:
+            groups.setdefault((r['arch'], r['input'], r['stride']), []).append(r)
+    spreads = []
+    for (arch, size, stride), same in groups.items():
+        times = [r['onnxruntime_ms'] for r in same]
+        if len(same) > 1:
+            spreads.append((max(times) / min(times) - 1, arch, size, stride, len(same)))
+    if not spreads:
+        return ''
+    spread, arch, size, stride, count = max(spreads)
+    where = f'{arch} {size}' + (f', stride {stride}' if stride != 4 else '')
+    return (
+        f'How noisy the latencies are: the {", ".join(SAME_GRAPH)} rows of one backbone, input '
+        'and stride run one network, only their host decode differs; their onnxruntime times '
+        f'differ by up to {100 * spread:.0f} % ({where}, {count} rows; {len(spreads)} such '
+        'groups). A smaller onnxruntime difference between rows is within the noise.'
     )
 
 
