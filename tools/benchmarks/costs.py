@@ -67,14 +67,21 @@ def build(cfg):
 def latency_step(cfg, decoder: dict, path: Path):
     """A callable timing one round: (median onnxruntime ms at batch 1, median
     ms of the host decode added) over :data:`LATENCY_RUNS` calls. The model
-    is exported to ``path`` and its session kept for the rounds."""
+    is exported to ``path`` once; each round opens its own session, so that
+    only one is ever open: an idle session's threads slow the one timed (an
+    MSRA graph at 256 input measured 6.3 to 8.5 ms beside three idle twins,
+    4.6 to 5.4 ms alone, on a 2-core Xeon)."""
     from rr_mmpose.deployment import cpu_session
 
     w, h = cfg.codec['input_size']
     crop = torch.randn(1, 3, h, w)
     study.export_for_onnxruntime(build(cfg), decoder, path, crop)
-    session = cpu_session(path, THREADS)
-    return lambda: study.onnxruntime_ms(session, crop.numpy(), decoder, LATENCY_RUNS, warmup=1)
+
+    def timed() -> tuple[float, float]:
+        session = cpu_session(path, THREADS)
+        return study.onnxruntime_ms(session, crop.numpy(), decoder, LATENCY_RUNS, warmup=3)
+
+    return timed
 
 
 def throughput_steps(cfg, decoder: dict):
@@ -134,9 +141,12 @@ def measure() -> dict:
                 steps[rows.cost_key(entry)] = (latency, *throughput_steps(cfg, decoder))
                 print(entry, flush=True)
         times = {key: ([], [], []) for key in steps}
-        for _ in range(REPEATS):  # in turn, so that a busy moment hits every row
-            for key, (latency, train, infer) in steps.items():
+        # in turn, so that a busy moment hits every row; onnxruntime apart from torch
+        for _ in range(REPEATS):
+            for key, (latency, _, _) in steps.items():
                 times[key][0].append(latency())
+        for _ in range(REPEATS):
+            for key, (_, train, infer) in steps.items():
                 times[key][1].append(study.median_seconds(train, 1, warmup=0))
                 times[key][2].append(study.median_seconds(infer, 1, warmup=0))
     for entry in measured:

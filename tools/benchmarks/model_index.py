@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rr_mmpose.h3r.published import BENCHMARKS, PAPER, RELEASED_MODELS, published_for_config
 
-from . import study
+from . import rows, study
 
 CONFIGS = Path('configs')
 COLLECTION = 'RandomizedRounding'
@@ -125,10 +125,15 @@ def entries(
                 if trained['study'] == 'rtmpose'
                 else "under this config's schedule scaled to the CPU"
             )
+            seeds = trained['seeds']
+            over = (
+                f'seed {seeds[0]}'
+                if len(seeds) == 1
+                else f'mean over seeds {rows.listed([str(s) for s in seeds])}'
+            )
             entry['Metadata']['Generated Faces Results From'] = (
                 f'trained from scratch, {trained["epochs"]} CPU epochs of {trained["num_train"]} '
-                f'faces {recipe}, mean over seeds {", ".join(map(str, trained["seeds"]))} '
-                f'(docs/benchmarks.md#{trained["study"]})'
+                f'faces {recipe}, {over} (docs/benchmarks.md#{trained["study"]})'
             )
         folders[config.parent].append(entry)
     return folders

@@ -140,6 +140,11 @@ class RTMPoseRecipe:
 MMPOSE_RTMPOSE_RECIPE = RTMPoseRecipe()
 
 
+def listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return ' and '.join([', '.join(items[:-1]), items[-1]] if len(items) > 2 else items)
+
+
 def row_name(arch: str, size: int, stride: int, objective: str) -> str:
     """A row's name, e.g. 'mobilenetv2 128 stride 8 MSRA' (stride 4 unsaid)."""
     said = f' stride {stride}' if stride != 4 else ''
