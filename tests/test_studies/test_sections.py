@@ -192,9 +192,9 @@ def test_the_readme_sentence_says_where_randomized_rounding_ends_against_the_sto
         'stock codec at 128 and 64 input (by 0.80 points against MSRA + DARK at 128, 0.20 '
         'points against DARK at 64; means); with MobileNetV2, randomized rounding ends above '
         'the best stock codec at 256 input (by 0.10 points against UDP at 256; means); with '
-        'RTMPose-t, randomized rounding minus stock SimCC, paired by seed, is -0.30 ± 0.10 '
-        'points for RR s=2 against SimCCLabel s=2 at 128 input (2 seeds, not decisive yet) '
-        '(±: standard error).'
+        'RTMPose-t, randomized rounding minus stock SimCC, paired by seed (± its standard '
+        'error), is -0.30 ± 0.10 points for RR s=2 against SimCCLabel s=2 at 128 input (2 '
+        'seeds, not decisive yet).'
     )
     assert readme_sentence({}, []).startswith('No pair')
     assert readme_sentence(found, []).endswith('UDP at 256; means).')

@@ -227,8 +227,9 @@ def latency_noise_sentence(result: dict) -> str:
     spread, arch, size, stride, count = max(spreads)
     where = f'{arch} {size}' + (f', stride {stride}' if stride != 4 else '')
     return (
-        f'How noisy the latencies are: the {", ".join(SAME_GRAPH)} rows of one backbone, input '
-        'and stride run one network, only their host decode differs; their onnxruntime times '
+        f'How noisy the latencies are: the {rows.listed(list(SAME_GRAPH))} rows of one '
+        'backbone, input and stride run one network, only their host decode differs; their '
+        'onnxruntime times '
         f'differ by up to {100 * spread:.0f} % ({where}, {count} rows; {len(spreads)} such '
         'groups). A smaller onnxruntime difference between rows is within the noise.'
     )

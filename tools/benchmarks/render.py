@@ -231,8 +231,8 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
             )
     if pairs:
         said.append(
-            'with RTMPose-t, randomized rounding minus stock SimCC, paired by seed, is '
-            f'{rows.listed(pairs)} (±: standard error)'
+            'with RTMPose-t, randomized rounding minus stock SimCC, paired by seed (± its '
+            f'standard error), is {rows.listed(pairs)}'
         )
     if not said:
         return 'No pair of randomized rounding and a stock codec is measured yet.'
