@@ -75,6 +75,14 @@ DEVIATIONS = [
         'from scratch, more iterations; see the search',
     ),
     (
+        'Albumentation',
+        "`SeededAlbumentation`: the same transforms, reseeded before each sample from numpy's "
+        "generator, which the run's seed sets",
+        '`Albumentation`, whose generators albumentations seeds from the operating system',
+        'a seeded run repeats exactly (on one CPU kind), which paired seeds need; the '
+        'transforms and their probabilities are unchanged',
+    ),
+    (
         'EMA',
         'momentum decaying to its floor with a time constant (`ExpMomentumEMA` gamma) of '
         f'{study.ema_gamma(study.EMA_GAMMA, ITERATIONS, rows.FULL_ITERATIONS):g} iterations',
