@@ -722,6 +722,25 @@ def test_the_costs_section_gives_the_noise_of_its_latencies_from_rows_of_one_net
     assert costs.latency_noise_sentence(alone) == ''
 
 
+def test_the_quality_section_names_the_command_that_calibrates_rows_stored_without():
+    """MSRA's runs stored before the peers were calibrated: the page names
+    them, and its re-decoded row, with the command that retrains MSRA."""
+    from tools.benchmarks import quality
+
+    def run(objective: str, seed: int) -> dict:
+        return dict(arch='mobilenetv2', input=128, row=objective, seed=seed)
+
+    rr = quality.ROWS[0].objective
+    runs = [run(rr, 0), run(rr + quality.CALIBRATED, 0), run('MSRA', 0), run('MSRA', 1)]
+    runs.append(run(rows.DARK, 0))
+    assert quality.uncalibrated_peers(runs) == (
+        'Stored without a calibrated row: mobilenetv2 128 MSRA, mobilenetv2 128 MSRA + DARK '
+        "(`python -m tools.benchmarks.quality --rows 'mobilenetv2 128 MSRA' --seeds 0 1 "
+        '--rerun` adds it). '
+    )
+    assert quality.uncalibrated_peers(runs[:2]) == ''
+
+
 def test_the_quality_goal_line_judges_randomized_rounding_against_each_peers_best():
     from tools.benchmarks import quality
 

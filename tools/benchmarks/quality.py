@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shlex
 import sys
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -374,16 +375,30 @@ def table(summary: list[dict]) -> str:
 
 def uncalibrated_peers(runs: list[dict]) -> str:
     """A sentence naming the rows stored without their calibrated twin
-    (measured before the peers were calibrated too), or ''."""
+    (measured before the peers were calibrated too) and the command that
+    retrains them with it, or ''."""
     stored = {(r['arch'], r['input'], r['row']) for r in runs}
+
+    def lacking(arch: str, size: int, row: str) -> bool:
+        twin = (arch, size, row + CALIBRATED)
+        return not row.endswith(CALIBRATED) and (arch, size, row) in stored and twin not in stored
+
     missing = sorted(
-        {
-            f'{arch} {size} {row}'
-            for arch, size, row in stored
-            if not row.endswith(CALIBRATED) and (arch, size, row + CALIBRATED) not in stored
-        }
+        {f'{arch} {size} {row}' for arch, size, row in stored if lacking(arch, size, row)}
     )
-    return f'Stored without a calibrated row: {", ".join(missing)}. ' if missing else ''
+    if not missing:
+        return ''
+    # a re-decoded row (MSRA + DARK) comes back with the row that trains its weights
+    retrain = [
+        r for r in ROWS if any(lacking(r.arch, r.input, n) for n in (r.objective, *r.redecoded))
+    ]
+    names = {(r.arch, r.input, r.objective) for r in retrain}
+    seeds = sorted({r['seed'] for r in runs if (r['arch'], r['input'], r['row']) in names})
+    command = shlex.join(
+        ['python', '-m', 'tools.benchmarks.quality', '--rows', *(r.name for r in retrain)]
+        + ['--seeds', *map(str, seeds), '--rerun']
+    )
+    return f'Stored without a calibrated row: {", ".join(missing)} (`{command}` adds it). '
 
 
 def section(result: dict, results: dict) -> str:
