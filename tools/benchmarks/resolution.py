@@ -101,6 +101,9 @@ def figure(result: dict, results: dict, path: Path) -> None:
         plot(points, path)
 
 
+LABEL_ITERATIONS = 1000  # adjustText's steps that move the plot's labels apart
+
+
 def plot(entries: list[dict], path: Path) -> None:
     """NME against GFLOPs of every converged row (``entries``: label,
     gflops, nme, family), the Pareto front drawn through."""
@@ -108,6 +111,7 @@ def plot(entries: list[dict], path: Path) -> None:
 
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from adjustText import adjust_text
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     # one marker and colour per family, named once in the legend
@@ -130,13 +134,6 @@ def plot(entries: list[dict], path: Path) -> None:
             edgecolors='k' if on_front else 'none',
             s=40,
         )
-        ax.annotate(
-            e['label'],
-            (e['gflops'], e['nme']),
-            fontsize=6,
-            xytext=(3, 3),
-            textcoords='offset points',
-        )
     for family in dict.fromkeys(e['family'] for e in entries):  # unringed legend entries
         marker, colour = styles.get(family, ('x', 'k'))
         ax.scatter([], [], marker=marker, color=colour, s=40, label=family)
@@ -157,6 +154,16 @@ def plot(entries: list[dict], path: Path) -> None:
     ax.set_title('Accuracy per compute (heatmap rows at their schedule, RTMPose at its budget)')
     ax.legend(fontsize=7)
     fig.tight_layout()
+    # labels moved apart from each other and the points, each tied to its point by a line
+    labels = [ax.text(e['gflops'], e['nme'], e['label'], fontsize=6) for e in entries]
+    adjust_text(
+        labels,
+        x=[e['gflops'] for e in entries],
+        y=[e['nme'] for e in entries],
+        ax=ax,
+        arrowprops=dict(arrowstyle='-', color='0.6', lw=0.5),
+        iter_lim=LABEL_ITERATIONS,  # not its default time limit: the same figure every time
+    )
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
