@@ -101,7 +101,7 @@ def figure(result: dict, results: dict, path: Path) -> None:
         plot(points, path)
 
 
-LABEL_ITERATIONS = 1000  # adjustText's steps that move the plot's labels apart
+LABEL_ITERATIONS = 100  # adjustText's steps that move the plot's labels apart
 
 
 def plot(entries: list[dict], path: Path) -> None:
