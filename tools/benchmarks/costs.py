@@ -21,6 +21,7 @@ by side in one run.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +34,10 @@ TITLE = 'Costs of the trained rows'  # of its section
 THREADS, BATCH, REPEATS = 2, 16, 5
 LATENCY_RUNS = 10  # onnxruntime calls per row in each of the REPEATS rounds
 STOCK = {'mobilenetv2': 'MSRA', 'hrnetv2-w18': 'MSRA', 'rtmpose-t': 'SimCCLabel s=2'}
-# Rows that run one network: MMPose's HeatmapHead, K channels; only the
-# codec, decoded on the host, differs. Their graph times differ by noise alone.
-SAME_GRAPH = ('MSRA', rows.DARK, 'DARK', 'UDP')
+# The resolution study's peers run one network at one backbone, input and
+# stride (MMPose's HeatmapHead, K channels): only the codec, decoded on the
+# host, differs, so their graph times differ by noise alone.
+SAME_GRAPH = resolution.PEERS
 
 
 def stock_rows() -> str:
@@ -64,13 +66,13 @@ def build(cfg):
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
-def latency_step(cfg, decoder: dict, path: Path):
+def latency_step(cfg, decoder: dict, path: Path) -> Callable[[], tuple[float, float]]:
     """A callable timing one round: (median onnxruntime ms at batch 1, median
     ms of the host decode added) over :data:`LATENCY_RUNS` calls. The model
     is exported to ``path`` once; each round opens its own session, so that
-    only one is ever open: an idle session's threads slow the one timed (an
-    MSRA graph at 256 input measured 6.3 to 8.5 ms beside three idle twins,
-    4.6 to 5.4 ms alone, on a 2-core Xeon)."""
+    only one is ever open: an idle session's threads slow the one timed (in
+    one trial, an MSRA graph at 256 input took 6.3 to 8.5 ms beside three
+    idle twins, 4.6 to 5.4 ms alone, on a 2-core Xeon)."""
     from rr_mmpose.deployment import cpu_session
 
     w, h = cfg.codec['input_size']

@@ -374,31 +374,30 @@ def table(summary: list[dict]) -> str:
 
 
 def uncalibrated_peers(runs: list[dict]) -> str:
-    """A sentence naming the rows stored without their calibrated twin
-    (measured before the peers were calibrated too) and the command that
-    retrains them with it, or ''."""
-    stored = {(r['arch'], r['input'], r['row']) for r in runs}
-
-    def lacking(arch: str, size: int, row: str) -> bool:
-        twin = (arch, size, row + CALIBRATED)
-        return not row.endswith(CALIBRATED) and (arch, size, row) in stored and twin not in stored
-
-    missing = sorted(
-        {f'{arch} {size} {row}' for arch, size, row in stored if lacking(arch, size, row)}
-    )
-    if not missing:
+    """A sentence naming the rows stored without their calibrated twin on
+    some seed (measured before the peers were calibrated too), with the
+    commands that retrain the study's rows behind them, or ''."""
+    stored = {(r['arch'], r['input'], r['row'], r['seed']) for r in runs}
+    lacking = {
+        (arch, size, row, seed)
+        for arch, size, row, seed in stored
+        if not row.endswith(CALIBRATED) and (arch, size, row + CALIBRATED, seed) not in stored
+    }
+    if not lacking:
         return ''
-    # a re-decoded row (MSRA + DARK) comes back with the row that trains its weights
-    retrain = [
-        r for r in ROWS if any(lacking(r.arch, r.input, n) for n in (r.objective, *r.redecoded))
-    ]
-    names = {(r.arch, r.input, r.objective) for r in retrain}
-    seeds = sorted({r['seed'] for r in runs if (r['arch'], r['input'], r['row']) in names})
-    command = shlex.join(
-        ['python', '-m', 'tools.benchmarks.quality', '--rows', *(r.name for r in retrain)]
-        + ['--seeds', *map(str, seeds), '--rerun']
+    missing = sorted({f'{arch} {size} {row}' for arch, size, row, _ in lacking})
+    commands = []
+    for r in ROWS:  # a re-decoded row (MSRA + DARK) comes back with the row that trains it
+        names = (r.objective, *r.redecoded)
+        seeds = sorted({s for a, i, n, s in lacking if (a, i) == (r.arch, r.input) and n in names})
+        if seeds:
+            command = ['python', '-m', 'tools.benchmarks.quality', '--rows', r.name, '--seeds']
+            commands.append(f'`{shlex.join([*command, *map(str, seeds), "--rerun"])}`')
+    adds = (
+        f' ({rows.listed(commands)} add{"s" if len(commands) == 1 else ""} '
+        f'{"them" if len(missing) > 1 else "it"})'
     )
-    return f'Stored without a calibrated row: {", ".join(missing)} (`{command}` adds it). '
+    return f'Stored without a calibrated row: {", ".join(missing)}{adds if commands else ""}. '
 
 
 def section(result: dict, results: dict) -> str:

@@ -118,6 +118,7 @@ README_ROWS = [
     ('rtmpose', 'rtmpose-t', 128, 'RR s=0.5'),
     *(('resolution', 'mobilenetv2', 64, o) for o in (resolution.RR, *resolution.PEERS)),
     ('rtmpose', 'rtmpose-t', 64, 'SimCCLabel s=2'),
+    ('rtmpose', 'rtmpose-t', 64, 'SimCCLabel s=1'),  # RR s=1's equal-ratio pair
     ('rtmpose', 'rtmpose-t', 64, 'RR s=1'),
 ]
 
@@ -188,38 +189,38 @@ def placement_caveat(results: dict) -> str:
     )
 
 
-HEATMAP_PEERS = ('MSRA', rows.DARK, 'DARK', 'UDP')  # the stock heatmap codecs of the table
-
-
 def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
     """What the table shows, in one sentence: where randomized rounding ends
-    against the best stock heatmap codec of MobileNetV2 at each input (the
-    means), and its paired differences with stock SimCC in RTMPose-t (the
-    pairs of the RTMPose section)."""
-    gaps = []  # (input, RR's mean minus the best peer's, that peer)
+    against the best measured stock heatmap codec of MobileNetV2 at each
+    input (the means), and its paired differences with stock SimCC in
+    RTMPose-t (the pairs of the RTMPose section)."""
+    gaps = []  # (input, RR's mean minus the best peer's, that peer, fewest seeds)
     for size in (256, 128, 64):
         rr = found.get(('resolution', 'mobilenetv2', size, resolution.RR))
         peers = {
-            name: found[key]['final_mean']
-            for name in HEATMAP_PEERS
+            name: found[key]
+            for name in resolution.PEERS
             if (key := ('resolution', 'mobilenetv2', size, name)) in found
         }
         if rr and peers:
-            best = min(peers, key=peers.get)
-            gaps.append((size, rr['final_mean'] - peers[best], best))
+            best = min(peers, key=lambda name: peers[name]['final_mean'])
+            seeds = min(len(rr['seeds']), len(peers[best]['seeds']))
+            gaps.append((size, rr['final_mean'] - peers[best]['final_mean'], best, seeds))
     said = []
-    for side, chosen in (
-        ('below', [g for g in gaps if g[1] < 0]),
-        ('above', [g for g in gaps if g[1] >= 0]),
-    ):
-        if chosen:
-            by = ', '.join(
-                f'{abs(gap):.2f} points against {peer} at {size}' for size, gap, peer in chosen
-            )
-            said.append(
-                f'with MobileNetV2, randomized rounding ends {side} the best stock codec at '
-                f'{rows.listed([str(size) for size, _, _ in chosen])} input (by {by}; means)'
-            )
+    if gaps:
+
+        def side(gap: float) -> str:  # as printed, to 2 decimals
+            return 'below' if round(gap, 2) < 0 else 'above' if round(gap, 2) > 0 else 'level with'
+
+        by = [
+            f'{side(gap)} {peer} at {size} input ({abs(gap):.2f} points'
+            f'{", one seed" if seeds == 1 else ""})'
+            for size, gap, peer, seeds in gaps
+        ]
+        said.append(
+            'with MobileNetV2, randomized rounding ends, against the best measured stock codec '
+            f'on the means, {rows.listed(by)}'
+        )
     pairs = []
     for (ours, size), (theirs, _) in rtmpose.PAIRS:
         d = rtmpose.paired(rtmpose_runs, ours, theirs, size)

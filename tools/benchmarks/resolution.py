@@ -344,9 +344,11 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
         verdict = 'holds' if holds(*values) else 'fails'
         return f'**{verdict}{caveat}** ({figures} %{extra(*values) if extra else ""})'
 
-    def say(text: str, keys: list[tuple[int, str]], holds, extra=None, part=None, **how) -> None:
+    def say(
+        text: str, keys: list[tuple[int, str]], holds, extra=None, part=None, cost_fails=False
+    ) -> None:
         # part: (what, keys, holds, extra) of a half judged while the rest is unmeasured
-        verdict = judged(keys, holds, extra, **how) if holds is not None else None
+        verdict = judged(keys, holds, extra, cost_fails) if holds is not None else None
         if verdict is None:  # a row, or the FLOPs, not measured
             half = judged(*part[1:]) if part else None
             out.append(f'- {text}: **not measured yet**' + (f'; {part[0]}: {half}' if half else ''))

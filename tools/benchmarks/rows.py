@@ -795,7 +795,8 @@ DECISIVE = (
     f'{100 * SIGNIFICANCE:g} % level (the mean more than t({1 - SIGNIFICANCE / 2:g}, seeds - 1) '
     "standard errors from 0; standard error: the seeds' differences' standard deviation over "
     'the root of their number). Each pair is tested on its own, uncorrected for the number '
-    'of pairs, and an undecided RTMPose pair trains more seeds: a pair decided near its bar '
+    'of pairs, and an undecided RTMPose pair of randomized rounding and stock trains more '
+    'seeds: a pair decided near its bar '
     'is weak evidence. A pair shares its seed, and with it its data order. It starts from '
     "the same weights only where the two rows' models have the same shapes (RTMPose's "
     'pairs at equal s, checked): otherwise building the head draws a different amount '
@@ -868,8 +869,8 @@ def across_cpus_note(d: dict) -> str:
     seeds = d['across_cpus']
     if not seeds:
         return ''
-    listed = ', '.join(map(str, seeds))
-    return f'; seed{"s" if len(seeds) > 1 else ""} {listed} paired across CPU kinds'
+    said = listed([str(s) for s in seeds])
+    return f'; seed{"s" if len(seeds) > 1 else ""} {said} paired across CPU kinds'
 
 
 def paired_figures(d: dict) -> tuple[str, str]:

@@ -79,8 +79,8 @@ DEVIATIONS = [
         "`SeededAlbumentation`: the same transforms, reseeded before each sample from numpy's "
         "generator, which the run's seed sets",
         '`Albumentation`, whose generators albumentations seeds from the operating system',
-        'a seeded run repeats exactly (on one CPU kind), which paired seeds need; the '
-        'transforms and their probabilities are unchanged',
+        'a seeded run repeats itself exactly (on one CPU kind); the transforms and their '
+        'probabilities are unchanged',
     ),
     (
         'EMA',
@@ -272,8 +272,9 @@ def input_halving_sentence(summary: list[dict], resolution_result: dict | None) 
 
 
 def paired(runs: list[dict], ours: str, theirs: str, size: int) -> dict | None:
-    """RR's row ``ours`` minus the stock row ``theirs`` at ``size`` input,
-    paired over the seeds both hold (:func:`rows.paired_difference`)."""
+    """Row ``ours`` minus row ``theirs`` (stock, or RR's expectation) at
+    ``size`` input, paired over the seeds both hold
+    (:func:`rows.paired_difference`)."""
     key = ('rtmpose-t', size, 4)
     tail = (EPOCHS, RECIPE.num_train, RECIPE)
     return rows.paired_difference(runs, (*key, ours, *tail), (*key, theirs, *tail))
