@@ -105,6 +105,13 @@ def test_the_resolution_growth_expectation_says_rrs_half_before_the_peers(stored
     assert resolution.expectations(resolution.summarise(without_rr))[1].endswith(
         '**not measured yet**'
     )
+    # all measured: RR 2.8 / 1.9, MSRA 6.0 / 2.5, UDP 5.0 / 2.4; both halves said
+    full = resolution.expectations(resolution.summarise(stored['resolution']['runs']))[1]
+    assert full.endswith(
+        '**holds on one seed, not yet repeated** (RR 64 2.80, RR 256 1.90, MSRA 64 6.00, '
+        'MSRA 256 2.50, UDP 64 5.00, UDP 256 2.40 %; from 256 to 64 input RR grows 1.47x (at '
+        'most 1.5x: yes), MSRA 2.40x and UDP 2.08x (both more than RR: yes))'
+    )
 
 
 def test_the_resolution_flops_expectation_needs_both_halves(stored):

@@ -372,6 +372,12 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
         "RR's NME at 64 within 1.5x its NME at 256, while MSRA's and UDP's grow more",
         [(64, RR), (256, RR), (64, 'MSRA'), (256, 'MSRA'), (64, 'UDP'), (256, 'UDP')],
         lambda a, b, c, d, e, f: a <= 1.5 * b and c / d > a / b and e / f > a / b,
+        # both halves, as for the first: RR's own growth, and the peers' against it
+        lambda a, b, c, d, e, f: (
+            f'; from 256 to 64 input RR grows {a / b:.2f}x (at most 1.5x: '
+            f'{"yes" if a <= 1.5 * b else "no"}), MSRA {c / d:.2f}x and UDP {e / f:.2f}x '
+            f'(both more than RR: {"yes" if c / d > a / b and e / f > a / b else "no"})'
+        ),
         part=(
             "RR's own half so far",
             [(64, RR), (256, RR)],
