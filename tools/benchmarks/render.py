@@ -221,15 +221,11 @@ def readme_sentence(found: dict, rtmpose_runs: list[dict]) -> str:
             'with MobileNetV2, randomized rounding ends, against the best measured stock codec '
             f'on the means, {rows.listed(by)}'
         )
-    pairs = []
-    for (ours, size), (theirs, _) in rtmpose.PAIRS:
-        d = rtmpose.paired(rtmpose_runs, ours, theirs, size)
-        if d is not None:
-            mean, sem = rows.paired_figures(d)
-            pairs.append(
-                f'{mean} ± {sem} points for {ours} against {theirs} at {size} input '
-                f'({len(d["seeds"])} seeds, {rows.paired_verdict(d)}{rows.across_cpus_note(d)})'
-            )
+    pairs = [
+        f'{" ± ".join(rows.paired_figures(d))} points for {ours} against {theirs} at {size} '
+        f'input ({len(d["seeds"])} seeds, {rows.paired_verdict(d)}{rows.across_cpus_note(d)})'
+        for ours, theirs, size, d in rtmpose.paired_differences(rtmpose_runs)
+    ]
     if pairs:
         said.append(
             'with RTMPose-t, randomized rounding minus stock SimCC, paired by seed (± its '

@@ -280,18 +280,27 @@ def paired(runs: list[dict], ours: str, theirs: str, size: int) -> dict | None:
     return rows.paired_difference(runs, (*key, ours, *tail), (*key, theirs, *tail))
 
 
-def paired_lines(runs: list[dict]) -> list[str]:
-    out = []
-    for pair in [*PAIRS, DRAW_PAIR]:
-        (ours, size), (theirs, _) = pair
+def paired_differences(runs: list[dict], pairs=PAIRS) -> list[tuple[str, str, int, dict]]:
+    """(ours, theirs, input, :func:`paired`) for each of ``pairs`` whose
+    rows share two seeds or more in ``runs``."""
+    found = []
+    for (ours, size), (theirs, _) in pairs:
         d = paired(runs, ours, theirs, size)
         if d is not None:
-            mean, sem = rows.paired_figures(d)
-            out.append(
-                f'- {ours} minus {theirs} at {size} input: {mean} ± {sem} points (standard '
-                f'error, seeds {", ".join(map(str, d["seeds"]))}{rows.across_cpus_note(d)}): '
-                f'{rows.paired_verdict(d, more_seeds=pair != DRAW_PAIR)}'
-            )
+            found.append((ours, theirs, size, d))
+    return found
+
+
+def paired_lines(runs: list[dict]) -> list[str]:
+    out = []
+    draw = (DRAW_PAIR[0][0], DRAW_PAIR[1][0], DRAW_PAIR[0][1])
+    for ours, theirs, size, d in paired_differences(runs, [*PAIRS, DRAW_PAIR]):
+        mean, sem = rows.paired_figures(d)
+        out.append(
+            f'- {ours} minus {theirs} at {size} input: {mean} ± {sem} points (standard '
+            f'error, seeds {", ".join(map(str, d["seeds"]))}{rows.across_cpus_note(d)}): '
+            f'{rows.paired_verdict(d, more_seeds=(ours, theirs, size) != draw)}'
+        )
     if out:
         out += ['', rows.DECISIVE]
     return out
