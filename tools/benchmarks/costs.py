@@ -70,9 +70,8 @@ def latency_step(cfg, decoder: dict, path: Path) -> Callable[[], tuple[float, fl
     """A callable timing one round: (median onnxruntime ms at batch 1, median
     ms of the host decode added) over :data:`LATENCY_RUNS` calls. The model
     is exported to ``path`` once; each round opens its own session, so that
-    only one is ever open: an idle session's threads slow the one timed (in
-    one trial, an MSRA graph at 256 input took 6.3 to 8.5 ms beside three
-    idle twins, 4.6 to 5.4 ms alone, on a 2-core Xeon)."""
+    only one is ever open: an idle session's threads slow the one timed
+    (measured in the CHANGELOG, 2026-12-06, late morning)."""
     from rr_mmpose.deployment import cpu_session
 
     w, h = cfg.codec['input_size']
