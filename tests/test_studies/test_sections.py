@@ -221,7 +221,7 @@ def test_the_readme_sentence_says_where_randomized_rounding_ends_against_the_sto
         'below MSRA + DARK at 128 input (0.80 points) and level with DARK at 64 input (0.00 '
         'points); with RTMPose-t, randomized rounding minus stock SimCC, paired by seed (± its '
         'standard error), is -0.30 ± 0.10 points for RR s=2 against SimCCLabel s=2 at 128 '
-        'input (2 seeds, not decisive yet).'
+        'input (2 seeds, not decisive yet; 95 % interval -1.57 to +0.97).'
     )
     assert readme_sentence({}, []).startswith('No pair')
     assert readme_sentence(found, []).endswith('level with DARK at 64 input (0.00 points).')
@@ -938,8 +938,11 @@ def test_a_pair_undecided_at_the_most_seeds_says_so_everywhere(stored):
     )
     (line, *_) = rtmpose.expectations(rtmpose.summarise(runs), runs)
     assert '**holds on the means, paired seeds not decisive over 5 seeds**' in line
-    assert 'seeds 0, 1, 2, 3, 4): not decisive over 5 seeds' in '\n'.join(
-        rtmpose.paired_lines(runs)
+    # differences +0.1, -0.2, -0.1, +0.2, -0.1: mean -0.02, standard error 0.0735, and
+    # t(0.975, 4) = 2.776 of them each side bound the effect: -0.22 to +0.18
+    assert (
+        'seeds 0, 1, 2, 3, 4): not decisive over 5 seeds; 95 % interval -0.22 to +0.18'
+        in '\n'.join(rtmpose.paired_lines(runs))
     )
 
 
@@ -950,7 +953,7 @@ def test_the_draw_is_paired_with_its_expectation_without_training_more_seeds():
     runs = runs_of(rr, {0: 1.30, 1: 1.36}) + runs_of(expected, {0: 1.33, 1: 1.31})
     line = rtmpose.paired_lines(runs)[0]
     assert line.startswith('- RR s=1 minus RR expected s=1 at 128 input: ')
-    assert line.endswith('(standard error, seeds 0, 1): not decisive')
+    assert line.endswith('(standard error, seeds 0, 1): not decisive; 95 % interval -0.50 to +0.52')
     planned = {r.objective: r.seeds for r in rtmpose.planned(runs) if r.input == 128}
     assert planned['RR s=1'] == rr.seeds and planned['RR expected s=1'] == expected.seeds
 
@@ -969,7 +972,7 @@ def test_a_paired_difference_prints_an_error_under_a_hundredth_to_three_decimals
     assert rows.paired_figures(dict(mean=-0.3, sem=0.03)) == ('-0.30', '0.03')
     same = paired({0: 1.0, 1: 2.0}, {0: 1.0, 1: 2.0})
     assert (same['mean'], same['sem'], same['decisive']) == (0.0, 0.0, False)
-    assert rows.paired_verdict(same) == 'not decisive yet'
+    assert rows.paired_verdict(same, interval=False) == 'not decisive yet'
     assert same['across_cpus'] == [] and rows.across_cpus_note(same) == ''
 
 

@@ -851,6 +851,8 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
         seeds=seeds,
         # strictly beyond the bar: identical runs (mean 0, error 0) decide nothing
         decisive=abs(mean) > bar * sem,
+        # the t-interval at the test's level: an undecided pair bounds the effect by it
+        interval=(mean - bar * sem, mean + bar * sem),
         across_cpus=[s for s in seeds if cpu_kind(a[s]) != cpu_kind(b[s])],
     )
 
@@ -881,17 +883,26 @@ def paired_figures(d: dict) -> tuple[str, str]:
     return f'{d["mean"]:+.{digits}f}', f'{d["sem"]:.{digits}f}'
 
 
-def paired_verdict(d: dict, more_seeds: bool = True) -> str:
+def paired_verdict(d: dict, more_seeds: bool = True, interval: bool = True) -> str:
     """Whether the paired difference ``d`` is decisive. In a study whose
     undecided pairs train more seeds (``more_seeds``), an undecided pair
-    says whether it holds the most it trains (:data:`MAX_SEEDS`)."""
+    says whether it holds the most it trains (:data:`MAX_SEEDS`); with
+    ``interval``, an undecided pair gives the confidence interval that
+    bounds its effect (the test's)."""
     if d['decisive']:
         return 'decisive'
     if not more_seeds:
-        return 'not decisive'
-    if len(d['seeds']) >= MAX_SEEDS:
-        return f'not decisive over {len(d["seeds"])} seeds'
-    return 'not decisive yet'
+        verdict = 'not decisive'
+    elif len(d['seeds']) >= MAX_SEEDS:
+        verdict = f'not decisive over {len(d["seeds"])} seeds'
+    else:
+        verdict = 'not decisive yet'
+    if not interval:
+        return verdict
+    digits = 3 if d['sem'] < 0.01 else 2
+    low, high = d['interval']
+    level = f'{100 * (1 - SIGNIFICANCE):g} %'
+    return f'{verdict}; {level} interval {low:+.{digits}f} to {high:+.{digits}f}'
 
 
 def cost_key(entry: dict) -> tuple:

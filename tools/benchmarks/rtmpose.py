@@ -200,7 +200,11 @@ def expectations(summary: list[dict], runs: list[dict], costs: dict | None = Non
         d = paired(runs, *pair, size)
         if d is None:
             return ' on the means, not yet decided by the paired seeds'
-        return '' if d['decisive'] else f' on the means, paired seeds {rows.paired_verdict(d)}'
+        return (
+            ''
+            if d['decisive']
+            else f' on the means, paired seeds {rows.paired_verdict(d, interval=False)}'
+        )
 
     rr2, stock2 = final.get(('RR s=2', 128)), final.get(('SimCCLabel s=2', 128))
     say(
