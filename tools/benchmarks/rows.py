@@ -875,11 +875,16 @@ def across_cpus_note(d: dict) -> str:
     return f'; seed{"s" if len(seeds) > 1 else ""} {said} paired across CPU kinds'
 
 
+def paired_digits(d: dict) -> int:
+    """Decimals for the figures of a paired difference ``d``: 2, or 3
+    where its standard error is under 0.01, which 2 would print as none."""
+    return 3 if d['sem'] < 0.01 else 2
+
+
 def paired_figures(d: dict) -> tuple[str, str]:
     """A paired difference ``d`` (:func:`paired_difference`): its mean
-    (signed) and standard error as text, to 2 decimals, or to 3 where the
-    error is under 0.01, which 2 would print as none."""
-    digits = 3 if d['sem'] < 0.01 else 2
+    (signed) and standard error as text, to :func:`paired_digits`."""
+    digits = paired_digits(d)
     return f'{d["mean"]:+.{digits}f}', f'{d["sem"]:.{digits}f}'
 
 
@@ -899,7 +904,7 @@ def paired_verdict(d: dict, more_seeds: bool = True, interval: bool = True) -> s
         verdict = 'not decisive yet'
     if not interval:
         return verdict
-    digits = 3 if d['sem'] < 0.01 else 2
+    digits = paired_digits(d)
     low, high = d['interval']
     level = f'{100 * (1 - SIGNIFICANCE):g} %'
     return f'{verdict}; {level} interval {low:+.{digits}f} to {high:+.{digits}f}'
