@@ -169,11 +169,13 @@ def test_the_rtmpose_criteria_judge_each_seed_and_the_mean_curve(stored):
     falling[-1 - fifth :] = [2.12] + [2.0] * fifth  # 6 % of the final 2.0
     runs = runs_of(row, {0: 2.0, 1: 2.0})
     runs[0]['nme'], runs[1]['nme'] = flat, falling
-    line = rtmpose.criteria_line(runs, stored['resolution'])
+    line = rtmpose.criteria_line(rtmpose.summarise(runs), stored['resolution'])
     assert 'last fifth 0.0 %, 6.0 % (goal under 5 % on every seed: **not met**' in line
     assert 'on the mean curve of the seeds 3.0 % (**met**)' in line
     # one seed: its curve is the row's, said once
-    assert 'mean curve' not in rtmpose.criteria_line(runs[:1], stored['resolution'])
+    assert 'mean curve' not in rtmpose.criteria_line(
+        rtmpose.summarise(runs[:1]), stored['resolution']
+    )
 
 
 def test_no_provenance_line_is_long(stored):

@@ -590,8 +590,8 @@ def last_fifth_change(curve: list[float]) -> float:
 def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
     """One entry per row (and re-decoded row) of ``rows`` that ``runs``
     hold, in their order: its seeds, final NME mean and half-spread, first
-    epoch below :data:`NME_GOAL` per seed, mean curve and its last fifth's
-    change, and the runs' dates."""
+    epoch below :data:`NME_GOAL` and last fifth's change per seed, mean
+    curve and its last fifth's change, and the runs' dates."""
     out = []
     for key in [key for row in rows for key in row.keys()]:
         cell = sorted((r for r in runs if summary_key(r) == key), key=lambda r: r['seed'])
@@ -614,6 +614,7 @@ def summarise(runs: list[dict], rows: list[Row]) -> list[dict]:
                 final_mean=float(np.mean(final)),
                 final_half_spread=float(np.ptp(final) / 2),
                 first_below_goal=[first_epoch_below(r['nme']) for r in cell],
+                last_fifth_changes=[last_fifth_change(r['nme']) for r in cell],
                 curve_mean=curve,
                 last_fifth_change=last_fifth_change(curve),
                 dates=sorted({r['provenance']['date'] for r in cell}),

@@ -22,8 +22,6 @@ with the runs it lacks.
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import rows, rtmpose_budget, study
 from .rows import Row, RTMPoseRecipe
 from .rtmpose_budget import FLAT, GOAL_RATIO, reference_last_fifth, reference_nme
@@ -297,44 +295,45 @@ def paired_differences(runs: list[dict], pairs=PAIRS) -> list[tuple[str, str, in
 
 def paired_lines(runs: list[dict]) -> list[str]:
     out = []
-    draw = (DRAW_PAIR[0][0], DRAW_PAIR[1][0], DRAW_PAIR[0][1])
     for ours, theirs, size, d in paired_differences(runs, [*PAIRS, DRAW_PAIR]):
         mean, sem = rows.paired_figures(d)
         out.append(
             f'- {ours} minus {theirs} at {size} input: {mean} ± {sem} points (standard '
             f'error, seeds {", ".join(map(str, d["seeds"]))}{rows.across_cpus_note(d)}): '
-            f'{rows.paired_verdict(d, more_seeds=(ours, theirs, size) != draw)}'
+            f'{rows.paired_verdict(d, more_seeds=((ours, size), (theirs, size)) != DRAW_PAIR)}'
         )
     if out:
         out += ['', rows.DECISIVE]
     return out
 
 
-def criteria_line(runs: list[dict], resolution: dict | None) -> str:
+def criteria_line(summary: list[dict], resolution: dict | None) -> str:
     """The budget criteria on the study's own CPU runs of stock s = 2 at
-    128 input: final NME against the reference (from ``resolution``'s
-    result), and the curve's change over its last fifth, per seed."""
+    128 input (its entry of :func:`summarise`): final NME against the
+    reference (from ``resolution``'s result), and the curve's change over
+    its last fifth, per seed and on the row's mean curve."""
     key = ROWS[0].keys()[0]
-    stock = sorted((r for r in runs if rows.summary_key(r) == key), key=lambda r: r['seed'])
+    stock = next((s for s in summary if rows.summary_key_of(s) == key), None)
     reference = reference_nme(resolution)
-    if not stock or reference is None:
+    if stock is None or reference is None:
         return 'The budget criteria on these runs: not measured yet.'
-    finals = [r['nme'][-1] for r in stock]
-    changes = ', '.join(f'{100 * rows.last_fifth_change(r["nme"]):.1f} %' for r in stock)
-    ratio = np.mean(finals) / reference
-    flat = all(rows.last_fifth_change(r['nme']) < FLAT for r in stock)
-    # the row's curve, as the table and the flatness of the search report it
-    mean = rows.last_fifth_change(np.mean([r['nme'] for r in stock], 0).tolist())
-    verdict = 'met' if mean < FLAT else 'not met'
-    on_mean = f'; on the mean curve of the seeds {100 * mean:.1f} % (**{verdict}**)'
-    on_mean = on_mean if len(stock) > 1 else ''
+    changes = stock['last_fifth_changes']
+    ratio = stock['final_mean'] / reference
+    flat = all(c < FLAT for c in changes)
+    mean = stock['last_fifth_change']
+    on_mean = (
+        f'; on the mean curve of the seeds {100 * mean:.1f} % '
+        f'(**{"met" if mean < FLAT else "not met"}**)'
+        if len(changes) > 1
+        else ''
+    )
     return (
         f'The budget criteria on these runs (stock s = 2, 128 input, seeds '
-        f'{", ".join(str(r["seed"]) for r in stock)}): final NME {np.mean(finals):.2f} % = '
+        f'{", ".join(map(str, stock["seeds"]))}): final NME {stock["final_mean"]:.2f} % = '
         f'{ratio:.2f} x the reference {reference:.2f} % (goal at most {GOAL_RATIO:g}: '
         f'**{"met" if ratio <= GOAL_RATIO else "not met"}**); change over the last fifth '
-        f'{changes} (goal under {100 * FLAT:g} % on every seed: '
-        f'**{"met" if flat else "not met"}**{on_mean}; the reference row: '
+        f'{", ".join(f"{100 * c:.1f} %" for c in changes)} (goal under {100 * FLAT:g} % on '
+        f'every seed: **{"met" if flat else "not met"}**{on_mean}; the reference row: '
         f'{", ".join(f"{100 * c:.0f} %" for c in reference_last_fifth(resolution)) or "-"}).'
     )
 
@@ -412,7 +411,7 @@ def section(result: dict, results: dict) -> str:
         rows.table(summary, costs),
         *rows.paragraph(rows.still_to_run(planned(result['runs']), result['runs'])),
         '',
-        criteria_line(result['runs'], results.get('resolution')),
+        criteria_line(summary, results.get('resolution')),
         *rows.paragraph(rows.flatness_line(result['runs'], FLAT, 'every run of every row')),
         *rows.paragraph(rows.best_epoch_line(summary)),
         '',
