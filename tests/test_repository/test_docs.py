@@ -119,6 +119,7 @@ def test_the_readme_quality_tables_are_rows_of_the_generated_ones():
     assert block, 'README lost its generated quality block'
     rows = [line for line in block[1].splitlines() if line.startswith('|')]
     assert any('two-class spatial, calibrated' in row for row in rows), rows
+    assert any('RR s=2' in row for row in rows), 'the RTMPose-t rows left the README'
     lines = set(BENCHMARKS.splitlines())
     assert [row for row in rows if row not in lines] == []
 
