@@ -352,7 +352,6 @@ def run_row(
     re-decoded rows', each with its NME curve and provenance (``command``:
     the one that reproduces it, if not the one running)."""
     cfg = row_config(row, seed, data_root, work_dir)
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=True)
     result = study.train_and_evaluate(cfg, {n: redecoder(row, n) for n in row.redecoded})
     common = dict(
         arch=row.arch,
@@ -364,6 +363,8 @@ def run_row(
         batch=BATCH,
         train_seconds=result['train_seconds'],
         provenance=study.provenance(command),
+        # a run resumed after a stop: where, and which commit trained the epochs before
+        **({'resumed': result['resumed']} if result['resumed'] else {}),
     )
     if row.arch == 'rtmpose-t':
         common['recipe'] = asdict(row.recipe)

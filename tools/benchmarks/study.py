@@ -420,19 +420,137 @@ class NMECurve(Hook):
             head.decoder = plain
 
 
+# Checkpoints of a study run: every epoch, so that a run stopped mid-way
+# resumes there. Two kept, because MMEngine removes the older one before it
+# writes the newer: a stop during the write leaves the one before intact.
+RESUMABLE_CHECKPOINTS = dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_last=True)
+# The key of a study's own state in each checkpoint (:class:`ResumableRun`)
+RUN_STATE = 'study_run'
+
+
+class ResumableRun(Hook):
+    """Makes a study run resume where it stopped, to the weights and curve
+    that it would have reached without the stop (on the same machine kind):
+
+    - each checkpoint carries the run's ``fingerprint`` (its config and
+      machine), its NME curves, its training seconds and the epochs where it
+      resumed before, with the commit that had trained up to each;
+    - a resumed run first validates the checkpoint's epoch, whose
+      validation follows the save (MMEngine saves after the training
+      epoch), then draws the finished epochs' batches again without
+      training on them: the loader worker's random state (augmentation,
+      randomized-rounding targets) is then where the uninterrupted run had
+      it, since MMEngine seeds the worker once and resumes only the
+      sampler's epoch.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, fingerprint: str, curve: NMECurve) -> None:
+        self.fingerprint = fingerprint
+        self.curve = curve
+        self.seconds_before = 0.0  # training seconds of the stopped segments
+        self.not_training = 0.0  # this segment's seconds spent resuming
+        self.started = time.perf_counter()
+        self.resumed: list[dict] = []
+
+    def seconds(self) -> float:
+        return self.seconds_before + time.perf_counter() - self.started - self.not_training
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint[RUN_STATE] = dict(
+            fingerprint=self.fingerprint,
+            nme=list(self.curve.nme),
+            redecoded={k: list(v) for k, v in self.curve.redecoded.items()},
+            seconds=self.seconds(),
+            resumed=self.resumed,
+            commit=commit(),
+        )
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = checkpoint[RUN_STATE]
+        self.curve.nme[:] = state['nme']
+        for name, values in state['redecoded'].items():
+            self.curve.redecoded[name][:] = values
+        self.seconds_before = state['seconds']
+        epoch = checkpoint['meta']['epoch']
+        self.resumed = [*state['resumed'], dict(epoch=epoch, commit=state['commit'])]
+
+    def before_train(self, runner) -> None:
+        if not self.resumed:
+            return
+        start = time.perf_counter()
+        if len(self.curve.nme) < runner.epoch:
+            runner.val_loop.run()
+        loader = runner.train_loop.dataloader
+        for epoch in range(runner.epoch):
+            loader.sampler.set_epoch(epoch)
+            for _ in loader:
+                pass
+        self.not_training += time.perf_counter() - start
+
+
+def config_fingerprint(cfg) -> str:
+    """What a checkpoint must match to be resumed: the config and the
+    machine kind (a run resumed on another CPU would mix two kinds)."""
+    import hashlib
+
+    return hashlib.sha256(f'{cfg.pretty_text}\n{machine()}'.encode()).hexdigest()[:16]
+
+
+def checkpoint_epoch(path: Path) -> int:
+    return int(path.stem.split('_')[1])
+
+
+def resumable_checkpoint(work_dir: Path, fingerprint: str, max_epochs: int) -> Path | None:
+    """The newest readable checkpoint in ``work_dir`` if it is one of a
+    stopped run of ``fingerprint`` (not a finished one, nor another config's
+    or machine's); a checkpoint that does not load, as a stop during its
+    write leaves it, gives way to the one before."""
+    for path in sorted(Path(work_dir).glob('epoch_*.pth'), key=checkpoint_epoch, reverse=True):
+        try:
+            checkpoint = torch.load(path, map_location='cpu', weights_only=False)
+        except Exception as error:  # noqa: BLE001 - any unreadable file is passed over
+            print(f'{path} does not load ({type(error).__name__}); trying the one before')
+            continue
+        state = checkpoint.get(RUN_STATE)
+        if state is None or state['fingerprint'] != fingerprint:
+            return None
+        return path if checkpoint['meta']['epoch'] < max_epochs else None
+    return None
+
+
 def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
     """Train ``cfg`` with MMEngine's Runner, validating every
-    ``val_interval`` epochs. Returns the NME curve (``nme``), one curve per
-    re-decoder (``redecoded``) and the training wall time."""
+    ``val_interval`` epochs and checkpointing every epoch; a stopped run of
+    the same config on this machine kind resumes from its last checkpoint
+    (:class:`ResumableRun`). Returns the NME curve (``nme``), one curve per
+    re-decoder (``redecoded``), the training wall time and, if it resumed,
+    where (``resumed``: the epoch and the commit that trained up to it). The
+    last epoch's checkpoint is the one left."""
     from mmengine.runner import Runner
 
+    cfg.default_hooks.checkpoint = dict(RESUMABLE_CHECKPOINTS)
+    fingerprint = config_fingerprint(cfg)
+    work_dir, epochs = Path(cfg.work_dir), cfg.train_cfg.max_epochs
+    resume_from = resumable_checkpoint(work_dir, fingerprint, epochs)
+    if resume_from is not None:
+        print(f'resuming the stopped run from {resume_from}')
+        cfg.resume, cfg.load_from = True, str(resume_from)
     runner = Runner.from_cfg(cfg)
     curve = NMECurve(redecoders)
+    state = ResumableRun(fingerprint, curve)
     runner.register_hook(curve, priority='LOWEST')
-    start = time.perf_counter()
+    runner.register_hook(state, priority='LOWEST')
+    state.started = time.perf_counter()
     runner.train()
-    seconds = time.perf_counter() - start
-    return dict(nme=curve.nme, redecoded=curve.redecoded, train_seconds=seconds)
+    seconds = state.seconds()
+    for path in work_dir.glob('epoch_*.pth'):
+        if checkpoint_epoch(path) != epochs:
+            path.unlink()
+    return dict(
+        nme=curve.nme, redecoded=curve.redecoded, train_seconds=seconds, resumed=state.resumed
+    )
 
 
 def scale_schedule(
