@@ -3,6 +3,7 @@ NME curve of a run that never stopped; only a stopped run of the same config
 on the same machine kind resumes, and a checkpoint cut off by the stop gives
 way to the one before it (tools/benchmarks/study.py)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,13 @@ def test_only_a_stopped_run_of_the_same_config_and_machine_resumes(tmp_path):
     assert study.resumable_checkpoint(tmp_path, 'f' * 16, 10) is None
     torch.save({'meta': dict(epoch=4)}, tmp_path / 'epoch_10.pth')
     assert study.resumable_checkpoint(tmp_path, 'f' * 16, 10) is None
+
+
+def test_a_rerun_stopped_mid_way_resumes_beside_the_last_runs_final_checkpoint(tmp_path):
+    final = save(tmp_path, 10)
+    os.utime(final, ns=(1, 1))  # written long before the rerun's
+    save(tmp_path, 3)
+    assert study.resumable_checkpoint(tmp_path, 'f' * 16, 10) == tmp_path / 'epoch_3.pth'
 
 
 def test_a_checkpoint_cut_off_mid_write_gives_way_to_the_one_before(tmp_path, capsys):

@@ -503,11 +503,17 @@ def checkpoint_epoch(path: Path) -> int:
 
 
 def resumable_checkpoint(work_dir: Path, fingerprint: str, max_epochs: int) -> Path | None:
-    """The newest readable checkpoint in ``work_dir`` if it is one of a
-    stopped run of ``fingerprint`` (not a finished one, nor another config's
-    or machine's); a checkpoint that does not load, as a stop during its
-    write leaves it, gives way to the one before."""
-    for path in sorted(Path(work_dir).glob('epoch_*.pth'), key=checkpoint_epoch, reverse=True):
+    """The last written readable checkpoint in ``work_dir`` if it is one of
+    a stopped run of ``fingerprint`` (not a finished one, nor another
+    config's or machine's); a checkpoint that does not load, as a stop
+    during its write leaves it, gives way to the one before. Last written,
+    not highest epoch: a rerun stopped mid-way resumes though the run before
+    it left its final checkpoint there."""
+
+    def written(path: Path) -> tuple[int, int]:
+        return path.stat().st_mtime_ns, checkpoint_epoch(path)
+
+    for path in sorted(Path(work_dir).glob('epoch_*.pth'), key=written, reverse=True):
         try:
             checkpoint = torch.load(path, map_location='cpu', weights_only=False)
         except Exception as error:  # noqa: BLE001 - any unreadable file is passed over
