@@ -126,3 +126,16 @@ def test_the_fingerprint_follows_the_config_and_the_machine(tiny_faces, tmp_path
     assert study.config_fingerprint(row_config(ROWS[2], 1, tiny_faces, tmp_path)) != first
     monkeypatch.setattr(study, 'machine', lambda: 'Another CPU (x86_64 AVX2), 2 cores, no GPU')
     assert study.config_fingerprint(cfg) != first
+
+
+def test_each_checkpoint_names_the_commit_its_run_started_at(monkeypatch):
+    """The checkout may move on during a long run (a study queue pulls
+    between its runs); the epochs were trained by the code loaded at the
+    start, so every checkpoint names that commit, read once."""
+    monkeypatch.setattr(study, 'commit', lambda: 'abc1234')
+    hook = study.ResumableRun('f' * 16, study.NMECurve())
+    monkeypatch.setattr(study, 'commit', lambda: 'def5678')
+    checkpoints = [{}, {}]
+    for checkpoint in checkpoints:
+        hook.before_save_checkpoint(None, checkpoint)
+    assert [c[study.RUN_STATE]['commit'] for c in checkpoints] == ['abc1234', 'abc1234']

@@ -453,6 +453,9 @@ class ResumableRun(Hook):
         self.not_training = 0.0  # this segment's seconds spent resuming
         self.started = time.perf_counter()
         self.resumed: list[dict] = []
+        # read once: the code training these epochs is what this process
+        # loaded, whatever the checkout holds by a later save
+        self.commit = commit()
 
     def seconds(self) -> float:
         return self.seconds_before + time.perf_counter() - self.started - self.not_training
@@ -464,7 +467,7 @@ class ResumableRun(Hook):
             redecoded={k: list(v) for k, v in self.curve.redecoded.items()},
             seconds=self.seconds(),
             resumed=self.resumed,
-            commit=commit(),
+            commit=self.commit,
         )
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
