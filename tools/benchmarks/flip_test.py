@@ -36,29 +36,15 @@ SEEDS = (0, 1)
 
 
 def test_nme(model, cfg, flip_test: bool) -> float:
-    """NME (%) of ``model`` on ``cfg``'s test faces, by MMPose's test step
-    and its ``NME`` metric, with the head's flip test on or off."""
-    import torch
-    from mmengine.dataset import pseudo_collate
-    from mmengine.evaluator import Evaluator
-    from mmpose.registry import DATASETS
-
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    (nme_cfg,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
-    evaluator = Evaluator(nme_cfg)
-    evaluator.dataset_meta = dataset.metainfo
+    """NME (%) of ``model`` on ``cfg``'s test faces (``rows.test_nme``) with
+    the head's flip test on or off; its test config is put back after."""
     before = dict(model.test_cfg)
     model.test_cfg['flip_test'] = flip_test
     try:
-        with torch.no_grad():
-            for start in range(0, len(dataset), cfg.test_dataloader.batch_size):
-                end = min(start + cfg.test_dataloader.batch_size, len(dataset))
-                batch = pseudo_collate([dataset[i] for i in range(start, end)])
-                evaluator.process(data_samples=model.test_step(batch), data_batch=batch)
+        return rows.test_nme(model, cfg)
     finally:
         model.test_cfg.clear()
         model.test_cfg.update(before)
-    return 100 * float(evaluator.evaluate(len(dataset))['NME'])
 
 
 # Flip test on must give the stored final NME: the same weights, test and

@@ -38,6 +38,7 @@ from . import (
     rtmpose_budget,
     study,
     target_placement,
+    topk,
     video,
 )
 
@@ -47,6 +48,7 @@ SECTIONS = {
     'resolution': resolution,
     'rtmpose': rtmpose,
     'flip_test': flip_test,
+    'topk': topk,
     'convergence': convergence,
     'costs': costs,
     'quality': quality,

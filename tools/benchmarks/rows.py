@@ -451,6 +451,27 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
     return init_model(cfg, str(checkpoint), device='cpu'), cfg, weights_tag(run)
 
 
+def test_nme(model, cfg) -> float:
+    """NME (%) of ``model``, as it is set, on ``cfg``'s test faces, by
+    MMPose's ``test_step`` and its ``NME`` metric: the test a run's final
+    NME comes from, for the studies that test stored weights another way."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+    from mmengine.evaluator import Evaluator
+    from mmpose.registry import DATASETS
+
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    (nme_cfg,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
+    evaluator = Evaluator(nme_cfg)
+    evaluator.dataset_meta = dataset.metainfo
+    with torch.no_grad():
+        for start in range(0, len(dataset), cfg.test_dataloader.batch_size):
+            end = min(start + cfg.test_dataloader.batch_size, len(dataset))
+            batch = pseudo_collate([dataset[i] for i in range(start, end)])
+            evaluator.process(data_samples=model.test_step(batch), data_batch=batch)
+    return 100 * float(evaluator.evaluate(len(dataset))['NME'])
+
+
 def stored_run_of(study_name: str, row: Row, seed: int) -> dict | None:
     """The run of ``row`` at ``seed`` that ``study_name``'s file stores, if any."""
     stored = (study.load(study_name) or {}).get('runs', [])
