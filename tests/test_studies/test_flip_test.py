@@ -4,7 +4,7 @@ a row the study does not have is refused before anything runs."""
 
 import pytest
 
-from tools.benchmarks import flip_test, rtmpose
+from tools.benchmarks import flip_test, rows, rtmpose
 
 from ..helpers import assert_study_refuses
 
@@ -24,7 +24,7 @@ def entry(row: str, seed: int, flip: float, plain: float) -> dict:
             date='2026-12-05',
             machine='Test CPU (x86_64 AVX2)',
             commit='abc1234',
-            command=flip_test.own_command(f'rtmpose-t 128 {row}', seed),
+            command=rows.measuring_command('flip_test', f'rtmpose-t 128 {row}', seed),
         ),
     )
 
@@ -101,8 +101,6 @@ def test_the_test_toggles_the_flip_test_and_puts_the_config_back(tiny_faces, tmp
     step fails."""
     from mmengine.registry import init_default_scope
     from mmpose.registry import MODELS
-
-    from tools.benchmarks import rows
 
     init_default_scope('mmpose')
     row = rtmpose.named('rtmpose-t 128 SimCCLabel s=0.5').row

@@ -30,7 +30,7 @@ def entry(size: int, seed: int, shipped: float, step: float) -> dict:
             date='2026-12-06',
             machine='Test CPU (x86_64 AVX2)',
             commit='abc1234',
-            command=topk.own_command(f'mobilenetv2 {size} two-class spatial', seed),
+            command=rows.measuring_command('topk', f'mobilenetv2 {size} two-class spatial', seed),
         ),
     )
 

@@ -17,9 +17,6 @@ command (``rows.trained_model``). Each run is stored as it is measured.
 
 from __future__ import annotations
 
-import argparse
-import shlex
-
 import numpy as np
 
 from . import rows, rtmpose, study
@@ -47,41 +44,14 @@ def test_nme(model, cfg, flip_test: bool) -> float:
         model.test_cfg.update(before)
 
 
-# Flip test on must give the stored final NME: the same weights, test and
-# metric (exactly on the CPU kind that trained them; float noise elsewhere).
-REPRODUCED = 0.01  # NME points
-
-
 def measure_one(name: str, seed: int) -> dict:
-    trained = rtmpose.named(name)
-    model, cfg, weights = rows.trained_model(trained.study, trained.row, seed)
-    model.eval()
-    stored = rows.stored_run_of(trained.study, trained.row, seed)['nme'][-1]
+    model, cfg, entry = rows.stored_weights(rtmpose.named(name), seed)
     flip = test_nme(model, cfg, True)
-    if abs(flip - stored) > REPRODUCED:
-        raise RuntimeError(
-            f'{name} at seed {seed}: flip test on gives {flip:.4f} % NME, but its run stores '
-            f"{stored:.4f} %: this is not the study's own test"
-        )
-    return dict(
-        study=trained.study,
-        arch=trained.row.arch,
-        row=trained.row.objective,
-        input=trained.row.input,
-        seed=seed,
-        weights=weights,
-        stored_nme=stored,
-        flip_nme=flip,
-        plain_nme=test_nme(model, cfg, False),
-    )
+    rows.check_reproduced(f'{name} at seed {seed}: flip test on', flip, entry['stored_nme'])
+    return dict(entry, flip_nme=flip, plain_nme=test_nme(model, cfg, False))
 
 
 COMMAND = 'python -m tools.benchmarks.flip_test'
-
-
-def own_command(name: str, seed: int) -> str:
-    """The command that measures row ``name`` at ``seed`` again."""
-    return shlex.join([*shlex.split(COMMAND), '--rows', name, '--seeds', str(seed)])
 
 
 def run(names=NAMES, seeds=SEEDS) -> dict:
@@ -89,15 +59,7 @@ def run(names=NAMES, seeds=SEEDS) -> dict:
     (row, input, seed) is measured again, replacing it."""
     for name in names:
         rtmpose.named(name)  # a KeyError naming the rows, before anything runs
-    for name in names:
-        for seed in seeds:
-            entry = measure_one(name, seed)
-            stored = (study.load('flip_test') or {}).get('runs', [])
-            key = (entry['row'], entry['input'], entry['seed'])
-            kept = [r for r in stored if (r['row'], r['input'], r['seed']) != key]
-            entry['provenance'] = study.provenance(own_command(name, seed))
-            study.save('flip_test', dict(runs=[*kept, entry]), tag=False)
-    return study.load('flip_test')
+    return rows.measure_trained('flip_test', names, seeds, measure_one)
 
 
 def means(runs: list[dict]) -> dict[tuple[str, int], dict]:
@@ -136,14 +98,8 @@ def table(runs: list[dict]) -> str:
 def reproduction(runs: list[dict]) -> str:
     """Whether the flip-test NME reproduced each run's stored final NME:
     the check that this is the study's own test."""
-    if not runs:
-        return ''
-    gap = max(abs(r['flip_nme'] - r['stored_nme']) for r in runs)
-    verdict = 'reproduces' if gap <= REPRODUCED else 'does not reproduce'
-    return (
-        f"With flip test, this test {verdict} each run's stored final NME (largest gap "
-        f'{gap:.1e} points).'
-    )
+    gaps = [abs(r['flip_nme'] - r['stored_nme']) for r in runs]
+    return rows.reproduction('With flip test, this test', gaps)
 
 
 def paired_gap(runs: list[dict], ours: str, theirs: str, size: int, key: str) -> float | None:
@@ -217,11 +173,7 @@ def section(result: dict, results: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rows', nargs='+', default=list(NAMES), choices=list(NAMES))
-    parser.add_argument('--seeds', nargs='+', type=int, default=list(SEEDS))
-    args = parser.parse_args()
-    run(args.rows, tuple(args.seeds))
+    rows.measuring_main(__doc__, NAMES, SEEDS, run)
 
 
 if __name__ == '__main__':

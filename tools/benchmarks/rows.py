@@ -472,6 +472,91 @@ def test_nme(model, cfg) -> float:
     return 100 * float(evaluator.evaluate(len(dataset))['NME'])
 
 
+def stored_weights(trained: Trained, seed: int) -> tuple:
+    """``(model, cfg, entry)``: ``trained``'s run at ``seed``, loaded in
+    eval mode (:func:`trained_model`), and the entry a study that measures
+    it stores, naming the run (study, backbone, row, input, seed), its
+    weights and its stored final NME (``stored_nme``)."""
+    model, cfg, weights = trained_model(trained.study, trained.row, seed)
+    entry = dict(
+        study=trained.study,
+        arch=trained.row.arch,
+        row=trained.row.objective,
+        input=trained.row.input,
+        seed=seed,
+        weights=weights,
+        stored_nme=stored_run_of(trained.study, trained.row, seed)['nme'][-1],
+    )
+    return model.eval(), cfg, entry
+
+
+# A study that tests stored weights as their run was tested must get the
+# run's final NME: the same weights, test and metric (exactly on the CPU
+# kind that trained them; float noise elsewhere).
+REPRODUCED = 0.01  # NME points
+
+
+def check_reproduced(what: str, measured: float, stored: float) -> None:
+    """Raise unless ``measured`` (by ``what``) reproduces the stored final NME."""
+    if abs(measured - stored) > REPRODUCED:
+        raise RuntimeError(
+            f'{what} gives {measured:.4f} % NME, but its run stores {stored:.4f} %: this is '
+            "not the study's own test"
+        )
+
+
+def reproduction(subject: str, gaps: list[float]) -> str:
+    """Whether ``subject`` reproduced each run's stored final NME, given
+    each run's gap (NME points); empty without runs."""
+    if not gaps:
+        return ''
+    gap = max(gaps)
+    verdict = 'reproduces' if gap <= REPRODUCED else 'does not reproduce'
+    return f"{subject} {verdict} each run's stored final NME (largest gap {gap:.1e} points)."
+
+
+def measuring_command(study_name: str, name: str, seed: int) -> str:
+    """The command of ``study_name``, a study that measures stored weights,
+    that measures row ``name`` at ``seed`` again."""
+    return shlex.join(
+        ['python', '-m', f'tools.benchmarks.{study_name}', '--rows', name, '--seeds', str(seed)]
+    )
+
+
+def measure_trained(
+    study_name: str,
+    names: list[str],
+    seeds: tuple[int, ...],
+    measure_one: Callable[[str, int], dict],
+) -> dict:
+    """``measure_one(name, seed)`` for each of ``names`` at each of
+    ``seeds``, storing ``study_name``'s file after each: the entry, tagged
+    with its provenance and :func:`measuring_command`, replaces any stored
+    one of the same backbone, row, input and seed. Returns the file."""
+    for name in names:
+        for seed in seeds:
+            entry = measure_one(name, seed)
+            key = (entry['arch'], entry['row'], entry['input'], entry['seed'])
+            stored = (study.load(study_name) or {}).get('runs', [])
+            kept = [r for r in stored if (r['arch'], r['row'], r['input'], r['seed']) != key]
+            entry['provenance'] = study.provenance(measuring_command(study_name, name, seed))
+            study.save(study_name, dict(runs=[*kept, entry]), tag=False)
+    return study.load(study_name)
+
+
+def measuring_main(doc: str, names: tuple[str, ...], seeds: tuple[int, ...], run: Callable) -> None:
+    """The command line of a study that measures stored weights (``doc``
+    its module's): ``--rows`` among ``names`` and ``--seeds``, by default
+    all of them, passed to ``run(rows, seeds)``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument('--rows', nargs='+', default=list(names), choices=list(names))
+    parser.add_argument('--seeds', nargs='+', type=int, default=list(seeds))
+    args = parser.parse_args()
+    run(args.rows, tuple(args.seeds))
+
+
 def stored_run_of(study_name: str, row: Row, seed: int) -> dict | None:
     """The run of ``row`` at ``seed`` that ``study_name``'s file stores, if any."""
     stored = (study.load(study_name) or {}).get('runs', [])

@@ -22,9 +22,7 @@ measured.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import shlex
 from collections.abc import Iterator
 
 import numpy as np
@@ -63,51 +61,23 @@ def decoding(model, cfg, topk: int) -> Iterator[None]:
         head.decoder = before
 
 
-# The shipped k must give the stored final NME: the same weights,
-# test and metric (exactly on the CPU kind that trained them; float noise
-# elsewhere).
-REPRODUCED = 0.01  # NME points
-
-
 def nme_at(run: dict, topk: int) -> float:
     return next(d['nme'] for d in run['decoded'] if d['topk'] == topk)
 
 
 def measure_one(name: str, seed: int) -> dict:
-    trained = resolution.named(name)
-    model, cfg, weights = rows.trained_model(trained.study, trained.row, seed)
-    model.eval()
-    stored = rows.stored_run_of(trained.study, trained.row, seed)['nme'][-1]
+    model, cfg, entry = rows.stored_weights(resolution.named(name), seed)
     decoded = []
     for topk in TOPK:
         with decoding(model, cfg, topk):
             decoded.append(dict(topk=topk, nme=rows.test_nme(model, cfg)))
     shipped = nme_at(dict(decoded=decoded), SHIPPED)
-    if abs(shipped - stored) > REPRODUCED:
-        raise RuntimeError(
-            f'{name} at seed {seed}: k = {SHIPPED} gives {shipped:.4f} % NME, but its run '
-            f"stores {stored:.4f} %: this is not the study's own test"
-        )
+    rows.check_reproduced(f'{name} at seed {seed}: k = {SHIPPED}', shipped, entry['stored_nme'])
     width, height = cfg.model.head.decoder['heatmap_size']
-    return dict(
-        study=trained.study,
-        arch=trained.row.arch,
-        row=trained.row.objective,
-        input=trained.row.input,
-        cells=width * height,
-        seed=seed,
-        weights=weights,
-        stored_nme=stored,
-        decoded=decoded,
-    )
+    return dict(entry, cells=width * height, decoded=decoded)
 
 
 COMMAND = 'python -m tools.benchmarks.topk'
-
-
-def own_command(name: str, seed: int) -> str:
-    """The command that measures row ``name`` at ``seed`` again."""
-    return shlex.join([*shlex.split(COMMAND), '--rows', name, '--seeds', str(seed)])
 
 
 def run(names=NAMES, seeds=SEEDS) -> dict:
@@ -115,15 +85,7 @@ def run(names=NAMES, seeds=SEEDS) -> dict:
     (row, input, seed) is measured again, replacing it."""
     for name in names:
         resolution.named(name)  # a KeyError naming the rows, before anything runs
-    for name in names:
-        for seed in seeds:
-            entry = measure_one(name, seed)
-            stored = (study.load('topk') or {}).get('runs', [])
-            key = (entry['arch'], entry['row'], entry['input'], entry['seed'])
-            kept = [r for r in stored if (r['arch'], r['row'], r['input'], r['seed']) != key]
-            entry['provenance'] = study.provenance(own_command(name, seed))
-            study.save('topk', dict(runs=[*kept, entry]), tag=False)
-    return study.load('topk')
+    return rows.measure_trained('topk', names, seeds, measure_one)
 
 
 def label(topk: int) -> str:
@@ -167,14 +129,8 @@ def table(runs: list[dict]) -> str:
 def reproduction(runs: list[dict]) -> str:
     """Whether the shipped k reproduced each run's stored final NME: the
     check that this is the study's own test."""
-    if not runs:
-        return ''
-    gap = max(abs(nme_at(r, SHIPPED) - r['stored_nme']) for r in runs)
-    verdict = 'reproduces' if gap <= REPRODUCED else 'does not reproduce'
-    return (
-        f"The shipped k = {SHIPPED} {verdict} each run's stored final NME (largest gap "
-        f'{gap:.1e} points).'
-    )
+    gaps = [abs(nme_at(r, SHIPPED) - r['stored_nme']) for r in runs]
+    return rows.reproduction(f'The shipped k = {SHIPPED}', gaps)
 
 
 def section(result: dict, results: dict) -> str:
@@ -208,11 +164,7 @@ def section(result: dict, results: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rows', nargs='+', default=list(NAMES), choices=list(NAMES))
-    parser.add_argument('--seeds', nargs='+', type=int, default=list(SEEDS))
-    args = parser.parse_args()
-    run(args.rows, tuple(args.seeds))
+    rows.measuring_main(__doc__, NAMES, SEEDS, run)
 
 
 if __name__ == '__main__':
