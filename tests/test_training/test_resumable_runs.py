@@ -56,9 +56,18 @@ def final_weights(work_dir: Path, epochs: int) -> dict:
     [(ROWS[1], 3), (ROWS[2], 1)],
     ids=['rtmpose-t study recipe', 'mobilenetv2 two-class spatial'],
 )
-def test_a_stopped_run_resumes_to_the_run_that_did_not_stop(row, stop_after, tiny_faces, tmp_path):
+def test_a_stopped_run_resumes_to_the_run_that_did_not_stop(
+    row, stop_after, tiny_faces, tmp_path, monkeypatch
+):
+    # the checkout moves on at every look (a queue pulling mid-run): each run
+    # and its checkpoints name the commit as it started
+    looks = iter(range(100))
+    monkeypatch.setattr(study, 'commit', lambda: f'commit{next(looks)}')
     whole = study.train_and_evaluate(row_config(row, 0, tiny_faces, tmp_path / 'whole'))
     assert whole['resumed'] == []
+    assert whole['commit'] == 'commit0'
+    final = torch.load(tmp_path / 'whole' / f'epoch_{row.epochs}.pth', weights_only=False)
+    assert final[study.RUN_STATE]['commit'] == 'commit0'
 
     work_dir = tmp_path / 'stopped' / 'run'
     with pytest.raises(StoppedError):
@@ -67,7 +76,8 @@ def test_a_stopped_run_resumes_to_the_run_that_did_not_stop(row, stop_after, tin
     assert left[-1] == f'epoch_{stop_after}.pth'
     resumed = study.train_and_evaluate(stopping_config(row, tiny_faces, work_dir, stop_after))
 
-    assert [r['epoch'] for r in resumed['resumed']] == [stop_after]
+    assert resumed['resumed'] == [dict(epoch=stop_after, commit='commit1')]
+    assert resumed['commit'] == 'commit2'
     assert len(resumed['nme']) == row.epochs
     assert [round(x, 3) for x in resumed['nme']] == [round(x, 3) for x in whole['nme']]
     a, b = final_weights(tmp_path / 'whole', row.epochs), final_weights(work_dir, row.epochs)
@@ -126,16 +136,3 @@ def test_the_fingerprint_follows_the_config_and_the_machine(tiny_faces, tmp_path
     assert study.config_fingerprint(row_config(ROWS[2], 1, tiny_faces, tmp_path)) != first
     monkeypatch.setattr(study, 'machine', lambda: 'Another CPU (x86_64 AVX2), 2 cores, no GPU')
     assert study.config_fingerprint(cfg) != first
-
-
-def test_each_checkpoint_names_the_commit_its_run_started_at(monkeypatch):
-    """The checkout may move on during a long run (a study queue pulls
-    between its runs); the epochs were trained by the code loaded at the
-    start, so every checkpoint names that commit, read once."""
-    monkeypatch.setattr(study, 'commit', lambda: 'abc1234')
-    hook = study.ResumableRun('f' * 16, study.NMECurve())
-    monkeypatch.setattr(study, 'commit', lambda: 'def5678')
-    checkpoints = [{}, {}]
-    for checkpoint in checkpoints:
-        hook.before_save_checkpoint(None, checkpoint)
-    assert [c[study.RUN_STATE]['commit'] for c in checkpoints] == ['abc1234', 'abc1234']

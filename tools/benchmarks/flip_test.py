@@ -56,7 +56,7 @@ COMMAND = 'python -m tools.benchmarks.flip_test'
 
 def run(names=NAMES, seeds=SEEDS) -> dict:
     """Measure each row at each seed, storing the file after each; a stored
-    (row, input, seed) is measured again, replacing it."""
+    (backbone, row, input, seed) is measured again, replacing it."""
     for name in names:
         rtmpose.named(name)  # a KeyError naming the rows, before anything runs
     return rows.measure_trained('flip_test', names, seeds, measure_one)

@@ -362,7 +362,7 @@ def run_row(
         num_train=row.num_train,
         batch=BATCH,
         train_seconds=result['train_seconds'],
-        provenance=study.provenance(command),
+        provenance=study.provenance(command, result['commit']),
         # a run resumed after a stop: where, and which commit trained the epochs before
         **({'resumed': result['resumed']} if result['resumed'] else {}),
     )

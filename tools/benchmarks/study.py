@@ -122,15 +122,19 @@ def commit_time(short: str) -> float:
     return next((t for sha, t in commit_times().items() if sha.startswith(short)), float('inf'))
 
 
-def provenance(command: str | None = None) -> dict:
-    """When, where, at which commit and by which command a result was
+def provenance(command: str | None = None, code: str | None = None) -> dict:
+    """When, where, at which commit (``code``, if read already: a training
+    run's, read as it started) and by which command a result was
     measured."""
     if command is None:
         module = sys.modules['__main__'].__spec__
         name = module.name if module else sys.argv[0]
         command = shlex.join(['python', '-m', name, *sys.argv[1:]])
     return dict(
-        date=str(datetime.date.today()), machine=machine(), commit=commit(), command=command
+        date=str(datetime.date.today()),
+        machine=machine(),
+        commit=code or commit(),
+        command=command,
     )
 
 
@@ -446,16 +450,14 @@ class ResumableRun(Hook):
 
     priority = 'LOWEST'
 
-    def __init__(self, fingerprint: str, curve: NMECurve) -> None:
+    def __init__(self, fingerprint: str, curve: NMECurve, code: str) -> None:
         self.fingerprint = fingerprint
         self.curve = curve
+        self.code = code  # the commit as the run started, named by each checkpoint
         self.seconds_before = 0.0  # training seconds of the stopped segments
         self.not_training = 0.0  # this segment's seconds spent resuming
         self.started = time.perf_counter()
         self.resumed: list[dict] = []
-        # read once: the code training these epochs is what this process
-        # loaded, whatever the checkout holds by a later save
-        self.commit = commit()
 
     def seconds(self) -> float:
         return self.seconds_before + time.perf_counter() - self.started - self.not_training
@@ -467,7 +469,7 @@ class ResumableRun(Hook):
             redecoded={k: list(v) for k, v in self.curve.redecoded.items()},
             seconds=self.seconds(),
             resumed=self.resumed,
-            commit=self.commit,
+            commit=self.code,
         )
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -534,13 +536,16 @@ def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
     ``val_interval`` epochs and checkpointing every epoch; a stopped run of
     the same config on this machine kind resumes from its last checkpoint
     (:class:`ResumableRun`). Returns the NME curve (``nme``), one curve per
-    re-decoder (``redecoded``), the training wall time and, if it resumed,
-    where (``resumed``: the epoch and the commit that trained up to it). The
-    last epoch's checkpoint is the one left."""
+    re-decoder (``redecoded``), the training wall time, the commit as the
+    run started (``commit``, which its checkpoints name too: the checkout
+    may move during a run; a study queue moves it only between its
+    commands) and, if it resumed, where (``resumed``: the epoch and the
+    commit that trained up to it). The last epoch's checkpoint is the one
+    left."""
     from mmengine.runner import Runner
 
     cfg.default_hooks.checkpoint = dict(RESUMABLE_CHECKPOINTS)
-    fingerprint = config_fingerprint(cfg)
+    fingerprint, code = config_fingerprint(cfg), commit()
     work_dir, epochs = Path(cfg.work_dir), cfg.train_cfg.max_epochs
     resume_from = resumable_checkpoint(work_dir, fingerprint, epochs)
     if resume_from is not None:
@@ -548,7 +553,7 @@ def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
         cfg.resume, cfg.load_from = True, str(resume_from)
     runner = Runner.from_cfg(cfg)
     curve = NMECurve(redecoders)
-    state = ResumableRun(fingerprint, curve)
+    state = ResumableRun(fingerprint, curve, code)
     runner.register_hook(curve, priority='LOWEST')
     runner.register_hook(state, priority='LOWEST')
     state.started = time.perf_counter()
@@ -558,7 +563,11 @@ def train_and_evaluate(cfg, redecoders: dict[str, dict] | None = None) -> dict:
         if checkpoint_epoch(path) != epochs:
             path.unlink()
     return dict(
-        nme=curve.nme, redecoded=curve.redecoded, train_seconds=seconds, resumed=state.resumed
+        nme=curve.nme,
+        redecoded=curve.redecoded,
+        train_seconds=seconds,
+        commit=code,
+        resumed=state.resumed,
     )
 
 
