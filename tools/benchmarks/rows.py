@@ -453,8 +453,9 @@ def trained_model(study_name: str, row: Row, seed: int = 0):
 
 def test_nme(model, cfg) -> float:
     """NME (%) of ``model``, as it is set, on ``cfg``'s test faces, by
-    MMPose's ``test_step`` and its ``NME`` metric: the test a run's final
-    NME comes from, for the studies that test stored weights another way."""
+    MMPose's ``test_step`` and its ``NME`` metric, as the run's validation
+    measured it (the studies that test stored weights check that they get
+    its final NME, :func:`check_reproduced`)."""
     import torch
     from mmengine.dataset import pseudo_collate
     from mmengine.evaluator import Evaluator
