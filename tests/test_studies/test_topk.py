@@ -3,6 +3,8 @@ with the codec rebuilt at that k, the head is left as it was, a test that
 does not reproduce the stored NME stores nothing, and the section quotes
 the stored means and paired differences."""
 
+import functools
+
 import pytest
 
 from tools.benchmarks import resolution, rows, topk
@@ -79,26 +81,68 @@ def untrained(tiny_faces, tmp_path, monkeypatch):
 
 
 @pytest.mark.usefixtures('one_torch_thread')
-def test_each_k_is_tested_and_the_head_is_put_back(untrained):
+def test_each_k_is_tested_on_one_backbone_pass_and_the_model_is_put_back(untrained):
+    """``rows.test_nmes`` gets, at every k, the NME that MMPose's test step
+    gets with that k alone, while the backbone runs once per batch (plain
+    and flipped); the head's decoder and the estimator's ``extract_feat``
+    are the model's own again after, also when a test step fails."""
+    from mmpose.registry import DATASETS
+
     model, cfg = untrained
     head = model.head
     before = head.decoder
-    shipped = rows.test_nme(model, cfg)
-    with topk.decoding(model, cfg, topk.ALL):
-        assert head.decoder.topk == 16 * 16
-        every_cell = rows.test_nme(model, cfg)
-    with topk.decoding(model, cfg, 1):
-        argmax = rows.test_nme(model, cfg)
-    assert len({shipped, every_cell, argmax}) == 3
+    alone = {}
+    for k in topk.TOPK:
+        with topk.decoding(model, cfg, k):
+            if k == topk.ALL:
+                assert head.decoder.topk == 16 * 16
+            alone[k] = rows.test_nme(model, cfg)
     assert head.decoder is before
+    assert len(set(alone.values())) > 1  # the ks decode differently
+
+    passes = []
+    model.backbone.register_forward_hook(lambda *_: passes.append(1))
+    decodings = {k: functools.partial(topk.decoding, model, cfg, k) for k in topk.TOPK}
+    assert rows.test_nmes(model, cfg, decodings) == alone
+    faces = len(DATASETS.build(cfg.test_dataloader.dataset))
+    batches = -(-faces // cfg.test_dataloader.batch_size)
+    assert len(passes) == 2 * batches  # plain and flipped, once per batch
+    assert head.decoder is before
+    assert 'extract_feat' not in vars(model)
 
     def fails(batch):
         raise RuntimeError('boom')
 
     model.test_step = fails
-    with pytest.raises(RuntimeError, match='boom'), topk.decoding(model, cfg, 4):
-        rows.test_nme(model, cfg)
+    with pytest.raises(RuntimeError, match='boom'):
+        rows.test_nmes(model, cfg, decodings)
     assert head.decoder is before
+    assert 'extract_feat' not in vars(model)
+
+
+@pytest.mark.usefixtures('one_torch_thread')
+def test_a_decoding_that_asks_for_other_features_is_refused(untrained):
+    """Features are given again only for the inputs they were computed on:
+    a decoding whose test step changes the inputs is an error, not a silent
+    reuse."""
+    import contextlib
+
+    model, cfg = untrained
+    preprocess = model.data_preprocessor.forward
+
+    @contextlib.contextmanager
+    def brighter():
+        model.data_preprocessor.forward = lambda data, training: dict(
+            preprocess(data, training), inputs=preprocess(data, training)['inputs'] + 1
+        )
+        try:
+            yield
+        finally:
+            del model.data_preprocessor.forward
+
+    with pytest.raises(RuntimeError, match='features the first did not compute'):
+        rows.test_nmes(model, cfg, {'as is': contextlib.nullcontext, 'brighter': brighter})
+    assert 'extract_feat' not in vars(model)
 
 
 def test_h3rs_literal_decoder_decodes_these_rows_as_the_log_probabilities_do(untrained):

@@ -17,11 +17,12 @@ flip test on.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -456,6 +457,21 @@ def test_nme(model, cfg) -> float:
     MMPose's ``test_step`` and its ``NME`` metric, as the run's validation
     measured it (the studies that test stored weights check that they get
     its final NME, :func:`check_reproduced`)."""
+    return test_nmes(model, cfg, {None: contextlib.nullcontext})[None]
+
+
+def test_nmes(
+    model, cfg, decodings: Mapping[Hashable, Callable[[], contextlib.AbstractContextManager]]
+) -> dict:
+    """NME (%) of ``model`` on ``cfg``'s test faces within each of
+    ``decodings`` (key: a context in which the head decodes its own way),
+    as :func:`test_nme` measures it, with one pass of the backbone.
+
+    Each batch runs MMPose's whole ``test_step`` in every context, but only
+    the first computes the features (plain and, with flip test, flipped);
+    the others are given the same features for the same inputs, so only the
+    head's forward and decode run again.
+    """
     import torch
     from mmengine.dataset import pseudo_collate
     from mmengine.evaluator import Evaluator
@@ -463,14 +479,41 @@ def test_nme(model, cfg) -> float:
 
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     (nme_cfg,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
-    evaluator = Evaluator(nme_cfg)
-    evaluator.dataset_meta = dataset.metainfo
-    with torch.no_grad():
-        for start in range(0, len(dataset), cfg.test_dataloader.batch_size):
-            end = min(start + cfg.test_dataloader.batch_size, len(dataset))
-            batch = pseudo_collate([dataset[i] for i in range(start, end)])
-            evaluator.process(data_samples=model.test_step(batch), data_batch=batch)
-    return 100 * float(evaluator.evaluate(len(dataset))['NME'])
+    evaluators = {key: Evaluator(nme_cfg) for key in decodings}
+    for evaluator in evaluators.values():
+        evaluator.dataset_meta = dataset.metainfo
+    extract = model.extract_feat
+    computed: list[tuple] = []  # this batch's (inputs, features), in the order of the calls
+
+    def computing(inputs):
+        computed.append((inputs, extract(inputs)))
+        return computed[-1][1]
+
+    def given(calls):
+        def extract_feat(inputs):
+            done, feats = next(calls, (None, None))
+            if done is None or not torch.equal(done, inputs):
+                raise RuntimeError('a decoding asked for features the first did not compute')
+            return feats
+
+        return extract_feat
+
+    batch_size = cfg.test_dataloader.batch_size
+    try:
+        with torch.no_grad():
+            for start in range(0, len(dataset), batch_size):
+                end = min(start + batch_size, len(dataset))
+                batch = pseudo_collate([dataset[i] for i in range(start, end)])
+                computed.clear()
+                for i, (key, decoding) in enumerate(decodings.items()):
+                    # an instance attribute, read by the estimator's predict
+                    model.extract_feat = computing if i == 0 else given(iter(list(computed)))
+                    with decoding():
+                        samples = model.test_step(batch)
+                    evaluators[key].process(data_samples=samples, data_batch=batch)
+    finally:
+        del model.extract_feat  # the class's own again
+    return {key: 100 * float(e.evaluate(len(dataset))['NME']) for key, e in evaluators.items()}
 
 
 def stored_weights(trained: Trained, seed: int) -> tuple:
