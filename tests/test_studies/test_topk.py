@@ -3,6 +3,7 @@ with the codec rebuilt at that k, the head is left as it was, a test that
 does not reproduce the stored NME stores nothing, and the section quotes
 the stored means and paired differences."""
 
+import contextlib
 import functools
 
 import pytest
@@ -80,53 +81,94 @@ def untrained(tiny_faces, tmp_path, monkeypatch):
     return model, cfg
 
 
+def mmpose_test(model, cfg) -> float:
+    """The reference: NME (%) by MMEngine's test dataloader, MMPose's
+    ``test_step`` and its ``NME`` metric, as a test loop runs them."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.runner import Runner
+
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader, num_workers=0, persistent_workers=False)
+    )
+    (nme,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
+    evaluator = Evaluator(nme)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    for batch in loader:
+        evaluator.process(data_samples=model.test_step(batch), data_batch=batch)
+    return 100 * evaluator.evaluate(len(loader.dataset))['NME']
+
+
+@contextlib.contextmanager
+def flip_test(model, on: bool):
+    before = model.test_cfg['flip_test']
+    model.test_cfg['flip_test'] = on
+    try:
+        yield
+    finally:
+        model.test_cfg['flip_test'] = before
+
+
 @pytest.mark.usefixtures('one_torch_thread')
 def test_each_k_is_tested_on_one_backbone_pass_and_the_model_is_put_back(untrained):
-    """``rows.test_nmes`` gets, at every k, the NME that MMPose's test step
-    gets with that k alone, while the backbone runs once per batch (plain
-    and flipped); the head's decoder and the estimator's ``extract_feat``
-    are the model's own again after, also when a test step fails."""
-    from mmpose.registry import DATASETS
+    """``rows.test_nmes`` gets, at every k, the NME of MMPose's test with
+    that k alone, while the backbone runs once per batch (plain and
+    flipped); the head's decoder is the model's own again after, and so is
+    ``extract_feat``, a caller's own patch of it included."""
+    import torch
 
     model, cfg = untrained
     head = model.head
     before = head.decoder
     alone = {}
-    for k in topk.TOPK:
-        with topk.decoding(model, cfg, k):
-            if k == topk.ALL:
-                assert head.decoder.topk == 16 * 16
-            alone[k] = rows.test_nme(model, cfg)
+    with torch.no_grad():
+        for k in topk.TOPK:
+            with topk.decoding(model, cfg, k):
+                if k == topk.ALL:
+                    assert head.decoder.topk == 16 * 16
+                alone[k] = mmpose_test(model, cfg)
     assert head.decoder is before
-    assert len(set(alone.values())) > 1  # the ks decode differently
+    assert len(set(alone.values())) == len(topk.TOPK)  # each k decodes its own way
 
     passes = []
     model.backbone.register_forward_hook(lambda *_: passes.append(1))
     decodings = {k: functools.partial(topk.decoding, model, cfg, k) for k in topk.TOPK}
-    assert rows.test_nmes(model, cfg, decodings) == alone
-    faces = len(DATASETS.build(cfg.test_dataloader.dataset))
-    batches = -(-faces // cfg.test_dataloader.batch_size)
-    assert len(passes) == 2 * batches  # plain and flipped, once per batch
+    assert rows.test_nmes(model, cfg, decodings) == pytest.approx(alone, rel=0, abs=1e-9)
+    assert len(passes) == 2  # the 8 test faces are one batch: plain and flipped, once
     assert head.decoder is before
     assert 'extract_feat' not in vars(model)
 
-    def fails(batch):
+    patched = model.extract_feat
+    model.extract_feat = patched
+    assert rows.test_nme(model, cfg) == pytest.approx(alone[topk.SHIPPED], rel=0, abs=1e-9)
+    assert vars(model)['extract_feat'] is patched
+
+
+@pytest.mark.usefixtures('one_torch_thread')
+def test_a_failing_decoding_leaves_the_model_as_it_was(untrained):
+    model, cfg = untrained
+    before = model.head.decoder
+
+    @contextlib.contextmanager
+    def fails():
         raise RuntimeError('boom')
+        yield
 
-    model.test_step = fails
-    with pytest.raises(RuntimeError, match='boom'):
-        rows.test_nmes(model, cfg, decodings)
-    assert head.decoder is before
-    assert 'extract_feat' not in vars(model)
+    decodings = {k: functools.partial(topk.decoding, model, cfg, k) for k in (1, 4)}
+    for broken in ({'first': fails, **decodings}, {**decodings, 'last': fails}):
+        with pytest.raises(RuntimeError, match='boom'):
+            rows.test_nmes(model, cfg, broken)
+        assert model.head.decoder is before
+        assert 'extract_feat' not in vars(model)
+    with pytest.raises(ValueError, match='at least one decoding'):
+        rows.test_nmes(model, cfg, {})
 
 
 @pytest.mark.usefixtures('one_torch_thread')
 def test_a_decoding_that_asks_for_other_features_is_refused(untrained):
     """Features are given again only for the inputs they were computed on:
-    a decoding whose test step changes the inputs is an error, not a silent
-    reuse."""
-    import contextlib
-
+    a decoding whose test step changes the inputs, or asks for more
+    features than the first (flip test on after it was off), is an error,
+    not a silent reuse."""
     model, cfg = untrained
     preprocess = model.data_preprocessor.forward
 
@@ -140,9 +182,17 @@ def test_a_decoding_that_asks_for_other_features_is_refused(untrained):
         finally:
             del model.data_preprocessor.forward
 
-    with pytest.raises(RuntimeError, match='features the first did not compute'):
+    refused = 'features the first did not compute'
+    with pytest.raises(RuntimeError, match=refused):
         rows.test_nmes(model, cfg, {'as is': contextlib.nullcontext, 'brighter': brighter})
+    with pytest.raises(RuntimeError, match=refused):
+        rows.test_nmes(
+            model,
+            cfg,
+            {'plain': lambda: flip_test(model, False), 'flipped': lambda: flip_test(model, True)},
+        )
     assert 'extract_feat' not in vars(model)
+    assert model.test_cfg['flip_test']
 
 
 def test_h3rs_literal_decoder_decodes_these_rows_as_the_log_probabilities_do(untrained):

@@ -477,11 +477,14 @@ def test_nmes(
     from mmengine.evaluator import Evaluator
     from mmpose.registry import DATASETS
 
+    if not decodings:
+        raise ValueError('test_nmes needs at least one decoding')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     (nme_cfg,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
     evaluators = {key: Evaluator(nme_cfg) for key in decodings}
     for evaluator in evaluators.values():
         evaluator.dataset_meta = dataset.metainfo
+    own = vars(model).get('extract_feat')  # a caller's patch, put back after
     extract = model.extract_feat
     computed: list[tuple] = []  # this batch's (inputs, features), in the order of the calls
 
@@ -512,7 +515,9 @@ def test_nmes(
                         samples = model.test_step(batch)
                     evaluators[key].process(data_samples=samples, data_batch=batch)
     finally:
-        del model.extract_feat  # the class's own again
+        vars(model).pop('extract_feat', None)
+        if own is not None:
+            model.extract_feat = own
     return {key: 100 * float(e.evaluate(len(dataset))['NME']) for key, e in evaluators.items()}
 
 

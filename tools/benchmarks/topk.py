@@ -69,7 +69,8 @@ def nme_at(run: dict, topk: int) -> float:
 
 def measure_one(name: str, seed: int) -> dict:
     model, cfg, entry = rows.stored_weights(resolution.named(name), seed)
-    # one backbone pass per batch, decoded at each k
+    # one backbone pass per batch, decoded at each k; a test that does not
+    # reproduce the stored NME at the shipped k is refused before it is stored
     nme = rows.test_nmes(model, cfg, {k: functools.partial(decoding, model, cfg, k) for k in TOPK})
     what = f'{name} at seed {seed}: k = {SHIPPED}'
     rows.check_reproduced(what, nme[SHIPPED], entry['stored_nme'])
