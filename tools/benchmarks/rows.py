@@ -473,13 +473,16 @@ def test_nmes(
     head's forward and decode run again.
     """
     import torch
-    from mmengine.dataset import pseudo_collate
     from mmengine.evaluator import Evaluator
-    from mmpose.registry import DATASETS
+    from mmengine.runner import Runner
 
     if not decodings:
         raise ValueError('test_nmes needs at least one decoding')
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    # the config's own sampler and collate, as a test loop builds them
+    loader = Runner.build_dataloader(
+        dict(cfg.test_dataloader, num_workers=0, persistent_workers=False)
+    )
+    dataset = loader.dataset
     (nme_cfg,) = [m for m in cfg.test_evaluator if m['type'] == 'NME']
     evaluators = {key: Evaluator(nme_cfg) for key in decodings}
     for evaluator in evaluators.values():
@@ -501,12 +504,9 @@ def test_nmes(
 
         return extract_feat
 
-    batch_size = cfg.test_dataloader.batch_size
     try:
         with torch.no_grad():
-            for start in range(0, len(dataset), batch_size):
-                end = min(start + batch_size, len(dataset))
-                batch = pseudo_collate([dataset[i] for i in range(start, end)])
+            for batch in loader:
                 computed.clear()
                 for i, (key, decoding) in enumerate(decodings.items()):
                     # an instance attribute, read by the estimator's predict

@@ -12,10 +12,10 @@ checkpoint is tested on the generated test faces by MMPose's own
 ``test_step`` and ``NME`` metric, flip test on as configured, with the
 codec rebuilt from the run's config at each k (the backbone runs once per
 batch, ``rows.test_nmes``). The shipped k reproduces the run's stored
-final NME. (H3R's literal decoder, the raw keypoint
-logits, ``decode_scores='logits'``, decodes these rows as the
-log-probabilities do: their loss's log-probabilities are the logits less
-one constant per map, which the softmax of the top k cancels.) A run
+final NME. (H3R's literal decoder, the raw keypoint logits,
+``decode_scores='logits'``, decodes these rows as the log-probabilities
+do: their loss's log-probabilities are the logits less one constant per
+map, which the softmax of the top k cancels.) A run
 whose checkpoint is missing is trained again first, under the resolution
 study's own command (``rows.trained_model``). Each run is stored as it is
 measured.
