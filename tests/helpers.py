@@ -147,3 +147,13 @@ def assert_study_refuses(main, message: str, folder: Path, capsys) -> None:
     assert refused.value.code == 2
     assert message in capsys.readouterr().err
     assert not (folder / 'docs').exists()
+
+
+def encoders(node) -> list[dict]:
+    """Every ``GenerateTarget`` encoder anywhere in a config (as a dict)."""
+    if isinstance(node, dict):
+        own = [node['encoder']] if node.get('type') == 'GenerateTarget' else []
+        return own + [e for v in node.values() for e in encoders(v)]
+    if isinstance(node, list | tuple):
+        return [e for v in node for e in encoders(v)]
+    return []

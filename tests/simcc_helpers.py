@@ -10,6 +10,8 @@ from torch import nn
 
 from rr_mmpose.codecs import RandomizedRoundingSimCC
 
+from .helpers import encoders
+
 SIZE = 128  # square input, w = h
 BETA = 10.0
 LOSS = dict(type='KLDiscretLoss', use_target_weight=True, beta=BETA, label_softmax=False)
@@ -96,3 +98,17 @@ def plain_and_flipped(keypoints, flip_indices, split: float, make_logits) -> dic
         keypoints.copy(), np.ones(keypoints.shape[:2]), (SIZE, SIZE), flip_indices
     )
     return dict(plain=make_logits(keypoints, split), flipped=make_logits(flipped, split))
+
+
+def assert_trains_what_it_decodes(cfg) -> None:
+    """``cfg``'s RTMPose head decodes with the codec every ``GenerateTarget``
+    draws its targets with, and trains ``KLDiscretLoss`` against the drawn
+    target (``label_softmax=False``) at that codec's ``beta``: only then is
+    the decode the loss's optimum."""
+    head = cfg.model.head.to_dict()
+    decoder, loss = head['decoder'], head['loss']
+    assert decoder['type'] == 'RandomizedRoundingSimCC'
+    assert encoders(cfg.to_dict()) and all(e == decoder for e in encoders(cfg.to_dict()))
+    assert loss['type'] == 'KLDiscretLoss'
+    assert loss['label_softmax'] is False
+    assert loss['beta'] == decoder['beta'], (loss['beta'], decoder['beta'])

@@ -34,7 +34,7 @@ class RandomizedRoundingSimCC(RandomizedRoundingCodec):
         codec = dict(type='RandomizedRoundingSimCC', input_size=(192, 256),
                      simcc_split_ratio=2.0, beta=10.0)
         # model.head: loss=dict(type='KLDiscretLoss', use_target_weight=True,
-        #                       beta=10.0, label_softmax=False)
+        #                       beta=codec['beta'], label_softmax=False)
 
     Note:
 

@@ -18,7 +18,8 @@ from mmengine.dataset import Compose
 from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
 
-from ..helpers import REPO
+from ..helpers import REPO, encoders
+from ..simcc_helpers import assert_trains_what_it_decodes
 
 README = (REPO / 'README.md').read_text()
 MMPOSE_CONFIGS = Path(mmpose.__file__).parent / '.mim' / 'configs'
@@ -66,16 +67,6 @@ def merge_into(call: ast.Call, kw: ast.keyword, recurse: bool) -> None:
             merge_into(own.value, sub, recurse=False)
     else:
         own.value = kw.value
-
-
-def encoders(node) -> list[dict]:
-    """Every ``GenerateTarget`` encoder anywhere in a config."""
-    if isinstance(node, dict):
-        own = [node['encoder']] if node.get('type') == 'GenerateTarget' else []
-        return own + [e for v in node.values() for e in encoders(v)]
-    if isinstance(node, list | tuple):
-        return [e for v in node for e in encoders(v)]
-    return []
 
 
 def train_and_predict(cfg: Config, num_keypoints: int) -> None:
@@ -146,4 +137,6 @@ def test_readme_snippet_edits_mmposes_own_config(
     assert cfg.model.head.decoder.type == codec
     found = encoders(cfg.to_dict())
     assert found and {e['type'] for e in found} == {codec}
+    if codec == 'RandomizedRoundingSimCC':
+        assert_trains_what_it_decodes(cfg)
     train_and_predict(cfg, num_keypoints)

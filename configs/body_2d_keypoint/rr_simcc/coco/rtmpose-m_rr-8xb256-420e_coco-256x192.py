@@ -22,8 +22,9 @@
 #   trained on random draws, its optimum is the expected two-hot target, which
 #   the codec decodes exactly (flip test included). label_softmax=True would
 #   train towards a softmax of the label, which puts a uniform floor over all
-#   bins and biases decoding towards the vector centre. beta=10.0 is RTMPose's
-#   and equals the codec's.
+#   bins and biases decoding towards the vector centre. beta=10.0 is RTMPose's;
+#   the loss reads it from `codec`, whose decode must weigh the bins at the
+#   loss's temperature.
 #
 # Kept as MMPose has them: the data sections (COCO train2017 / val2017,
 # CocoMetric), the pretrained backbone (init_cfg, downloaded on first use),
@@ -127,7 +128,9 @@ model = dict(
             use_rel_bias=False,
             pos_enc=False,
         ),
-        loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0, label_softmax=False),
+        loss=dict(
+            type='KLDiscretLoss', use_target_weight=True, beta=codec['beta'], label_softmax=False
+        ),
         decoder=codec,
     ),
     test_cfg=dict(flip_test=True),

@@ -33,8 +33,9 @@
 #   trained on random draws, its optimum is the expected two-hot target, which
 #   the codec decodes exactly (flip test included). label_softmax=True would
 #   train towards a softmax of the label, which puts a uniform floor over all
-#   bins and biases decoding towards the vector centre. beta=10.0 is RTMPose's
-#   and equals the codec's.
+#   bins and biases decoding towards the vector centre. beta=10.0 is RTMPose's;
+#   the loss reads it from `codec`, whose decode must weigh the bins at the
+#   loss's temperature.
 # - data: dataset type, data_root, annotation files, data_prefix and the NME
 #   evaluators (normalised by the outer eye corners, points 60 and 72) are this
 #   repository's P2 heatmap configs'
@@ -142,7 +143,9 @@ model = dict(
             use_rel_bias=False,
             pos_enc=False,
         ),
-        loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0, label_softmax=False),
+        loss=dict(
+            type='KLDiscretLoss', use_target_weight=True, beta=codec['beta'], label_softmax=False
+        ),
         decoder=codec,
     ),
     test_cfg=dict(flip_test=True),
