@@ -108,7 +108,8 @@ def assert_trains_what_it_decodes(cfg) -> None:
     head = cfg.model.head.to_dict()
     decoder, loss = head['decoder'], head['loss']
     assert decoder['type'] == 'RandomizedRoundingSimCC'
-    assert encoders(cfg.to_dict()) and all(e == decoder for e in encoders(cfg.to_dict()))
+    drawn_by = encoders(cfg.to_dict())
+    assert drawn_by and all(e == decoder for e in drawn_by)
     assert loss['type'] == 'KLDiscretLoss'
     assert loss['label_softmax'] is False
     assert loss['beta'] == decoder['beta'], (loss['beta'], decoder['beta'])
