@@ -77,6 +77,11 @@ def test_the_resolution_section_reports_what_the_runs_say(stored):
         r'mobilenetv2 128: RR minus MSRA -1\.10 ± 0\.06 points \(seeds 0, 1, 2\)', text
     )
     assert 'seeds 0, 1, 2): decisive' in text and '\nDecisive: a two-sided paired t-test' in text
+    # a pair the fixture holds on one seed: listed without a spread, undecided
+    assert (
+        '- mobilenetv2 256: RR minus UDP -0.50 points (seed 0 alone): one seed, no spread, '
+        'not decided'
+    ) in text
     # the stored costs hold no FLOPs: the cost half of the first is not judged
     assert 'at a quarter of the FLOPs (at most 0.25x): **not measured yet**' in text
     # 64 against 256: RR 2.8 / 1.9 = 1.47, MSRA 6.0 / 2.5 = 2.4, UDP 5.0 / 2.4 = 2.08

@@ -123,6 +123,24 @@ def test_paired_differences_need_two_common_seeds():
     assert rows.paired_difference(runs[:1] + runs[3:4], ours, theirs) is None
 
 
+def test_one_common_seed_gives_a_difference_without_a_spread_only_when_asked():
+    """A study that trains a pair on one seed (resolution's HRNet-W18 256)
+    lists its difference; it has no standard error and decides nothing."""
+    ours = ('mobilenetv2', 128, 4, 'two-class spatial', 3, 240, None)
+    theirs = ('mobilenetv2', 128, 4, 'DARK', 3, 240, None)
+    runs = [run(seed=0, nme=(1, 1, 0.86)), run(seed=1, nme=(1, 1, 0.9))]
+    runs += [run(row='DARK', seed=0, nme=(1, 1, 0.83))]
+    runs[-1]['provenance'] = dict(
+        date='2026-12-04', machine='Xeon (x86_64 AVX-512), 2 cores, no GPU'
+    )
+    assert rows.paired_difference(runs, ours, theirs) is None
+    d = rows.paired_difference(runs, ours, theirs, least=1)
+    assert d['mean'] == pytest.approx(0.03) and d['seeds'] == [0]
+    assert d['sem'] is None and d['interval'] is None and not d['decisive']
+    assert d['across_cpus'] == [0]
+    assert rows.paired_difference(runs[1:], ours, theirs, least=1) is None  # no common seed
+
+
 def test_a_pair_starts_from_the_same_weights_only_where_its_models_match(tmp_path):
     """What the pages' paired-seed note says: RTMPose's RR and stock rows at
     equal s build the same initial weights from one seed; the heatmap rows'

@@ -987,19 +987,32 @@ def seeds_to_decide(
     ]
 
 
-def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | None:
+def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple, least: int = 2) -> dict | None:
     """Final NME of ``key_a`` minus ``key_b`` (summary keys) over the seeds
     both hold: mean, standard error, the seeds, whether it is decisive
     (:data:`DECISIVE`), and the seeds whose two runs trained on different
-    machine kinds (``across_cpus``); None without two."""
+    machine kinds (``across_cpus``); None with fewer than ``least`` seeds.
+    ``least=1`` lets one common seed through as a difference without a
+    spread (``sem`` and ``interval`` None, never decisive), for a pair the
+    study trains on one seed only."""
     from scipy.stats import t
 
     a = {r['seed']: r for r in runs if summary_key(r) == key_a}
     b = {r['seed']: r for r in runs if summary_key(r) == key_b}
     seeds = sorted(a.keys() & b.keys())
-    if len(seeds) < 2:
+    if len(seeds) < max(least, 1):
         return None
     d = np.array([a[s]['nme'][-1] - b[s]['nme'][-1] for s in seeds])
+    across_cpus = [s for s in seeds if cpu_kind(a[s]) != cpu_kind(b[s])]
+    if len(seeds) == 1:
+        return dict(
+            mean=float(d[0]),
+            sem=None,
+            seeds=seeds,
+            decisive=False,
+            interval=None,
+            across_cpus=across_cpus,
+        )
     mean, sem = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
     bar = float(t.ppf(1 - SIGNIFICANCE / 2, len(d) - 1))
     return dict(
@@ -1010,7 +1023,7 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple) -> dict | No
         decisive=abs(mean) > bar * sem,
         # the t-interval at the test's level: an undecided pair bounds the effect by it
         interval=(mean - bar * sem, mean + bar * sem),
-        across_cpus=[s for s in seeds if cpu_kind(a[s]) != cpu_kind(b[s])],
+        across_cpus=across_cpus,
     )
 
 
