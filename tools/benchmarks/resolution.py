@@ -124,6 +124,13 @@ def figure(result: dict, results: dict, path: Path) -> None:
 LABEL_ITERATIONS = 100  # adjustText's steps that move the plot's labels apart
 
 
+def minor_tick_label(value: float, _position: int | None = None) -> str:
+    """A log axis's minor tick as a plain number at 2, 3 and 5 times a power
+    of ten, blank between them: every minor label at once runs together."""
+    lead = value / 10 ** np.floor(np.log10(value))
+    return f'{value:g}' if any(np.isclose(lead, (2, 3, 5))) else ''
+
+
 def plot(entries: list[dict], path: Path) -> None:
     """NME against GFLOPs of every converged row (``entries``: label,
     gflops, nme, family), the Pareto front drawn through."""
@@ -169,7 +176,7 @@ def plot(entries: list[dict], path: Path) -> None:
     )
     for axis in (ax.xaxis, ax.yaxis):  # plain numbers on the log axes
         axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter('%g'))
-        axis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter('%g'))
+        axis.set_minor_formatter(matplotlib.ticker.FuncFormatter(minor_tick_label))
     ax.tick_params(which='both', labelsize=7)
     ax.set_title('Accuracy per compute (heatmap rows at their schedule, RTMPose at its budget)')
     ax.legend(fontsize=7)
@@ -224,6 +231,7 @@ def converged_points(summary: list[dict], results: dict) -> list[dict]:
                 nme=s['final_mean'],
                 family=family,
                 iterations=iterations,
+                seeds=len(s['seeds']),
             )
         )
     return points
@@ -266,10 +274,17 @@ def compute_table(points: list[dict]) -> str:
     ]
     ours = [p for p in points if p['family'] == 'randomized rounding']
 
+    def named(p: dict) -> str:
+        # a mean of one seed is a single run: said, since the table compares means
+        return p['label'] + (', one seed' if p['seeds'] == 1 else '')
+
     def cheapest(best: dict, candidates: list[dict]) -> str:
         reach = [p for p in candidates if p['nme'] <= best['nme']]
         if not reach:
-            return 'none reaches it'
+            if not candidates:
+                return 'none reaches it'
+            near = min(candidates, key=lambda p: (p['nme'], p['gflops']))
+            return f'none reaches it (closest: {named(near)}, {near["nme"]:.2f} %)'
         found = min(reach, key=lambda p: p['gflops'])
         budget = (
             f'; trained {found["iterations"]} iterations against {best["iterations"]}'
@@ -277,7 +292,7 @@ def compute_table(points: list[dict]) -> str:
             else ''
         )
         return (
-            f'{found["gflops"]:.3f} ({found["label"]}, {found["nme"]:.2f} %; '
+            f'{found["gflops"]:.3f} ({named(found)}, {found["nme"]:.2f} %; '
             f'{found["gflops"] / best["gflops"]:.2f}x{budget})'
         )
 
@@ -290,7 +305,7 @@ def compute_table(points: list[dict]) -> str:
             p for p in ours if (p['arch'], p['iterations']) == (best['arch'], best['iterations'])
         ]
         lines.append(
-            f'| {family} | {best["nme"]:.2f} ({best["gflops"]:.3f}, {best["label"]}) | '
+            f'| {family} | {best["nme"]:.2f} ({best["gflops"]:.3f}, {named(best)}) | '
             f'{cheapest(best, ours)} | {cheapest(best, alike)} |'
         )
     return '\n'.join(lines)
@@ -355,14 +370,20 @@ def expectations(summary: list[dict], costs: dict | None = None) -> list[str]:
         values = [s['final_mean'] for s in found]
         seeds = min(len(s['seeds']) for s in found)
         # rows of other inputs train apart: their seeds do not pair, only their means compare
-        caveat = ' on one seed, not yet repeated' if seeds < 2 else ' on the means of the seeds'
-        if cost_fails:  # more seeds cannot change a FLOPs count: say which half is settled
-            caveat = f' on its FLOPs, which no seed changes; its accuracy{caveat}'
-        figures = ', '.join(
-            f'{"RR" if row == RR else row} {size} {v:.2f}' for (size, row), v in zip(keys, values)
+        basis = 'one seed, not yet repeated' if seeds < 2 else 'the means of the seeds'
+        figures = (
+            ', '.join(
+                f'{"RR" if row == RR else row} {size} {v:.2f}'
+                for (size, row), v in zip(keys, values)
+            )
+            + ' %'
         )
+        if cost_fails:  # more seeds cannot change a FLOPs count: the verdict rests on it
+            caveat, figures = ' on its FLOPs, which no seed changes', f'{figures}, {basis}'
+        else:
+            caveat = f' on {basis}'
         verdict = 'holds' if holds(*values) else 'fails'
-        return f'**{verdict}{caveat}** ({figures} %{extra(*values) if extra else ""})'
+        return f'**{verdict}{caveat}** ({figures}{extra(*values) if extra else ""})'
 
     def say(
         text: str, keys: list[tuple[int, str]], holds, extra=None, part=None, cost_fails=False
