@@ -1055,3 +1055,18 @@ def test_the_plot_labels_every_point_and_names_each_family_once(tmp_path, monkey
     resolution.plot(points, tmp_path / 'plot.png')
     assert labelled == ['a', 'b', 'c']
     assert legends == [['MSRA', 'randomized rounding', 'Pareto front']]
+
+
+def test_a_run_resumed_after_a_stop_is_named_with_the_commits_that_trained_it(stored):
+    """The run file records each stop; the section says which run resumed,
+    after which epoch, and which commit had trained up to it."""
+    runs = runs_of(by_name('hrnetv2-w18 128 UDP'), {0: 3.0, 1: 3.4})  # not in the fixture
+    plain = rows.training_provenance(runs, 'x')
+    assert plain == study.provenance_lines([r['provenance'] for r in runs], 'x', 'trained model')
+    runs[1]['resumed'] = [dict(epoch=14, commit='5b7cf3a'), dict(epoch=40, commit='abc1234')]
+    assert rows.training_provenance(runs, 'x') == plain + (
+        '\n- Resumed after a stop: hrnetv2-w18 128 UDP, seed 1, after epoch 14 (trained to it '
+        'at commit 5b7cf3a) and epoch 40 (trained to it at commit abc1234)'
+    )
+    text = resolution.section(dict(runs=stored['resolution']['runs'] + runs[1:]), stored)
+    assert '\n- Resumed after a stop: hrnetv2-w18 128 UDP, seed 1, after epoch 14' in text

@@ -71,9 +71,7 @@ def section(result: dict, results: dict) -> str:
     lines = [
         f'## {TITLE}',
         '',
-        study.provenance_lines(
-            [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
-        ),
+        rows.training_provenance(rows.trainings(result['runs']), COMMAND),
         '',
         describe(),
         '',

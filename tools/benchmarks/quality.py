@@ -405,10 +405,9 @@ def section(result: dict, results: dict) -> str:
         [
             f'## {TITLE}',
             '',
-            study.provenance_lines(
-                [r['provenance'] for r in rows.trainings(result['runs']) if not calibrated(r)],
+            rows.training_provenance(
+                [r for r in rows.trainings(result['runs']) if not calibrated(r)],
                 'python -m tools.benchmarks.quality --rerun',
-                'trained model',
             ),
             '',
             'Generated faces with hard cases (`generate_dataset(hard_cases=True)`: occluders '

@@ -492,9 +492,7 @@ def section(result: dict, results: dict) -> str:
         [
             f'## {TITLE}',
             '',
-            study.provenance_lines(
-                [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
-            ),
+            rows.training_provenance(rows.trainings(result['runs']), COMMAND),
             '',
             "Each row trains from scratch for the configs' own 60 epochs, scaled to the CPU as "
             f'in [convergence](#convergence) (which stops at 20): {rows.NUM_TRAIN} generated '

@@ -914,6 +914,25 @@ def trainings(runs: list[dict], derived: tuple[str, ...] = (DARK,)) -> list[dict
     return [r for r in runs if r['row'] not in derived]
 
 
+def training_provenance(trained: list[dict], command: str) -> str:
+    """:func:`study.provenance_lines` of the runs that each ``trained`` a
+    model, and a line for each run resumed after a stop: at which epoch, and
+    the commit that trained up to it (its own tag names the
+    commit that finished it)."""
+    lines = [study.provenance_lines([r['provenance'] for r in trained], command, 'trained model')]
+    for r in trained:
+        if r.get('resumed'):
+            said = listed(
+                [
+                    f'epoch {s["epoch"]} (trained to it at commit {s["commit"]})'
+                    for s in r['resumed']
+                ]
+            )
+            name = row_name(r['arch'], r['input'], r.get('stride', 4), r['row'])
+            lines.append(f'- Resumed after a stop: {name}, seed {r["seed"]}, after {said}')
+    return '\n'.join(lines)
+
+
 def final_nme(entry: dict) -> str:
     """A summary entry's final NME: mean ± half-spread over its seeds, or
     the one seed's figure (a spread of one seed would read as none)."""
@@ -1129,5 +1148,10 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
         'faces per epoch, over the batch).',
     ]
     if cost:
-        lines += ['', 'Params, GFLOPs, latency and throughput: measured as [costs](#costs) says.']
+        lines += [
+            '',
+            'Params, GFLOPs, latency and throughput: measured as [costs](#costs) says, which '
+            'also gives their noise. Randomized rounding decodes inside the exported graph, so '
+            'its host decode is 0.',
+        ]
     return '\n'.join(lines)

@@ -392,9 +392,7 @@ def section(result: dict, results: dict) -> str:
     lines = [
         f'## {TITLE}',
         '',
-        study.provenance_lines(
-            [r['provenance'] for r in rows.trainings(result['runs'])], COMMAND, 'trained model'
-        ),
+        rows.training_provenance(rows.trainings(result['runs']), COMMAND),
         '',
         'RTMPose-t (the shipped `rr_simcc/300w` config: CSPNeXt-t, `RTMCCHead`) trained from '
         'scratch on the generated faces, stock `SimCCLabel` against `RandomizedRoundingSimCC` '
