@@ -72,10 +72,21 @@ def shipped_config_argv(argv: Sequence[str]) -> list[str]:
 
 def run_mmpose_tool(name: str, argv: Sequence[str]) -> None:
     """Run MMPose's tool in this process, as ``python tools/<name> argv``,
-    with a shipped config found by name (:func:`shipped_config_argv`)."""
+    with a shipped config found by name (:func:`shipped_config_argv`).
+
+    A process group the run created (ours on CPU, MMEngine's on GPU) is
+    destroyed when the tool returns or raises: left to interpreter shutdown,
+    gloo's worker threads can outlive Python and abort the process
+    (``terminate called without an active exception``) after a finished run.
+    """
     path = mmpose_tool(name)
-    sys.argv = [str(path), *cpu_distributed_argv(shipped_config_argv(argv))]
-    runpy.run_path(str(path), run_name='__main__')
+    had_group = dist.is_available() and dist.is_initialized()
+    try:
+        sys.argv = [str(path), *cpu_distributed_argv(shipped_config_argv(argv))]
+        runpy.run_path(str(path), run_name='__main__')
+    finally:
+        if not had_group and dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def tool_main(name: str, argv: Sequence[str] | None = None) -> None:
