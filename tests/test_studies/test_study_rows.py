@@ -139,6 +139,8 @@ def test_one_common_seed_gives_a_difference_without_a_spread_only_when_asked():
     assert d['sem'] is None and d['interval'] is None and not d['decisive']
     assert d['across_cpus'] == [0]
     assert rows.paired_difference(runs[1:], ours, theirs, least=1) is None  # no common seed
+    with pytest.raises(ValueError, match='at least one common seed'):
+        rows.paired_difference(runs, ours, theirs, least=0)
 
 
 def test_a_pair_starts_from_the_same_weights_only_where_its_models_match(tmp_path):

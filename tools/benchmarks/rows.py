@@ -1013,13 +1013,19 @@ def paired_difference(runs: list[dict], key_a: tuple, key_b: tuple, least: int =
     machine kinds (``across_cpus``); None with fewer than ``least`` seeds.
     ``least=1`` lets one common seed through as a difference without a
     spread (``sem`` and ``interval`` None, never decisive), for a pair the
-    study trains on one seed only."""
+    study trains on one seed only.
+
+    Raises:
+        ValueError: ``least`` below 1 (a difference needs a common seed).
+    """
     from scipy.stats import t
 
+    if least < 1:
+        raise ValueError(f'least={least}: a paired difference needs at least one common seed')
     a = {r['seed']: r for r in runs if summary_key(r) == key_a}
     b = {r['seed']: r for r in runs if summary_key(r) == key_b}
     seeds = sorted(a.keys() & b.keys())
-    if len(seeds) < max(least, 1):
+    if len(seeds) < least:
         return None
     d = np.array([a[s]['nme'][-1] - b[s]['nme'][-1] for s in seeds])
     across_cpus = [s for s in seeds if cpu_kind(a[s]) != cpu_kind(b[s])]
