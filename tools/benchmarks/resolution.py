@@ -121,7 +121,7 @@ def figure(result: dict, results: dict, path: Path) -> None:
         plot(points, path)
 
 
-LABEL_ITERATIONS = 100  # adjustText's steps that move the plot's labels apart
+LABEL_ITERATIONS = 400  # adjustText's steps that move the plot's labels apart
 
 
 def minor_tick_label(value: float, _position: int | None = None) -> str:
@@ -140,7 +140,7 @@ def plot(entries: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
     from adjustText import adjust_text
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(9.5, 6.5))
     # one marker and colour per family, named once in the legend
     styles = {
         'randomized rounding': ('o', 'tab:red'),
