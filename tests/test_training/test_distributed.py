@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow  # trains or launches processes
 TESTS = Path(__file__).resolve().parent
 
 
-def train_two_ranks(data_root: Path, work_dir: Path, port: int) -> list:
+def train_two_ranks(data_root: Path, work_dir: Path) -> list:
     probe_dir = work_dir / 'probe'
     config = work_dir / 'dist_config.py'
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -56,8 +56,8 @@ test_dataloader = val_dataloader
         sys.executable,
         '-m',
         'torch.distributed.run',
+        '--standalone',  # its own free port: no clash with another run or a socket in TIME_WAIT
         '--nproc_per_node=2',
-        f'--master_port={port}',
         '-m',
         'rr_mmpose.tools.train',
         str(config),
@@ -73,10 +73,7 @@ test_dataloader = val_dataloader
 
 @pytest.fixture(scope='module')
 def two_runs(tiny_faces, tmp_path_factory):
-    return [
-        train_two_ranks(tiny_faces, tmp_path_factory.mktemp(f'dist{i}'), 29611 + i)
-        for i in range(2)
-    ]
+    return [train_two_ranks(tiny_faces, tmp_path_factory.mktemp(f'dist{i}')) for i in range(2)]
 
 
 def test_ranks_end_with_identical_weights(two_runs):
