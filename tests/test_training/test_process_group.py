@@ -1,15 +1,12 @@
 """``run_mmpose_tool`` ends the process group its run made, whether the tool
 returns or raises: a gloo group left to interpreter shutdown can abort a
 finished rank (``terminate called without an active exception``), which
-torchrun reports as a failed run. One rank, one process per case."""
+torchrun reports as a failed run. One rank, both cases in one process."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
-
-import pytest
 
 # Stands in for MMPose's tools/train.py: records what the run saw, as MMEngine
 # would create the group on a GPU machine if the launcher had not.
@@ -23,41 +20,39 @@ if '--fail' in sys.argv:
     raise RuntimeError('the tool failed')
 """
 
+# Runs the tool once per argument list, each on a fresh port, and records
+# whether a group outlived it.
 RUNNER = """
-import json, sys
+import json, os, socket, sys
 from pathlib import Path
 import torch.distributed as dist
 from rr_mmpose.tools import launcher
 
-launcher.mmpose_tool = lambda name: Path(sys.argv[1])
-try:
-    launcher.run_mmpose_tool('train.py', sys.argv[2:])
-    raised = None
-except RuntimeError as error:
-    raised = str(error)
-print(json.dumps(dict(raised=raised, group_after=dist.is_initialized())))
+tool, runs = Path(sys.argv[1]), json.loads(sys.argv[2])  # the tool run replaces sys.argv
+launcher.mmpose_tool = lambda name: tool
+for argv in runs:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        os.environ['MASTER_PORT'] = str(sock.getsockname()[1])
+    try:
+        launcher.run_mmpose_tool('train.py', argv)
+        raised = None
+    except RuntimeError as error:
+        raised = str(error)
+    print(json.dumps(dict(raised=raised, group_after=dist.is_initialized())))
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def run_one_rank(tmp_path, *argv: str) -> list[dict]:
+def test_the_tools_process_group_ends_with_it(tmp_path):
     tool = tmp_path / 'fake_train.py'
     tool.write_text(FAKE_TOOL)
-    env = dict(
-        os.environ,
-        LOCAL_RANK='0',
-        RANK='0',
-        WORLD_SIZE='1',
-        MASTER_ADDR='127.0.0.1',
-        MASTER_PORT=str(free_port()),
-    )
+    config = tmp_path / 'config.py'
+    config.write_text('')
+    returns = [str(config), '--launcher', 'pytorch']
+    raises = [*returns, '--fail']
+    env = dict(os.environ, LOCAL_RANK='0', RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1')
     result = subprocess.run(
-        [sys.executable, '-c', RUNNER, str(tool), *argv],
+        [sys.executable, '-c', RUNNER, str(tool), json.dumps([returns, raises])],
         env=env,
         capture_output=True,
         text=True,
@@ -65,15 +60,10 @@ def run_one_rank(tmp_path, *argv: str) -> list[dict]:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'terminate called' not in result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
-
-
-@pytest.mark.parametrize('fail', [False, True], ids=['returns', 'raises'])
-def test_the_tools_process_group_ends_with_it(tmp_path, fail):
-    config = tmp_path / 'config.py'
-    config.write_text('')
-    argv = [str(config), '--launcher', 'pytorch'] + (['--fail'] if fail else [])
-    seen, after = run_one_rank(tmp_path, *argv)
-    assert seen['world_size'] == 1
-    assert seen['argv'][: len(argv)] == argv
-    assert after == dict(raised='the tool failed' if fail else None, group_after=False)
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{')]
+    seen_returning, after_returning, seen_raising, after_raising = lines
+    for seen, argv in ((seen_returning, returns), (seen_raising, raises)):
+        assert seen['world_size'] == 1
+        assert seen['argv'][: len(argv)] == argv  # then the CPU options
+    assert after_returning == dict(raised=None, group_after=False)
+    assert after_raising == dict(raised='the tool failed', group_after=False)
