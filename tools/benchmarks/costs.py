@@ -226,7 +226,7 @@ def latency_noise_sentence(result: dict) -> str:
     if not spreads:
         return ''
     spread, arch, size, stride, count = max(spreads)
-    where = f'{arch} {size}' + (f', stride {stride}' if stride != 4 else '')
+    where = f'{arch} {size}' + (f', stride {stride}' if stride != rows.PAPER_STRIDE else '')
     return (
         f'How noisy the latencies are: the {rows.listed(list(SAME_GRAPH))} rows of one '
         'backbone, input and stride run one network, only their host decode differs; their '

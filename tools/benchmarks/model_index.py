@@ -61,7 +61,7 @@ def converged_results(studies: dict[str, dict | None]) -> dict[str, dict]:
     ):
         stored = studies.get(name)
         for s in module.summarise(stored['runs']) if stored else []:
-            if s['row'] != objective or s.get('stride', 4) != 4:
+            if s['row'] != objective or rows.stride_of(s) != rows.PAPER_STRIDE:
                 continue
             size = s['input']
             if s['arch'] == 'rtmpose-t':

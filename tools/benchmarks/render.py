@@ -130,7 +130,7 @@ def readme_table(results: dict) -> str:
     for name, module in (('resolution', resolution), ('rtmpose', rtmpose)):
         stored = results.get(name)
         for s in module.summarise(stored['runs']) if stored else []:
-            if s['stride'] == 4:
+            if s['stride'] == rows.PAPER_STRIDE:
                 found[name, s['arch'], s['input'], s['row']] = s
     if not found:
         return (

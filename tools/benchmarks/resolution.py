@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import rows, rtmpose, rtmpose_budget, study
-from .rows import DARK, Row
+from .rows import DARK, PAPER_STRIDE, Row
 from .rtmpose_budget import FLAT
 
 TITLE = 'Accuracy per FLOP at convergence'  # of its section
@@ -39,7 +39,7 @@ PEERS = ('MSRA', DARK, 'DARK', 'UDP')
 TRAINED_PEERS = ('MSRA', 'DARK', 'UDP')
 
 
-def mobilenet(objective: str, size: int, stride: int = 4, seeds=(0, 1, 2)) -> Row:
+def mobilenet(objective: str, size: int, stride: int = PAPER_STRIDE, seeds=(0, 1, 2)) -> Row:
     return Row('mobilenetv2', objective, size, seeds, EPOCHS, stride)
 
 
@@ -91,7 +91,9 @@ def difference_line(d: dict) -> str:
     """One pair of :func:`paired_differences` as the page lists it: with
     its standard error and verdict over two seeds or more; over one, the
     difference alone, which no test can decide."""
-    where = f'- {d["arch"]} {d["input"]}' + (f' stride {d["stride"]}' if d['stride'] != 4 else '')
+    where = f'- {d["arch"]} {d["input"]}' + (
+        f' stride {d["stride"]}' if d['stride'] != PAPER_STRIDE else ''
+    )
     seeds = ', '.join(map(str, d['seeds']))
     if d['sem'] is None:
         return (
@@ -202,7 +204,7 @@ FAMILIES = {RR: 'randomized rounding', **{peer: peer for peer in PEERS}}
 def point_label(s: dict) -> str:
     """A summarised row's label in the plot: backbone, input, /stride
     where not 4, objective."""
-    stride = f'/{s["stride"]}' if s['stride'] != 4 else ''
+    stride = f'/{s["stride"]}' if s['stride'] != PAPER_STRIDE else ''
     return f'{s["arch"]} {s["input"]}{stride} {s["row"]}'
 
 
@@ -579,7 +581,7 @@ def placement_sentence(results: dict) -> str:
             and (value := target_placement.share(placed, size, stride, o)) is not None
         ]
         if said:
-            where = f'{size} input' + (f' stride {stride}' if stride != 4 else '')
+            where = f'{size} input' + (f' stride {stride}' if stride != PAPER_STRIDE else '')
             shares.append(f'{where}: {", ".join(said)}')
     if not shares:
         return ''

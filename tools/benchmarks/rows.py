@@ -146,10 +146,25 @@ def listed(items: list[str]) -> str:
     return ' and '.join([', '.join(items[:-1]), items[-1]] if len(items) > 2 else items)
 
 
+# The paper configs' heatmap stride, that of the backbones' fused features:
+# unsaid in row names, and that of runs stored before strides were recorded.
+PAPER_STRIDE = 4
+
+
 def row_name(arch: str, size: int, stride: int, objective: str) -> str:
     """A row's name, e.g. 'mobilenetv2 128 stride 8 MSRA' (stride 4 unsaid)."""
-    said = f' stride {stride}' if stride != 4 else ''
+    said = f' stride {stride}' if stride != PAPER_STRIDE else ''
     return f'{arch} {size}{said} {objective}'
+
+
+def stride_of(run: dict) -> int:
+    """A stored run's or summary entry's heatmap stride."""
+    return run.get('stride', PAPER_STRIDE)
+
+
+def name_of(run: dict) -> str:
+    """A stored run's or summary entry's row name (:func:`row_name`)."""
+    return row_name(run['arch'], run['input'], stride_of(run), run['row'])
 
 
 @dataclass(frozen=True)
@@ -171,7 +186,7 @@ class Row:
     input: int
     seeds: tuple[int, ...] = (0, 1)
     epochs: int = 20
-    stride: int = 4
+    stride: int = PAPER_STRIDE
     recipe: RTMPoseRecipe = field(default=MMPOSE_RTMPOSE_RECIPE)
 
     def __post_init__(self) -> None:
@@ -225,7 +240,7 @@ def summary_key(run: dict) -> tuple:
     return (
         run['arch'],
         run['input'],
-        run.get('stride', 4),
+        stride_of(run),
         run['row'],
         run['epochs'],
         run.get('num_train', NUM_TRAIN),
@@ -244,7 +259,7 @@ def run_key(run: dict) -> tuple:
     return (*summary_key(run), run['seed'])
 
 
-def heatmap_config(arch: str, objective: str, size: int, stride: int = 4):
+def heatmap_config(arch: str, objective: str, size: int, stride: int = PAPER_STRIDE):
     """The shipped 300W P2 paper config of ``arch`` at ``size`` input, with
     the head, loss and codec of ``objective``, and heatmaps at ``stride``:
     MMPose's ``FeatureMapProcessor`` resizes the fused stride-4 features by
@@ -258,8 +273,8 @@ def heatmap_config(arch: str, objective: str, size: int, stride: int = 4):
     cfg = Config.fromfile(config_path(PAPER_CONFIGS[arch]))
     study.set_input_size(cfg, size)
     heatmap = size // stride
-    if stride != 4:
-        cfg.model.neck.scale_factor = 4 / stride
+    if stride != PAPER_STRIDE:
+        cfg.model.neck.scale_factor = PAPER_STRIDE / stride
     head = cfg.model.head
     if objective in ('MSRA', 'DARK'):
         codec = study.msra_codec(size, heatmap, dark=objective == 'DARK')
@@ -632,7 +647,7 @@ def weights_tag(run: dict) -> dict:
     epochs, recipe, seed), commit and checkpoint digest."""
     return dict(
         row=run['row'],
-        stride=run.get('stride', 4),
+        stride=stride_of(run),
         epochs=run['epochs'],
         recipe=run.get('recipe'),
         seed=run['seed'],
@@ -655,7 +670,7 @@ def retrained_since(entries: list[dict], results: dict) -> list[str]:
             (
                 r
                 for r in runs
-                if (r['arch'], r['input'], r['row'], r.get('stride', 4))
+                if (r['arch'], r['input'], r['row'], stride_of(r))
                 + (r['epochs'], r.get('recipe'), r['seed'])
                 == (e['arch'], e['input'], *(weights.get(k) for k in key))
             ),
@@ -792,7 +807,7 @@ def run_changes(
     change = change or (lambda r: last_fifth_change(r['nme']))
     trained = sorted(
         trainings(runs),
-        key=lambda r: (r['arch'], r['input'], r.get('stride', 4), r['row'], r['seed']),
+        key=lambda r: (r['arch'], r['input'], stride_of(r), r['row'], r['seed']),
     )
     return [(r, change(r)) for r in trained]
 
@@ -810,12 +825,7 @@ def flatness_line(
     changes = run_changes(runs, change)
     if not changes:
         return ''
-    above = [
-        f'{row_name(r["arch"], r["input"], r.get("stride", 4), r["row"])}, seed {r["seed"]} '
-        f'({100 * c:.1f} %)'
-        for r, c in changes
-        if c >= flat
-    ]
+    above = [f'{name_of(r)}, seed {r["seed"]} ({100 * c:.1f} %)' for r, c in changes if c >= flat]
     largest = max(c for _, c in changes)
     return f'The flatness measure ({measure}) on {which}: at most {100 * largest:.1f} %; ' + (
         f'at or above {100 * flat:g} %: {"; ".join(above)}. These runs still improve a little '
@@ -860,7 +870,7 @@ def best_epoch_line(summary: list[dict]) -> str:
     def said(s: dict) -> str:
         best = int(np.argmin(s['curve_mean']))
         return (
-            f'{row_name(s["arch"], s["input"], s["stride"], s["row"])}, {100 * rise(s):.1f} % '
+            f'{name_of(s)}, {100 * rise(s):.1f} % '
             f'({s["curve_mean"][best]:.2f} at epoch '
             f'{best + 1}, {s["final_mean"]:.2f} at the end)'
         )
@@ -928,8 +938,7 @@ def training_provenance(trained: list[dict], command: str) -> str:
                     for s in r['resumed']
                 ]
             )
-            name = row_name(r['arch'], r['input'], r.get('stride', 4), r['row'])
-            lines.append(f'- Resumed after a stop: {name}, seed {r["seed"]}, after {said}')
+            lines.append(f'- Resumed after a stop: {name_of(r)}, seed {r["seed"]}, after {said}')
     return '\n'.join(lines)
 
 
@@ -1108,7 +1117,7 @@ def paired_verdict(d: dict, more_seeds: bool = True, interval: bool = True) -> s
 def cost_key(entry: dict) -> tuple:
     """A row's key in the costs study: what a model costs depends on its
     backbone, input, heatmap stride and objective, not on how it trained."""
-    return entry['arch'], entry['input'], entry.get('stride', 4), entry['row']
+    return entry['arch'], entry['input'], stride_of(entry), entry['row']
 
 
 def table(summary: list[dict], costs: dict | None = None) -> str:
@@ -1131,7 +1140,7 @@ def table(summary: list[dict], costs: dict | None = None) -> str:
     lines = [head, '|---' * head.count(' | ') + '|---|']
     for s in summary:
         reached = ', '.join('never' if e is None else str(e) for e in s['first_below_goal'])
-        stride = f', stride {s["stride"]}' if s.get('stride', 4) != 4 else ''
+        stride = f', stride {s["stride"]}' if stride_of(s) != PAPER_STRIDE else ''
         line = (
             f'| {s["arch"]} | {s["input"]}{stride} | {s["row"]} | {final_nme(s)} | '
             f'{len(s["seeds"])} | {reached} |'
